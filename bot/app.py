@@ -1,0 +1,131 @@
+"""Wiring: one object that holds the database, the pipeline and the delivery worker for a config."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.article import utcnow
+from bot.boilerplate import Rules as BoilerplateRules
+from bot.boilerplate import load_rules
+from bot.config import Config
+from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.pipeline import Outcome, Pipeline
+from bot.sources.files import iter_article_files, load_articles
+from bot.topics import TopicIndex, seed_watchlists
+from bot.transports.base import Transport
+from storage import chats as chat_store
+from storage import sources as source_store
+from storage import watchlists as watchlist_store
+from storage.db import make_engine, session_factory, transaction, upgrade
+
+log = logging.getLogger(__name__)
+
+CLI_SOURCE = "files"
+
+
+@dataclass
+class PollReport:
+    source: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+
+class App:
+    def __init__(self, config: Config, clock: Callable[[], datetime] = utcnow) -> None:
+        self.config = config
+        self.clock = clock
+        self.engine: Engine = make_engine(config.database_url)
+        self.factory: sessionmaker[Session] = session_factory(self.engine)
+        self.topics = TopicIndex()
+        self.pipeline = Pipeline(
+            self.factory, dedup_window=timedelta(days=config.dedup_window_days), clock=clock, topics=self.topics
+        )
+        self._boilerplate: BoilerplateRules | None = None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def bootstrap(self) -> None:
+        """Schema, default watchlists, configured sources and subscriptions: safe to repeat."""
+        upgrade(self.engine)
+        now = self.clock()
+        with transaction(self.factory) as s:
+            added = seed_watchlists(s, self.config.watchlists_file, now)
+            if added:
+                log.info("stored default watchlists: %s", ", ".join(added))
+            for src in self.config.sources:
+                source_store.ensure_source(s, src.name, "files", str(src.path), src.interval_s, now)
+            for sub in self.config.subscriptions:
+                for topic in sub.topics:
+                    row = watchlist_store.get_watchlist(s, topic)
+                    if row is None:
+                        log.warning("config subscription %s → %s: no such watchlist", sub.chat, topic)
+                        continue
+                    chat_store.subscribe(s, sub.chat, row.id, now)
+
+    @property
+    def boilerplate(self) -> BoilerplateRules:
+        if self._boilerplate is None:
+            self._boilerplate = load_rules(self.config.boilerplate_files)
+        return self._boilerplate
+
+    def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
+        policy = RetryPolicy(self.config.max_attempts, self.config.backoff_base_s, self.config.backoff_max_s)
+        return DeliveryWorker(
+            self.factory,
+            transports,
+            policy,
+            lease_s=self.config.lease_s,
+            batch=self.config.delivery_batch,
+            clock=self.clock,
+        )
+
+    def ingest_paths(self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None) -> PollReport:
+        """Run files through the pipeline; ``progress`` wraps the file list (a progress bar)."""
+        files = iter_article_files(paths)
+        with transaction(self.factory) as s:
+            location = ", ".join(str(p) for p in paths) if source == CLI_SOURCE else None
+            src = self._source_row(s, source, location)
+        report = PollReport(source)
+        iterable = progress(files) if progress else files
+        articles = load_articles(iterable, source=source, max_bytes=self.config.max_file_bytes, rules=self.boilerplate)
+        for outcome in self.pipeline.process_many(src, articles):
+            report.outcomes.append(outcome)
+        return report
+
+    def _source_row(self, s: Session, name: str, location: str | None) -> int:
+        for cfg in self.config.sources:
+            if cfg.name == name:
+                return source_store.ensure_source(s, name, "files", str(cfg.path), cfg.interval_s, self.clock()).id
+        return source_store.ensure_source(s, name, "files", location or "-", 0, self.clock()).id
+
+    def poll_source(self, name: str) -> PollReport:
+        """Poll one configured file source and record how it went, whatever happened."""
+        cfg = next(c for c in self.config.sources if c.name == name)
+        now = self.clock()
+        try:
+            if not cfg.path.is_dir():
+                raise FileNotFoundError(f"source folder not found: {cfg.path}")
+            report = self.ingest_paths([cfg.path], source=name)
+            error = None
+        except Exception as exc:  # one broken source must not stop the others
+            log.exception("polling %s failed", name)
+            report, error = PollReport(name, error=str(exc)), str(exc)
+        with transaction(self.factory) as s:
+            src = self._source_row(s, name, None)
+            source_store.record_poll(s, src, now, now + timedelta(seconds=cfg.interval_s), error)
+        return report
+
+    def poll_all(self) -> Iterator[PollReport]:
+        for cfg in self.config.sources:
+            yield self.poll_source(cfg.name)

@@ -1,0 +1,135 @@
+"""Arabic text tools shared by matching, dedup, search and summaries.
+
+Normalization produces *keys*: it folds spelling variation so that two ways of writing a word
+compare equal. It is never used for display; shown text keeps the article's own spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Harakat, Quranic marks, superscript alef: they change pronunciation, not identity.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
+# Tatweel and invisible direction / joiner marks that editors paste into headlines.
+_INVISIBLE = re.compile("[\u0640\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\u00ad]")
+
+_LETTER_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ٲ": "ا",
+        "ٳ": "ا",
+        "ؤ": "و",
+        "ئ": "ي",
+        "ى": "ي",
+        "ة": "ه",
+        "ۀ": "ه",
+        "ە": "ه",
+        # Persian / Urdu letters seen in transliterated names.
+        "ک": "ك",
+        "ڪ": "ك",
+        "گ": "ك",
+        "ی": "ي",
+        "ې": "ي",
+        "ۍ": "ي",
+        "پ": "ب",
+        "چ": "ج",
+        "ژ": "ز",
+        "ڤ": "ف",
+        "ڨ": "ق",
+        # Arabic-Indic and Persian digits.
+        **{chr(0x0660 + i): str(i) for i in range(10)},
+        **{chr(0x06F0 + i): str(i) for i in range(10)},
+    }
+)
+
+# Everything that is neither a letter nor a digit separates words in a key.
+_NON_WORD = re.compile(r"[^\w]+|_")
+
+
+def strip_marks(text: str) -> str:
+    """Remove diacritics, tatweel and invisible marks, keeping letters as written."""
+    return _INVISIBLE.sub("", _DIACRITICS.sub("", text))
+
+
+def normalize(text: str) -> str:
+    """Fold text to a matching key: one space between words, no punctuation, Latin lowercased."""
+    text = unicodedata.normalize("NFKC", text)
+    text = strip_marks(text).translate(_LETTER_FOLD).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def tokens(text: str) -> list[str]:
+    """Normalized word tokens of ``text``."""
+    return normalize(text).split()
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+_OPEN_QUOTES = "\"“«„‘‹"
+_CLOSE_QUOTES = "\"”»’›"
+_TERMINATORS = ".!?؟…"
+# An abbreviation or initial before a full stop does not end a sentence ("د. محمد", "U.S.").
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:[^\W\d_]|د|م|ص|ق|ج|أ|ا|Dr|Mr|Mrs|Ms|St|No|vs)\.$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split into sentences at . ! ? ؟ … and line breaks, never at ، or ؛ or inside quotes.
+
+    Sentences are returned as written (stripped), so a summary shows the original spelling.
+    """
+    sentences: list[str] = []
+    for line in text.splitlines():
+        sentences.extend(_split_line(line, quotes=True))
+    return [s for s in sentences if s]
+
+
+def _split_line(line: str, quotes: bool) -> list[str]:
+    out: list[str] = []
+    start = 0
+    depth = 0
+    straight_open = False
+    n = len(line)
+    i = 0
+    while i < n:
+        ch = line[i]
+        if quotes and ch == '"':
+            straight_open = not straight_open
+        elif quotes and ch in _OPEN_QUOTES:
+            depth += 1
+        elif quotes and ch in _CLOSE_QUOTES and depth:
+            depth -= 1
+        elif ch in _TERMINATORS and depth == 0 and not straight_open:
+            j = i + 1
+            while j < n and line[j] in _TERMINATORS:
+                j += 1
+            while j < n and line[j] in _CLOSE_QUOTES:
+                j += 1
+            if _is_boundary(line, i, j):
+                out.append(line[start:j].strip())
+                start = j
+            i = j
+            continue
+        i += 1
+    tail = line[start:].strip()
+    if tail:
+        # An unbalanced quote must not swallow the rest of the paragraph into one sentence.
+        if (depth or straight_open) and any(t in tail for t in _TERMINATORS):
+            out.extend(_split_line(tail, quotes=False))
+        else:
+            out.append(tail)
+    return out
+
+
+def _is_boundary(line: str, i: int, j: int) -> bool:
+    if line[i] == "." and j == i + 1:
+        before, after = line[:i], line[j:j + 1]
+        # 3.5, 1.000 and URLs: a dot between two non-spaces is not a full stop.
+        if after and not after.isspace():
+            return False
+        if _ABBREVIATION.search(before + "."):
+            return False
+    return j >= len(line) or line[j].isspace()

@@ -1,0 +1,318 @@
+"""Rule-driven removal of site boilerplate (banners, "read also" links, paywalls, bylines...).
+
+The rules live in ``bot/data/boilerplate.toml`` so that a new outlet's junk is one line of data,
+not a code change. Line rules compare on the ``normalize()``d key of a line, so hamza, diacritic,
+tatweel and punctuation variants of the same boilerplate are caught by one rule; patterns are
+folded the same way when they are compiled, so rules can be written in ordinary spelling.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from bot.arabic import normalize
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RULES = Path(__file__).with_name("data") / "boilerplate.toml"
+
+_LINE_KINDS = ("drop", "cut")
+_RULE_KEYS = {"name", "regex", "text", "raw", "max_words", "next"}
+_STRIP_KEYS = {"name", "regex"}
+_SUFFIX_KEYS = {"outlets", "separators", "generic_separators", "generic_max_words"}
+_TOP_KEYS = {"drop", "cut", "strip", "title_suffix"}
+
+
+@dataclass(frozen=True)
+class LineRule:
+    """A rule about a whole line: ``drop`` removes it, ``cut`` removes it and all that follows."""
+
+    name: str
+    kind: str
+    pattern: re.Pattern[str]
+    raw: bool = False
+    max_words: int | None = None
+    next: int = 0
+    origin: str = ""
+
+    def matches(self, key: str, folded: str) -> bool:
+        if self.max_words is not None and len(key.split()) > self.max_words:
+            return False
+        return self.pattern.search(folded if self.raw else key) is not None
+
+
+@dataclass(frozen=True)
+class StripRule:
+    """An inline fragment to delete while keeping the rest of the line."""
+
+    name: str
+    pattern: re.Pattern[str]
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Rules:
+    lines: tuple[LineRule, ...] = ()
+    strips: tuple[StripRule, ...] = ()
+    outlets: frozenset[str] = frozenset()
+    separators: tuple[str, ...] = ("-", "–", "—", "|")
+    generic_separators: tuple[str, ...] = ("–", "—", "|")
+    generic_max_words: int = 3
+
+
+# --- folding -------------------------------------------------------------------------------
+
+
+def _fold_char(ch: str) -> str:
+    # Letters, marks, digits and invisible format characters fold like normalize(); punctuation is
+    # kept so that raw patterns can still anchor on it.
+    if unicodedata.category(ch)[0] in "LMNC" and not ch.isspace():
+        return normalize(ch)
+    return ch
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """Fold spelling variants like ``normalize`` but keep punctuation and a map to source offsets.
+
+    ``positions[i]`` is the offset in ``text`` of folded character ``i`` (plus a final sentinel), so
+    a match in the folded text can be cut out of the original, diacritics and all.
+    """
+    out: list[str] = []
+    positions: list[int] = []
+    for i, ch in enumerate(text):
+        folded = _fold_char(ch)
+        out.append(folded)
+        positions.extend([i] * len(folded))
+    positions.append(len(text))
+    return "".join(out), positions
+
+
+def _fold_pattern(pattern: str) -> str:
+    """Fold the letters of a regex so that it is written like the text it will meet."""
+    out: list[str] = []
+    escaped = False
+    for ch in pattern:
+        if escaped:
+            out.append(ch)
+            escaped = False
+        elif ch == "\\":
+            out.append(ch)
+            escaped = True
+        elif ord(ch) > 0x7F:
+            out.append(_fold_char(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def load_rules(extra_paths: Sequence[Path] = ()) -> Rules:
+    """Packaged rules plus any extra rule files (same format), compiled once."""
+    lines: list[LineRule] = []
+    strips: list[StripRule] = []
+    outlets: set[str] = set()
+    suffix_opts: dict[str, Any] = {}
+    for path in (DEFAULT_RULES, *map(Path, extra_paths)):
+        data = _read_toml(path)
+        unknown = set(data) - _TOP_KEYS
+        if unknown:
+            raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}")
+        for kind in _LINE_KINDS:
+            for i, spec in enumerate(_as_list(data, kind, path)):
+                lines.append(_line_rule(kind, spec, f"{path}: [{kind}] rule #{i + 1}"))
+        for i, spec in enumerate(_as_list(data, "strip", path)):
+            strips.append(_strip_rule(spec, f"{path}: [strip] rule #{i + 1}"))
+        suffix = data.get("title_suffix", {})
+        outlets.update(_title_options(suffix, suffix_opts, f"{path}: [title_suffix]"))
+    return Rules(tuple(lines), tuple(strips), frozenset(outlets), **suffix_opts)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read rule file: {exc}") from exc
+
+
+def _as_list(data: dict[str, Any], key: str, path: Path) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{path}: [{key}] must be a list of rule tables")
+    return value
+
+
+def _spec_fields(spec: Any, allowed: set[str], where: str) -> tuple[dict[str, Any], str]:
+    if not isinstance(spec, dict):
+        raise ValueError(f"{where}: expected a table like {{ name = ..., regex = ... }}")
+    name = spec.get("name")
+    where = f"{where} ({name!r})" if name else where
+    unknown = set(spec) - allowed
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
+    return spec, where
+
+
+def _compile(regex: Any, where: str) -> re.Pattern[str]:
+    if not isinstance(regex, str) or not regex:
+        raise ValueError(f"{where}: 'regex' must be a non-empty string")
+    try:
+        return re.compile(_fold_pattern(regex), re.IGNORECASE)
+    except re.error as exc:
+        raise ValueError(f"{where}: bad regex {regex!r}: {exc}") from exc
+
+
+def _line_rule(kind: str, spec: Any, where: str) -> LineRule:
+    spec, where = _spec_fields(spec, _RULE_KEYS, where)
+    if ("regex" in spec) == ("text" in spec):
+        raise ValueError(f"{where}: give exactly one of 'regex' or 'text'")
+    if "text" in spec:
+        if not isinstance(spec["text"], str) or not normalize(spec["text"]):
+            raise ValueError(f"{where}: 'text' must be a string with letters or digits")
+        pattern = re.compile("^" + re.escape(normalize(spec["text"])) + "$")
+    else:
+        pattern = _compile(spec["regex"], where)
+    max_words = spec.get("max_words")
+    if max_words is not None and (type(max_words) is not int or max_words < 1):
+        raise ValueError(f"{where}: 'max_words' must be a positive integer")
+    nxt = spec.get("next", 0)
+    if type(nxt) is not int or nxt < 0:
+        raise ValueError(f"{where}: 'next' must be a non-negative integer")
+    raw = spec.get("raw", False)
+    if not isinstance(raw, bool):
+        raise ValueError(f"{where}: 'raw' must be true or false")
+    name = str(spec.get("name") or where)
+    return LineRule(name, kind, pattern, raw, max_words, nxt, where)
+
+
+def _strip_rule(spec: Any, where: str) -> StripRule:
+    spec, where = _spec_fields(spec, _STRIP_KEYS, where)
+    return StripRule(str(spec.get("name") or where), _compile(spec.get("regex"), where), where)
+
+
+def _title_options(suffix: Any, opts: dict[str, Any], where: str) -> set[str]:
+    if not isinstance(suffix, dict):
+        raise ValueError(f"{where}: must be a table")
+    unknown = set(suffix) - _SUFFIX_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}")
+    for key in ("separators", "generic_separators"):
+        if key in suffix:
+            value = suffix[key]
+            if not isinstance(value, list) or not all(isinstance(s, str) and s for s in value):
+                raise ValueError(f"{where}: {key!r} must be a list of non-empty strings")
+            opts[key] = tuple(value)
+    if "generic_max_words" in suffix:
+        value = suffix["generic_max_words"]
+        if type(value) is not int or value < 0:
+            raise ValueError(f"{where}: 'generic_max_words' must be a non-negative integer")
+        opts["generic_max_words"] = value
+    outlets = suffix.get("outlets", [])
+    if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
+        raise ValueError(f"{where}: 'outlets' must be a list of strings")
+    return {normalize(o) for o in outlets if normalize(o)}
+
+
+# --- applying ------------------------------------------------------------------------------
+
+
+def strip_fragments(line: str, rules: Rules) -> str:
+    """Delete inline boilerplate fragments from one line, keeping its own spelling."""
+    for rule in rules.strips:
+        folded, positions = fold(line)
+        spans = [(positions[m.start()], positions[m.end()]) for m in rule.pattern.finditer(folded)]
+        for start, end in reversed(spans):
+            line = line[:start] + " " + line[end:]
+    return " ".join(line.split())
+
+
+def match_line(line: str, rules: Rules) -> LineRule | None:
+    """The first line rule that says ``line`` is boilerplate, if any."""
+    key = normalize(line)
+    folded = fold(line.strip())[0]
+    for rule in rules.lines:
+        if rule.matches(key, folded):
+            return rule
+    return None
+
+
+def clean_lines(lines: Iterable[str], rules: Rules) -> list[str]:
+    """Non-blank lines with boilerplate removed, whitespace collapsed, in order.
+
+    A ``cut`` rule (related-news lists, comment sections, paywall offers) ends the article only
+    once some article text has been kept: the same heading above the story is just dropped.
+    """
+    kept: list[str] = []
+    skip = 0
+    for raw in lines:
+        line = strip_fragments(raw, rules)
+        if not line:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        rule = match_line(line, rules)
+        if rule is None:
+            kept.append(line)
+        elif rule.kind == "cut" and kept:
+            log.debug("cut at %r (%s)", line[:60], rule.name)
+            break
+        else:
+            skip = rule.next
+    return kept
+
+
+def clean_text(text: str, rules: Rules) -> str:
+    """``clean_lines`` over a whole text, one paragraph per line."""
+    return "\n".join(clean_lines(text.splitlines(), rules))
+
+
+def strip_title_suffix(title: str, rules: Rules) -> str:
+    """Drop a trailing outlet name (" – النور نيوز", " | CNN") from a headline.
+
+    Known outlets go after any separator; an unknown short tail is dropped only after an en/em dash
+    or a pipe, never a hyphen, because "مصر - السودان" or a "2 - 1" score is part of the headline.
+    """
+    title = " ".join(title.split())
+    for _ in range(2):
+        cut = _split_suffix(title, rules)
+        if cut is None:
+            break
+        title = cut
+    return title
+
+
+def _split_suffix(title: str, rules: Rules) -> str | None:
+    best: tuple[int, str] | None = None
+    for sep in rules.separators:
+        idx = title.rfind(f" {sep} ")
+        if idx > 0 and (best is None or idx > best[0]):
+            best = (idx, sep)
+    if best is None:
+        return None
+    idx, sep = best
+    head, tail = title[:idx].strip(), title[idx + len(sep) + 2:].strip()
+    tail_key = normalize(tail)
+    if not head or not tail_key:
+        return None
+    if tail_key in rules.outlets:
+        return head
+    words = tail_key.split()
+    if (
+        sep in rules.generic_separators
+        and len(words) <= rules.generic_max_words
+        and not any(ch.isdigit() for ch in tail_key)
+        and len(normalize(head).split()) >= 3
+    ):
+        return head
+    return None

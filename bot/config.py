@@ -1,0 +1,340 @@
+"""Configuration: a TOML file, every value overridable from the environment.
+
+Override scheme: ``RAQIB_<SECTION>_<KEY>`` in upper case, e.g. ``RAQIB_DATABASE_URL``,
+``RAQIB_DELIVERY_MAX_ATTEMPTS``, ``RAQIB_GENERAL_TIMEZONE``. Secrets (bot tokens) are read only
+from the environment (``RAQIB_TELEGRAM_TOKEN``, ``RAQIB_DISCORD_TOKEN``); a secret written in the
+file is an error, so it never ends up in a repository or a log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.db import DatabaseURLError, check_url
+
+SECRET_KEYS = ("token", "secret", "password", "api_key")
+CHAT_ADDRESS = re.compile(r"^(console|telegram|discord|discord-webhook):\S{1,250}$")
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message names the key and what was expected."""
+
+
+@dataclass(frozen=True)
+class FileSourceConfig:
+    name: str
+    path: Path
+    interval_s: int
+
+
+@dataclass(frozen=True)
+class SubscriptionConfig:
+    chat: str
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """The [telegram] section; the token and webhook secret come only from the environment."""
+
+    base_url: str = "https://api.telegram.org/bot"
+    owners: frozenset[int] = frozenset()
+    mode: str = "polling"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    backlog: int = 3
+    command_rate: int = 20
+    command_burst: int = 5
+    concurrency: int = 16
+    admin_cache_s: int = 60
+    poll_timeout_s: int = 10
+
+    @property
+    def base_file_url(self) -> str:
+        return self.base_url[: -len("/bot")] + "/file/bot"
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    database_url: str
+    timezone: ZoneInfo
+    watchlists_file: Path
+    boilerplate_files: tuple[Path, ...]
+    dedup_window_days: int
+    max_file_bytes: int
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
+    delivery_batch: int
+    delivery_interval_s: int
+    lease_s: int
+    console_format: str
+    sources: tuple[FileSourceConfig, ...]
+    subscriptions: tuple[SubscriptionConfig, ...]
+    telegram_token: str | None = field(default=None, repr=False)
+    discord_token: str | None = field(default=None, repr=False)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+
+
+def _positive_int(key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected a positive whole number, got {value!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{key}: expected a positive whole number, got {value!r}")
+    return value
+
+
+def _positive_float(key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key}: expected a positive number, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ConfigError(f"{key}: expected a positive number, got {value!r}")
+    return number
+
+
+def _string(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _choice(*options: str) -> Callable[[str, Any], str]:
+    def check(key: str, value: Any) -> str:
+        if value not in options:
+            raise ConfigError(f"{key}: expected one of {', '.join(options)}, got {value!r}")
+        return value
+
+    return check
+
+
+def _timezone(key: str, value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(_string(key, value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: expected an IANA time zone such as Asia/Riyadh, got {value!r}") from None
+
+
+def _database_url(key: str, value: Any) -> str:
+    try:
+        return check_url(_string(key, value))
+    except DatabaseURLError as exc:
+        raise ConfigError(f"{key}: {exc}") from None
+
+
+def _non_negative_int(key: str, value: Any) -> int:
+    return 0 if str(value).strip() == "0" else _positive_int(key, value)
+
+
+def _optional_url(key: str, value: Any) -> str:
+    if value in ("", None):
+        return ""
+    text = _string(key, value)
+    if not re.match(r"^https?://[^\s/]+", text):
+        raise ConfigError(f"{key}: expected an http(s) URL, got {value!r}")
+    return text
+
+
+def _bot_api_url(key: str, value: Any) -> str:
+    """The Bot API root, ending in /bot; the token is appended to it per request."""
+    text = _optional_url(key, value).rstrip("/")
+    if not text:
+        raise ConfigError(f"{key}: expected an http(s) URL such as https://api.telegram.org/bot")
+    return text if text.endswith("/bot") else text + "/bot"
+
+
+# section, key, default, parser: the whole schema of the scalar settings.
+_SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
+    ("database", "url", "sqlite:///var/raqib.db", _database_url),
+    ("general", "timezone", "Asia/Riyadh", _timezone),
+    ("general", "watchlists", "seeds/watchlists.toml", _string),
+    ("general", "dedup_window_days", 14, _positive_int),
+    ("general", "max_file_bytes", 2_000_000, _positive_int),
+    ("delivery", "max_attempts", 8, _positive_int),
+    ("delivery", "backoff_base", 5.0, _positive_float),
+    ("delivery", "backoff_max", 3600.0, _positive_float),
+    ("delivery", "batch_size", 50, _positive_int),
+    ("delivery", "interval", 5, _positive_int),
+    ("delivery", "lease", 120, _positive_int),
+    ("console", "format", "text", _choice("text", "jsonl")),
+    ("telegram", "base_url", "https://api.telegram.org/bot", _bot_api_url),
+    ("telegram", "mode", "polling", _choice("polling", "webhook")),
+    ("telegram", "webhook_url", "", _optional_url),
+    ("telegram", "webhook_listen", "0.0.0.0", _string),
+    ("telegram", "webhook_port", 8443, _positive_int),
+    ("telegram", "backlog", 3, _non_negative_int),
+    ("telegram", "command_rate", 20, _positive_int),
+    ("telegram", "command_burst", 5, _positive_int),
+    ("telegram", "concurrency", 16, _positive_int),
+    ("telegram", "admin_cache", 60, _positive_int),
+    ("telegram", "poll_timeout", 10, _positive_int),
+]
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, override from ``env`` and validate; raise ConfigError naming the bad key."""
+    env = os.environ if env is None else env
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    _refuse_secrets(raw)
+    base = path.resolve().parent
+
+    values: dict[tuple[str, str], Any] = {}
+    for section, key, default, parse in _SCALARS:
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}]: expected a table")
+        env_name = f"RAQIB_{section}_{key}".upper()
+        value = env.get(env_name, table.get(key, default))
+        label = f"{env_name} (environment)" if env_name in env else f"{section}.{key}"
+        values[section, key] = parse(label, value)
+
+    boilerplate = raw.get("general", {}).get("boilerplate_rules", [])
+    if not isinstance(boilerplate, list) or not all(isinstance(p, str) for p in boilerplate):
+        raise ConfigError("general.boilerplate_rules: expected a list of file paths")
+
+    database_url = _relative_sqlite(values["database", "url"], base)
+    return Config(
+        path=path,
+        database_url=database_url,
+        timezone=values["general", "timezone"],
+        watchlists_file=base / values["general", "watchlists"],
+        boilerplate_files=tuple(base / p for p in boilerplate),
+        dedup_window_days=values["general", "dedup_window_days"],
+        max_file_bytes=values["general", "max_file_bytes"],
+        max_attempts=values["delivery", "max_attempts"],
+        backoff_base_s=values["delivery", "backoff_base"],
+        backoff_max_s=values["delivery", "backoff_max"],
+        delivery_batch=values["delivery", "batch_size"],
+        delivery_interval_s=values["delivery", "interval"],
+        lease_s=values["delivery", "lease"],
+        console_format=values["console", "format"],
+        sources=_file_sources(raw.get("sources", []), base),
+        subscriptions=_subscriptions(raw.get("subscriptions", [])),
+        telegram_token=env.get("RAQIB_TELEGRAM_TOKEN") or None,
+        discord_token=env.get("RAQIB_DISCORD_TOKEN") or None,
+        telegram=_telegram(raw.get("telegram", {}), values, env),
+    )
+
+
+def _refuse_secrets(raw: dict[str, Any], prefix: str = "") -> None:
+    for key, value in raw.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _refuse_secrets(value, f"{name}.")
+        elif any(key.lower().endswith(s) for s in SECRET_KEYS):
+            env_name = "RAQIB_" + name.replace(".", "_").upper()
+            raise ConfigError(f"{name}: secrets are read only from the environment; set {env_name} instead")
+
+
+def _relative_sqlite(url: str, base: Path) -> str:
+    """sqlite:///var/x.db is relative to the config file, so the demo works from any cwd."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(base / url[len(prefix):])
+    return url
+
+
+def _file_sources(items: Any, base: Path) -> tuple[FileSourceConfig, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("sources: expected an array of tables ([[sources]])")
+    out: list[FileSourceConfig] = []
+    names: set[str] = set()
+    for i, item in enumerate(items):
+        key = f"sources[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{key}: expected a table")
+        kind = item.get("type", "files")
+        if kind != "files":
+            raise ConfigError(f"{key}.type: expected 'files', got {kind!r}")
+        name = _string(f"{key}.name", item.get("name"))
+        if name in names:
+            raise ConfigError(f"{key}.name: duplicate source name {name!r}")
+        names.add(name)
+        out.append(
+            FileSourceConfig(
+                name=name,
+                path=base / _string(f"{key}.path", item.get("path")),
+                interval_s=_positive_int(f"{key}.interval", item.get("interval", 300)),
+            )
+        )
+    return tuple(out)
+
+
+def _subscriptions(items: Any) -> tuple[SubscriptionConfig, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("subscriptions: expected an array of tables ([[subscriptions]])")
+    out: list[SubscriptionConfig] = []
+    for i, item in enumerate(items):
+        key = f"subscriptions[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{key}: expected a table")
+        chat = _string(f"{key}.chat", item.get("chat"))
+        if not CHAT_ADDRESS.match(chat):
+            raise ConfigError(f"{key}.chat: expected an address such as console:NAME or telegram:ID, got {chat!r}")
+        topics = item.get("topics")
+        if not isinstance(topics, list) or not topics or not all(isinstance(t, str) for t in topics):
+            raise ConfigError(f"{key}.topics: expected a non-empty list of watchlist slugs")
+        out.append(SubscriptionConfig(chat=chat, topics=tuple(topics)))
+    return tuple(out)
+
+
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _telegram(table: dict[str, Any], values: dict[tuple[str, str], Any], env: Mapping[str, str]) -> TelegramConfig:
+    owners_raw = env.get("RAQIB_TELEGRAM_OWNERS", table.get("owners", []))
+    label = "RAQIB_TELEGRAM_OWNERS (environment)" if "RAQIB_TELEGRAM_OWNERS" in env else "telegram.owners"
+    if isinstance(owners_raw, str):
+        owners_raw = [part for part in re.split(r"[\s,]+", owners_raw) if part]
+    if not isinstance(owners_raw, list):
+        raise ConfigError(f"{label}: expected a list of Telegram user ids")
+    owners = set()
+    for item in owners_raw:
+        try:
+            owners.add(int(str(item).strip()))
+        except ValueError:
+            raise ConfigError(f"{label}: expected Telegram user ids (numbers), got {item!r}") from None
+    mode = values["telegram", "mode"]
+    webhook_url = values["telegram", "webhook_url"] or None
+    secret = env.get("RAQIB_TELEGRAM_WEBHOOK_SECRET") or None
+    if secret is not None and not _WEBHOOK_SECRET.match(secret):
+        raise ConfigError("RAQIB_TELEGRAM_WEBHOOK_SECRET (environment): 1-256 characters of A-Z, a-z, 0-9, _ or -")
+    if mode == "webhook":
+        if webhook_url is None:
+            raise ConfigError("telegram.webhook_url: required when telegram.mode is webhook")
+        if secret is None:
+            raise ConfigError("telegram.mode is webhook: set RAQIB_TELEGRAM_WEBHOOK_SECRET in the environment")
+    return TelegramConfig(
+        base_url=values["telegram", "base_url"],
+        owners=frozenset(owners),
+        mode=mode,
+        webhook_url=webhook_url,
+        webhook_listen=values["telegram", "webhook_listen"],
+        webhook_port=values["telegram", "webhook_port"],
+        webhook_secret=secret,
+        backlog=values["telegram", "backlog"],
+        command_rate=values["telegram", "command_rate"],
+        command_burst=values["telegram", "command_burst"],
+        concurrency=values["telegram", "concurrency"],
+        admin_cache_s=values["telegram", "admin_cache"],
+        poll_timeout_s=values["telegram", "poll_timeout"],
+    )

@@ -1,0 +1,245 @@
+"""Dates written in Arabic (and English) news text.
+
+Arabic outlets name months three ways: Egyptian/Gulf (يناير…ديسمبر), Levantine/Iraqi (كانون الثاني…
+كانون الأول) and Maghrebi (جانفي، فيفري، أفريل، جوان…), often two at once ("ديسمبر/كانون الأول",
+"أكتوبر (تشرين الأول)"). dateparser only knows the first set, hence this small parser.
+
+A publication date is only looked for near the top of an article; a date deep in the body, or a
+date in running prose ("في 29 يوليو 1938 غزت…"), is an event date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+from bot.arabic import normalize
+
+# Month number -> every spelling we accept. Variants in hamza, alef maqsura and diacritics need no
+# entry: names are matched tolerantly. Longer names win over their prefixes (مايو before ماي).
+MONTHS: dict[int, tuple[str, ...]] = {
+    1: ("يناير", "كانون الثاني", "كانون ثاني", "جانفي", "January", "Jan"),
+    2: ("فبراير", "شباط", "فيفري", "February", "Feb"),
+    3: ("مارس", "آذار", "March", "Mar"),
+    4: ("أبريل", "إبريل", "نيسان", "أفريل", "April", "Apr"),
+    5: ("مايو", "أيار", "ماي", "May"),
+    6: ("يونيو", "يونيه", "حزيران", "جوان", "June", "Jun"),
+    7: ("يوليو", "يوليه", "تموز", "جويلية", "يوليوز", "July", "Jul"),
+    8: ("أغسطس", "آب", "أوت", "غشت", "أغشت", "August", "Aug"),
+    9: ("سبتمبر", "أيلول", "شتنبر", "شتمبر", "September", "Sep", "Sept"),
+    10: ("أكتوبر", "تشرين الأول", "تشرين أول", "October", "Oct"),
+    11: ("نوفمبر", "تشرين الثاني", "تشرين ثاني", "نونبر", "November", "Nov"),
+    12: ("ديسمبر", "كانون الأول", "كانون أول", "دجنبر", "دجمبر", "December", "Dec"),
+}
+
+# Words that may share a line with a publication date without making it prose.
+_WEEKDAYS = (
+    "الأحد", "الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت",
+    "sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sun", "mon", "tue", "wed", "thu", "fri", "sat",
+)
+_HIJRI_MONTHS = (
+    "محرم", "صفر", "ربيع", "الأول", "الآخر", "الثاني", "جمادى", "الأولى", "الآخرة", "رجب",
+    "شعبان", "رمضان", "شوال", "ذو", "ذي", "القعدة", "الحجة",
+)
+_FILLER = frozenset(
+    normalize(w)
+    for w in (
+        *_WEEKDAYS, *_HIJRI_MONTHS,
+        "date", "published", "posted", "updated", "on", "at", "last", "gmt", "utc", "am", "pm",
+        "تاريخ", "التاريخ", "النشر", "نشر", "في", "بتاريخ", "الموافق", "آخر", "اخر", "تحديث",
+        "التحديث", "م", "هـ", "ه", "ص", "مساء", "مساءً", "صباحا", "صباحاً", "الساعة", "ساعة",
+        "بتوقيت", "غرينتش", "جرينتش", "مكة", "المكرمة", "يوم", "واس", "كونا", "وام", "قنا", "بنا",
+        "يونا", "رويترز", "reuters", "afp", "ap",
+    )
+)
+# Calendar words that may sit between a dateline's city and its label ("… 18 شوال 1436 هـ الموافق").
+_CALENDAR = frozenset(normalize(w) for w in (*_WEEKDAYS, *_HIJRI_MONTHS, "هـ", "ه", "م", "يوم"))
+# Prepositions that make a following date an event date ("منذ 3 يناير 2024", "في 5 مايو 2025").
+_EVENT_WORDS = frozenset(
+    normalize(w)
+    for w in ("في", "منذ", "حتى", "قبل", "بعد", "خلال", "من", "إلى", "يوم", "ليلة", "صباح", "مساء",
+              "عام", "بين", "since", "on", "in", "until", "from")
+)
+
+_DIGITS = str.maketrans({**{chr(0x0660 + i): str(i) for i in range(10)},
+                         **{chr(0x06F0 + i): str(i) for i in range(10)}})
+
+_MARKS = "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640\u200b-\u200f]*"
+_FOLDABLE = [chr(c) for c in (*range(0x0621, 0x064B), *range(0x0671, 0x06D4))]
+
+# Only the first lines of an article can carry its publication date.
+HEAD_LINES = 6
+# A dateline may start with a place ("إسلام آباد", "الرياض"); more words before it make it prose.
+_DATELINE_WORDS = 2
+# A dateline without a label must be followed by a dash: "الرياض - 25 ديسمبر 2025 - أعلنت…".
+_DATELINE_TAIL = re.compile(r"\s*(?:م|هـ)?\s*[)\]]?\s*[-–—]")
+
+
+@dataclass(frozen=True)
+class DateMatch:
+    """A date found in text; ``start``/``end`` are offsets into the searched text."""
+
+    date: datetime
+    start: int
+    end: int
+    numeric: bool = False
+
+
+def _letter_class(ch: str) -> str:
+    key = normalize(ch)
+    if not key:
+        return re.escape(ch)
+    variants = sorted({c for c in _FOLDABLE if normalize(c) == key} | {ch})
+    return "[" + "".join(variants) + "]" if len(variants) > 1 else re.escape(ch)
+
+
+def _tolerant(word: str) -> str:
+    """A regex for ``word`` that also matches its hamza/yeh variants, diacritics and tatweel."""
+    parts: list[str] = []
+    for ch in word:
+        if ch == " ":
+            parts.append(r"\s+")
+        elif "\u0600" <= ch <= "\u06ff":
+            parts.append(_letter_class(ch) + _MARKS)
+        else:
+            parts.append(re.escape(ch))
+    return "".join(parts)
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(_tolerant(w) for w in sorted(words, key=len, reverse=True))
+
+
+_MONTH_LOOKUP = {normalize(name): num for num, names in MONTHS.items() for name in names}
+_MONTH = _alternation(name for names in MONTHS.values() for name in names)
+# The month may be doubled: "ديسمبر/كانون الأول", "أكتوبر (تشرين الأول)", "آب/اغسطس".
+_MONTH_GROUP = rf"(?P<month>{_MONTH})\.?(?:\s*(?:/|\(|-)\s*(?:{_MONTH})\s*\)?)?(?![^\W\d_])"
+_DAY = r"(?<![\d/.\-])(?P<day>[0-3]?\d)(?!\d)"
+_YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"
+_TIME = r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?)?"
+
+_PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
+    (re.compile(rf"(?<![\d/.\-]){_YEAR}[-/.](?P<mon>[0-3]?\d)[-/.](?P<day>[0-3]?\d)(?!\d){_TIME}"),
+     True),
+    (re.compile(rf"{_DAY}[-/.](?P<mon>[0-3]?\d)[-/.]{_YEAR}"), True),
+    (re.compile(rf"{_DAY}\s*[-,،.]?\s*{_MONTH_GROUP}\s*[-,،.]?\s*{_YEAR}", re.IGNORECASE), False),
+    (re.compile(rf"(?<![^\W\d_]){_MONTH_GROUP}\s*(?P<day>[0-3]?\d)(?!\d)\s*[,،]?\s*{_YEAR}",
+                re.IGNORECASE), False),
+)
+
+_LABELS = (
+    "date", "published on", "published", "posted on", "posted", "updated", "تاريخ النشر",
+    "نشر بتاريخ", "نشر في", "نشر", "بتاريخ", "التاريخ", "تاريخ", "الموافق", "آخر تحديث",
+)
+_LABEL = re.compile(rf"(?<![^\W\d_])(?:{_alternation(_LABELS)})\s*[:：\-–]?\s*$", re.IGNORECASE)
+_WEEKDAY = re.compile(rf"(?<![^\W\d_])(?:{_alternation(_WEEKDAYS)})\s*[,،\-–]?\s*$",
+                      re.IGNORECASE)
+
+
+def _build(year: int, month: int, day: int) -> datetime | None:
+    try:
+        return datetime(year, month, day, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _to_date(m: re.Match[str]) -> datetime | None:
+    year, day = int(m["year"]), int(m["day"])
+    if m.groupdict().get("mon") is not None:
+        month = int(m["mon"])
+        if month > 12 and day <= 12:  # an American month/day/year
+            month, day = day, month
+    else:
+        month = _MONTH_LOOKUP.get(normalize(m["month"]), 0)
+    return _build(year, month, day)
+
+
+def iter_dates(text: str) -> Iterator[DateMatch]:
+    """Every full (day, month, year) date in ``text``, in order, without overlaps."""
+    digits = text.translate(_DIGITS)  # one char for one char: offsets stay valid
+    found: list[DateMatch] = []
+    for pattern, numeric in _PATTERNS:
+        for m in pattern.finditer(digits):
+            date = _to_date(m)
+            if date is None or any(m.start() < f.end and f.start < m.end() for f in found):
+                continue
+            found.append(DateMatch(date, m.start(), m.end(), numeric))
+    yield from sorted(found, key=lambda f: f.start)
+
+
+def parse_date(text: str) -> datetime | None:
+    """The first date in a short string such as a metadata field ("2017-01-20T21:43:00+01:00")."""
+    return next((m.date for m in iter_dates(text)), None)
+
+
+def find_publication_date(text: str) -> datetime | None:
+    """The date an article states for itself near its top, as midnight UTC, or None."""
+    match = locate_publication_date(text)
+    return match.date if match else None
+
+
+def locate_publication_date(text: str) -> DateMatch | None:
+    """Like ``find_publication_date`` but with the span to cut from the text.
+
+    The span covers the date's label and weekday ("date 2025-08-13", "الخميس 25 ديسمبر 2025"), or
+    the whole line when the line is nothing but a date stamp.
+    """
+    latest = datetime.now(timezone.utc) + timedelta(days=2)
+    for offset, line in _head_lines(text):
+        for m in iter_dates(line):
+            if m.date > latest:
+                continue  # a publication date is never in the future; a planned event may be
+            span = _classify(line, m)
+            if span is not None:
+                return DateMatch(m.date, offset + span[0], offset + span[1], m.numeric)
+    return None
+
+
+def _head_lines(text: str) -> Iterator[tuple[int, str]]:
+    offset = 0
+    seen = 0
+    for line in text.split("\n"):
+        if line.strip():
+            yield offset, line
+            seen += 1
+            if seen >= HEAD_LINES:
+                return
+        offset += len(line) + 1
+
+
+def _classify(line: str, m: DateMatch) -> tuple[int, int] | None:
+    """The span to cut if ``m`` is stated as the line's own date, else None.
+
+    Accepted: a line that is only a date stamp; a labelled date ("بتاريخ", "الموافق", "date") or a
+    dashed dateline after at most a place name; a numeric date opening the line.
+    """
+    start, labelled = _extend_left(line, m.start)
+    before = normalize(line[:start]).split()
+    rest = before + normalize(line[m.end:]).split()
+    if all(tok in _FILLER or tok.isdigit() for tok in rest):
+        lead = len(line) - len(line.lstrip())
+        return lead, len(line.rstrip())
+    if m.numeric and not before:
+        return start, m.end
+    place = [t for t in before if not t.isdigit() and t not in _CALENDAR]
+    if len(place) > _DATELINE_WORDS:
+        return None
+    if labelled:
+        return start, m.end
+    if _DATELINE_TAIL.match(line, m.end) and not (before and before[-1] in _EVENT_WORDS):
+        return start, m.end
+    return None
+
+
+def _extend_left(line: str, start: int) -> tuple[int, bool]:
+    """Pull a date's start back over a weekday and a label written just before it."""
+    labelled = False
+    for pattern in (_WEEKDAY, _LABEL, _WEEKDAY):
+        found = pattern.search(line, 0, start)
+        if found:
+            start = found.start()
+            labelled = labelled or pattern is _LABEL
+    return start, labelled

@@ -1,0 +1,538 @@
+"""Find watchlist terms in articles: one pass over the tokens, whatever the number of terms.
+
+Terms and text are both reduced with ``arabic.normalize`` and split into tokens. Terms are never
+stemmed (stemmers mangle foreign names: Snowball turns بوتين into وتين). Instead each *text*
+token is read as the few (core, ending) pairs it could be, and the core is looked up in a hash
+of term forms:
+
+- proclitics و ب ل (+ ف ك, which start too many unrelated words to be trusted before a derived
+  form: فروسية is horsemanship, not "so Russian") and the article ال; لل reads as ل + ال;
+- endings the *term* accepts: pronouns (ها هم نا ...), nisba (ي ية يين يون), tanween ا, and for
+  terms of 5+ letters dual/plural (ان ين ون ات); ة becomes ت before an ending (حكومتها).
+  Terms of 3 letters take no ending, so سول never becomes سولي and short words stay exact;
+- country names ending in ا also match their nisba adjective (روسيا → الروسي، الروسية،
+  الروسيين; أمريكا → الأمريكي), and feminine nisba terms their masculine (الشمالية → الشمالي), so
+  "كوريا الشمالية" is also found as "الكوري الشمالي" / "الكورية الشمالية".
+Only the first token of a multi-word term may carry a proclitic.
+
+Transliteration variants: a folding key plus rapidfuzz verification, no fuzzy search.
+
+- Folding key (both sides): non-initial نج ≡ نغ ("ng": بيونج = بيونغ, جونج = جونغ, انجلترا =
+  انغلترا). Initial ج/غ stay apart: نجم (star) ≠ نغم (melody), جاز ≠ غاز.
+- A multi-word term is also found written as one word (بيونغ يانغ → بيونغيانغ, عبد الله →
+  عبدالله) and a long one-word term as two words.
+- A final -ين after a consonant may lose its ي (بوتين → بوتن, ستالين → ستالن), except for
+  words starting with ت (تعيين/تعين, تكوين/تكون are different words).
+- Long names (5+ consonants once medial ا/و/ي are dropped, e.g. نتنياهو، الكرملين، زيلينسكي)
+  also match a spelling with one ا/و/ي more or less. Candidates share that consonant skeleton
+  and are verified with rapidfuzz's Levenshtein distance (exactly one insertion/deletion).
+  Shorter words are excluded on purpose: one vowel letter turns صاروخ into صارخ, معارض into
+  معرض, حكومة into حكمة; words ending in ة or ات (Arabic feminine/plural) are excluded too.
+- Vowel substitutions never match (بوتين ≠ بوتان), and neither does ج/ي: كيم يونغ أون is not
+  folded into كيم جونغ أون, because Korean Yong and Jong are different names (seed 001 quotes
+  كيم يونج هيون, South Korea's defence minister). Admins add such spellings explicitly.
+
+Cost: each distinct token is analysed once per Matcher and memoised, so scanning an article is a
+dict lookup per token plus a little work per token that is a term form. Nothing loops over terms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from bot.arabic import normalize
+from bot.watchlists import Watchlist
+
+__all__ = ["Explanation", "Matcher", "RuleCheck", "TermHit", "TopicMatch"]
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    """A matching topic and the terms (as the admin wrote them) that made it match."""
+
+    slug: str
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TermHit:
+    """A term that was found, and how the article spelled it (distinct forms, in text order)."""
+
+    term: str
+    found: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One rule of a topic: ``all[0]``, ``all[1]``, …, ``any`` or ``none``."""
+
+    rule: str
+    terms: tuple[str, ...]
+    hits: tuple[TermHit, ...]
+
+    @property
+    def hit(self) -> bool:
+        return bool(self.hits)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why a topic did or did not match an article; ``reasons`` is empty when it matched."""
+
+    slug: str
+    name: str
+    matched: bool
+    rules: tuple[RuleCheck, ...]
+    reasons: tuple[str, ...]
+
+
+# --- token analysis --------------------------------------------------------------------------
+
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_DROP_VOWELS = str.maketrans("", "", "اوي")
+_MIN_CORE = 3
+
+# و ب ل are unambiguous enough; ف and ك also begin many words (فروسية, كامل), see _readings.
+_PROCLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+
+_PRONOUNS = ("ها", "هم", "هما", "هن", "كم", "نا")
+_NISBA_ENDINGS = ("ي", "يه", "يين", "يون", "يات")
+_SHORT_ENDINGS = frozenset({"", "ا", *_PRONOUNS, *_NISBA_ENDINGS})
+_LONG_ENDINGS = _SHORT_ENDINGS | {"ان", "ين", "ون", "ات"}
+# Endings of an adjective already in nisba form: روسي → روسيه، روسيين، روسيون، روسيتان.
+_NISBA = frozenset({"", "ه", "ين", "ون", "ان", "ات", "تان", "تين"})
+# ة is written ت before an ending; such readings are labelled "ة+ending".
+_TA_ENDINGS = ("ه", "ها", "هم", "هما", "هن", "كم", "نا", "ي", "ان", "ين")
+_TA = frozenset({"ة+" + e for e in _TA_ENDINGS} | {"ة+ات"})
+
+
+def _ending_table() -> dict[str, tuple[tuple[str, str, str], ...]]:
+    """(text ending, restored letters, label), grouped by last letter, longest first."""
+    rows = [(e, "", e) for e in _LONG_ENDINGS | _NISBA if e]
+    rows += [("ت" + e, "ه", "ة+" + e) for e in _TA_ENDINGS]
+    rows.append(("ات", "ه", "ة+ات"))
+    table: dict[str, list[tuple[str, str, str]]] = {}
+    for row in sorted(rows, key=lambda r: -len(r[0])):
+        table.setdefault(row[0][-1], []).append(row)
+    return {last: tuple(group) for last, group in table.items()}
+
+
+_ENDINGS_BY_LAST = _ending_table()
+
+
+def _is_arabic(word: str) -> bool:
+    return _ARABIC.search(word) is not None
+
+
+def _strip_article(word: str) -> str:
+    return word[2:] if word.startswith("ال") and len(word) - 2 >= _MIN_CORE else word
+
+
+def _fold(word: str) -> str:
+    """The folding key: non-initial نج spelled نغ (the article does not count as initial)."""
+    if "نج" not in word:
+        return word
+    start = 3 if word.startswith("ال") else 1
+    return word[:start] + word[start:].replace("نج", "نغ")
+
+
+def _skeleton(word: str) -> str:
+    """Consonant skeleton: medial ا/و/ي dropped, so spellings differing in vowels collide."""
+    if len(word) < 3:
+        return word
+    return word[0] + word[1:-1].translate(_DROP_VOWELS) + word[-1]
+
+
+def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:
+    """(rest, has proclitic, exact only) for the token and each proclitic it could start with."""
+    yield token, False, False
+    for clitic in _PROCLITICS:
+        if not token.startswith(clitic):
+            continue
+        rest = token[len(clitic):]
+        loose = "ف" in clitic or "ك" in clitic
+        if clitic.endswith("ل") and rest.startswith("ل") and len(rest) >= _MIN_CORE:
+            yield "ا" + rest, True, False  # لل = ل + ال: للكرملين → الكرملين
+        if rest.startswith("ال"):
+            loose = False  # فالروسية is unambiguous; فروسية is not
+        if len(rest) >= (4 if loose else _MIN_CORE):
+            yield rest, True, loose
+
+
+def _cores(rest: str) -> Iterator[str]:
+    yield rest
+    if rest.startswith("ال") and len(rest) - 2 >= _MIN_CORE:
+        yield rest[2:]
+
+
+def _endings(core: str) -> Iterator[tuple[str, str]]:
+    """(base, ending label) for the core itself and each ending it could carry."""
+    yield core, ""
+    for ending, restore, label in _ENDINGS_BY_LAST.get(core[-1], ()):
+        if core.endswith(ending) and len(core) - len(ending) >= _MIN_CORE:
+            yield core[: -len(ending)] + restore, label
+
+
+# --- term forms ------------------------------------------------------------------------------
+
+
+def _accepted_endings(word: str) -> frozenset[str]:
+    """Endings a term word accepts; short words take none because they collide too easily."""
+    size = len(_strip_article(word))
+    if size <= 3 or not _is_arabic(word):
+        return frozenset({""})
+    endings = _SHORT_ENDINGS if size == 4 else _LONG_ENDINGS
+    if word.endswith("ه"):
+        endings = endings | _TA
+    if word.endswith("ي"):
+        endings = endings | _NISBA
+    return endings
+
+
+def _nisba_stem(word: str) -> str | None:
+    """روسيا → روسي, امريكا → امريكي, الشماليه → شمالي; None when the word has no such form."""
+    # Country names keep a leading ال: it is part of the name (المانيا → الماني, not ماني).
+    if len(word) >= 5 and word.endswith("يا"):
+        return word[:-1]
+    if len(word) >= 5 and word.endswith("ا"):
+        return word[:-1] + "ي"
+    # An adjective agrees with its noun: كوريا الشماليه → كوريين شماليين, so drop ال.
+    core = _strip_article(word)
+    if len(core) >= 6 and core.endswith("يه"):
+        return core[:-1]
+    return None
+
+
+def _in_variant(word: str) -> str | None:
+    """بوتين → بوتن: the -in of foreign names is often written without ي."""
+    core = _strip_article(word)
+    if len(core) >= 5 and core.endswith("ين") and core[-3] not in "اوي" and core[0] != "ت":
+        return word[:-2] + "ن"
+    return None
+
+
+def _fuzzy_eligible(word: str) -> bool:
+    core = _strip_article(word)
+    if len(core) < 6 or core.endswith(("ه", "ات")):
+        return False
+    return len(_skeleton(core)) >= 5
+
+
+@dataclass(frozen=True)
+class _Form:
+    word: int  # id of the term word this form belongs to
+    endings: frozenset[str]
+    primary: bool  # the word as written, not a derived form
+
+
+_Hits = dict[int, bool]  # term word id -> found only with a proclitic
+_NO_HITS: _Hits = {}  # shared, never mutated; falsy but unlike None means "analysed"
+
+
+# --- explanations: where tokens are in the original text -------------------------------------
+
+_SEPARATOR = "\n"  # between title and body tokens; no term form contains it
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and unicodedata.category(text[start])[0] in "PSZC":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] in "PSZC":
+        end -= 1
+    return start, end
+
+
+def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Split a whitespace-free chunk at punctuation, keeping diacritics inside words."""
+    piece = start
+    for i in range(start, end):
+        if text[i] == "_" or unicodedata.category(text[i])[0] in "PS":
+            if i > piece:
+                yield piece, i
+            piece = i + 1
+    if end > piece:
+        yield piece, end
+
+
+def _token_spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | None:
+    """Span of each normalized token in ``text``, or None if they cannot be aligned."""
+    spans: list[tuple[int, int]] = []
+    for chunk in re.finditer(r"\S+", text):
+        count = len(normalize(chunk.group()).split())
+        if count == 1:
+            spans.append(_trim(text, *chunk.span()))
+        elif count > 1:
+            pieces = [p for p in _pieces(text, *chunk.span()) if normalize(text[p[0]:p[1]])]
+            if len(pieces) == count and all(len(normalize(text[a:b]).split()) == 1 for a, b in pieces):
+                spans.extend(pieces)
+            else:
+                spans.extend([_trim(text, *chunk.span())] * count)
+    return spans if len(spans) == len(tokens) else None
+
+
+# --- the matcher -----------------------------------------------------------------------------
+
+
+class _Node:
+    """A token-trie node: term words lead to children; terms end here."""
+
+    __slots__ = ("children", "terms")
+
+    def __init__(self) -> None:
+        self.children: dict[int, _Node] = {}
+        self.terms: list[int] = []
+
+
+@dataclass(frozen=True)
+class _Topic:
+    watchlist: Watchlist
+    groups: tuple[tuple[tuple[int, str], ...], ...]  # all-groups of (term id, term as written)
+    any: tuple[tuple[int, str], ...]
+    none: tuple[tuple[int, str], ...]
+
+
+class Matcher:
+    """Watchlists compiled for matching; build a new one whenever the watchlists change."""
+
+    _MEMO_LIMIT = 500_000
+
+    def __init__(self, watchlists: Iterable[Watchlist]) -> None:
+        self._forms: dict[str, list[_Form]] = {}
+        self._skeletons: dict[str, list[tuple[str, _Form]]] = {}
+        self._words: dict[tuple[str, bool], int] = {}
+        self._terms: dict[tuple[str, ...], int] = {}
+        self._root = _Node()
+        self._memo: dict[str, _Hits] = {}
+        self._topics = tuple(self._compile(w) for w in watchlists)
+        self._topics_by_term: dict[int, list[int]] = {}
+        for index, topic in enumerate(self._topics):
+            for term_id, _ in (*(t for g in topic.groups for t in g), *topic.any):
+                self._topics_by_term.setdefault(term_id, []).append(index)
+
+    @property
+    def watchlists(self) -> tuple[Watchlist, ...]:
+        return tuple(topic.watchlist for topic in self._topics)
+
+    # compile ---------------------------------------------------------------------------------
+
+    def _compile(self, watchlist: Watchlist) -> _Topic:
+        rules = watchlist.rules
+        return _Topic(
+            watchlist=watchlist,
+            groups=tuple(tuple(self._term(t) for t in group) for group in rules.all),
+            any=tuple(self._term(t) for t in rules.any),
+            none=tuple(self._term(t) for t in rules.none),
+        )
+
+    def _term(self, term: str) -> tuple[int, str]:
+        words = tuple(_fold(w) for w in normalize(term).split())
+        if words in self._terms:
+            return self._terms[words], term
+        term_id = self._terms[words] = len(self._terms)
+        self._phrase(term_id, [self._word(w, derive=True) for w in words])
+        joined = "".join(words)
+        if len(words) > 1:
+            self._phrase(term_id, [self._word(joined, derive=False)])
+        elif len(joined) >= 6 and _is_arabic(joined):
+            for cut in range(3, len(joined) - 2):
+                parts = (joined[:cut], joined[cut:])
+                self._phrase(term_id, [self._word(p, derive=False) for p in parts])
+        return term_id, term
+
+    def _phrase(self, term_id: int, words: list[int]) -> None:
+        node = self._root
+        for word in words:
+            node = node.children.setdefault(word, _Node())
+        if term_id not in node.terms:
+            node.terms.append(term_id)
+
+    def _word(self, word: str, derive: bool) -> int:
+        key = (word, derive)
+        if key in self._words:
+            return self._words[key]
+        word_id = self._words[key] = len(self._words)
+        primary = _Form(word_id, _accepted_endings(word), primary=True)
+        self._forms.setdefault(word, []).append(primary)
+        if derive and _is_arabic(word):
+            self._derived_forms(word, word_id, primary)
+        return word_id
+
+    def _derived_forms(self, word: str, word_id: int, primary: _Form) -> None:
+        stem = _nisba_stem(word)
+        if stem:
+            self._forms.setdefault(_fold(stem), []).append(_Form(word_id, _NISBA, primary=False))
+        variant = _in_variant(word)
+        if variant:
+            form = _Form(word_id, _accepted_endings(variant), primary=False)
+            self._forms.setdefault(variant, []).append(form)
+        if _fuzzy_eligible(word):
+            form = _Form(word_id, primary.endings, primary=False)
+            self._skeletons.setdefault(_skeleton(word), []).append((word, form))
+
+    # analyse ---------------------------------------------------------------------------------
+
+    def _analyse(self, token: str) -> _Hits:
+        hits: _Hits = {}
+        if not _is_arabic(token):
+            for form in self._forms.get(token, ()):
+                if form.primary:
+                    hits[form.word] = False
+            return hits or _NO_HITS
+        for rest, clitic, exact in _readings(token):
+            for core in _cores(rest):
+                for base, ending in _endings(core):
+                    if exact and ending:
+                        break
+                    self._lookup(_fold(base), ending, clitic, exact, hits)
+        return hits or _NO_HITS
+
+    def _lookup(self, base: str, ending: str, clitic: bool, exact: bool, hits: _Hits) -> None:
+        for form in self._forms.get(base, ()):
+            if ending in form.endings and (form.primary or not exact):
+                hits[form.word] = hits.get(form.word, True) and clitic
+        if exact or len(base) < 4 or not self._skeletons:
+            return
+        for word, form in self._skeletons.get(_skeleton(base), ()):
+            if (
+                ending in form.endings
+                and abs(len(word) - len(base)) == 1
+                and Levenshtein.distance(word, base, score_cutoff=1) == 1
+            ):
+                hits[form.word] = hits.get(form.word, True) and clitic
+
+    def _token_hits(self, tokens: Sequence[str]) -> list[_Hits]:
+        memo = self._memo
+        if len(memo) > self._MEMO_LIMIT:
+            memo.clear()
+        out = list(map(memo.get, tokens))
+        if None in out:
+            for i, hits in enumerate(out):
+                if hits is None:
+                    token = tokens[i]
+                    hits = memo.get(token)  # a repeat of a token first seen in this article
+                    if hits is None:
+                        hits = memo[token] = self._analyse(token)
+                    out[i] = hits
+        return out  # type: ignore[return-value]
+
+    def _scan(self, tokens: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
+        """Term id -> token spans [start, end) where the term occurs."""
+        hits = self._token_hits(tokens)
+        found: dict[int, list[tuple[int, int]]] = {}
+        roots = self._root.children
+        size = len(tokens)
+        for i, here in enumerate(hits):
+            if not here:
+                continue
+            # Walk the trie from every term word this token can be; proclitics only here.
+            stack = [(node, i + 1) for word in here if (node := roots.get(word)) is not None]
+            while stack:
+                node, end = stack.pop()
+                for term_id in node.terms:
+                    found.setdefault(term_id, []).append((i, end))
+                if node.children and end < size and (there := hits[end]):
+                    children = node.children
+                    stack.extend(
+                        (children[w], end + 1)
+                        for w, clitic in there.items()
+                        if not clitic and w in children
+                    )
+        return found
+
+    @staticmethod
+    def _tokens(title: str, body: str) -> tuple[list[str], list[str]]:
+        return normalize(title).split(), normalize(body).split()
+
+    # public ----------------------------------------------------------------------------------
+
+    def match(self, title: str, body: str) -> list[TopicMatch]:
+        """Topics the article matches, in watchlist order."""
+        head, tail = self._tokens(title, body)
+        found = self._scan([*head, _SEPARATOR, *tail])
+        touched = sorted({t for term_id in found for t in self._topics_by_term.get(term_id, ())})
+        out: list[TopicMatch] = []
+        for index in touched:
+            topic = self._topics[index]
+            if _matches(topic, found):
+                out.append(TopicMatch(topic.watchlist.slug, _matched_terms(topic, found)))
+        return out
+
+    def explain(self, title: str, body: str) -> list[Explanation]:
+        """For every topic: each rule's hits with the article's spellings, and the verdict."""
+        head, tail = self._tokens(title, body)
+        tokens = [*head, _SEPARATOR, *tail]
+        found = self._scan(tokens)
+        surfaces = _surfaces(title, head) + [""] + _surfaces(body, tail)
+        return [_explain(topic, found, surfaces) for topic in self._topics]
+
+
+def _surfaces(text: str, tokens: list[str]) -> list[tuple[str, int, int]]:
+    spans = _token_spans(text, tokens)
+    if spans is None:  # alignment failed: show the normalized tokens rather than guess
+        return [(token, 0, len(token)) for token in tokens]
+    return [(text, start, end) for start, end in spans]
+
+
+def _matches(topic: _Topic, found: dict[int, list[tuple[int, int]]]) -> bool:
+    if any(t in found for t, _ in topic.none):
+        return False
+    if topic.any and not any(t in found for t, _ in topic.any):
+        return False
+    return all(any(t in found for t, _ in group) for group in topic.groups)
+
+
+def _matched_terms(topic: _Topic, found: dict[int, list[tuple[int, int]]]) -> tuple[str, ...]:
+    terms = [term for group in topic.groups for t, term in group if t in found]
+    terms += [term for t, term in topic.any if t in found]
+    return tuple(dict.fromkeys(terms))
+
+
+def _explain(
+    topic: _Topic, found: dict[int, list[tuple[int, int]]], surfaces: list[tuple[str, int, int]]
+) -> Explanation:
+    rules = [_check(f"all[{i}]", group, found, surfaces) for i, group in enumerate(topic.groups)]
+    if topic.any:
+        rules.append(_check("any", topic.any, found, surfaces))
+    if topic.none:
+        rules.append(_check("none", topic.none, found, surfaces))
+    reasons = []
+    for rule in rules:
+        if rule.rule == "none":
+            reasons += [f"none: {h.term} found as {' / '.join(h.found)}" for h in rule.hits]
+        elif not rule.hit:
+            reasons.append(f"{rule.rule}: none of {', '.join(rule.terms)} found")
+    return Explanation(
+        slug=topic.watchlist.slug,
+        name=topic.watchlist.name,
+        matched=not reasons,
+        rules=tuple(rules),
+        reasons=tuple(reasons),
+    )
+
+
+def _check(
+    rule: str,
+    terms: tuple[tuple[int, str], ...],
+    found: dict[int, list[tuple[int, int]]],
+    surfaces: list[tuple[str, int, int]],
+) -> RuleCheck:
+    hits = []
+    for term_id, term in terms:
+        if term_id in found:
+            forms = [_surface(surfaces, start, end) for start, end in found[term_id]]
+            hits.append(TermHit(term, tuple(dict.fromkeys(forms))))
+    return RuleCheck(rule, tuple(term for _, term in terms), tuple(hits))
+
+
+def _surface(surfaces: list[tuple[str, int, int]], start: int, end: int) -> str:
+    text, begin, _ = surfaces[start]
+    _, _, finish = surfaces[end - 1]
+    return " ".join(text[begin:finish].split())

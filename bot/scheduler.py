@@ -1,0 +1,109 @@
+"""The long-running mode: APScheduler polls sources and drains the outbox until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import datetime, timedelta
+from typing import Protocol, Sequence
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import App
+from bot.delivery import DeliveryWorker
+from bot.transports.base import Transport
+from storage import sources as source_store
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+# Coalesced, one instance at a time; a run missed during downtime or a stall runs once, late.
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+
+
+def first_runs(app: App, now: datetime) -> dict[str, datetime]:
+    """When each source is due: its stored next_check_at, or now if that passed while we were down."""
+    with transaction(app.factory) as s:
+        stored = {src.name: src.next_check_at for src in source_store.list_sources(s)}
+    return {cfg.name: max(now, stored.get(cfg.name) or now) for cfg in app.config.sources}
+
+
+class Companion(Protocol):
+    """Something that lives as long as the runner, e.g. the Telegram bot's polling."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Runner:
+    def __init__(self, app: App, transports: dict[str, Transport], companions: Sequence[Companion] = ()) -> None:
+        self.app = app
+        self.companions = list(companions)
+        self.worker: DeliveryWorker = app.worker(transports)
+        self.scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
+        self.stop_event = asyncio.Event()
+        self._drains: set[asyncio.Task] = set()
+
+    def schedule(self) -> None:
+        now = self.app.clock()
+        for name, when in first_runs(self.app, now).items():
+            cfg = next(c for c in self.app.config.sources if c.name == name)
+            self.scheduler.add_job(
+                self.app.poll_source, "interval", seconds=cfg.interval_s, next_run_time=when,
+                args=[name], id=f"poll:{name}", name=f"poll {name}",
+            )
+        self.scheduler.add_job(
+            self._drain, "interval", seconds=self.app.config.delivery_interval_s,
+            next_run_time=now + timedelta(seconds=1), id="deliver", name="drain outbox",
+        )
+
+    async def _drain(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._drains.add(task)
+        try:
+            report = await self.worker.drain()
+            if report.sent or report.failed or report.retried:
+                log.info("outbox: %d sent, %d retried, %d failed", report.sent, report.retried, report.failed)
+        finally:
+            self._drains.discard(task)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.stop_event.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        await self._start_companions()
+        self.schedule()
+        self.scheduler.start()
+        log.info("raqib running: %d source(s); Ctrl-C stops", len(self.app.config.sources))
+        try:
+            await self.stop_event.wait()
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        """Stop taking new work, let running polls and sends finish, hand back unsent claims."""
+        self.scheduler.pause()
+        await asyncio.to_thread(self.scheduler.shutdown, True)
+        if self._drains:
+            await asyncio.gather(*self._drains, return_exceptions=True)
+        released = await self.worker.release()
+        for companion in reversed(self.companions):  # after the drains: they send through it
+            await companion.stop()
+        log.info("stopped cleanly; %d claimed alert(s) returned to the outbox", released)
+
+    async def _start_companions(self) -> None:
+        started: list[Companion] = []
+        try:
+            for companion in self.companions:
+                await companion.start()
+                started.append(companion)
+        except BaseException:
+            for companion in reversed(started):
+                await companion.stop()
+            raise

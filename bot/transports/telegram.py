@@ -1,0 +1,474 @@
+"""Telegram: the only module that knows python-telegram-bot.
+
+It adapts the platform-neutral handlers to PTB (commands, buttons), renders replies and alerts as
+Telegram HTML (every piece of text escaped), and delivers outbox alerts through ``TelegramTransport``,
+which turns Bot API failures into the outbox's exceptions. Rate limits: AIORateLimiter keeps the
+bot under 30 messages/s overall and 20/minute per group; ``ChatPacer`` adds 1/s per private chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+import warnings
+from dataclasses import replace
+from datetime import timedelta, tzinfo
+from typing import Callable
+from urllib.parse import urlparse
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    filters,
+)
+
+from bot.alerts import Alert
+from bot.config import Config, TelegramConfig
+from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Undeliverable
+from handlers.base import Caller, Reply, Span
+from handlers.format import alert_reply
+from handlers.help import menu
+from handlers.router import COMMANDS, handle_callback, handle_command
+from handlers.services import Services
+from handlers.texts import language_for
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_MESSAGE = 4096
+MAX_CAPTION = 1024
+ALLOWED_UPDATES = ["message", "callback_query"]
+# A group's own anonymous admins post as the group; this is the user Telegram shows for them.
+_SENTENCE_END = ".!?؟…\n"
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def _units(text: str) -> int:
+    """Telegram counts message length in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _span_html(span: Span) -> str:
+    body = html.escape(span.text, quote=False)
+    if span.style == "bold":
+        return f"<b>{body}</b>"
+    if span.style == "italic":
+        return f"<i>{body}</i>"
+    if span.style == "code":
+        return f"<code>{body}</code>"
+    if span.style == "link" and span.url:
+        if urlparse(span.url).scheme in ("http", "https"):
+            return f'<a href="{html.escape(span.url, quote=True)}">{body}</a>'
+        # Not a web address (a file path from a file source): show it, do not link it.
+        return f"{body}: <code>{html.escape(span.url, quote=False)}</code>"
+    return body
+
+
+def _html(spans: list[Span]) -> str:
+    return "".join(_span_html(s) for s in spans).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut after the last whole sentence that fits (else at a word),
+    with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - 1)
+    head = text[:room]
+    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
+    if cut >= room // 3:
+        return head[: cut + 1].rstrip() + "…"
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip() + "…"
+
+
+def render_html(reply: Reply, limit: int = MAX_MESSAGE) -> str:
+    """Telegram HTML within ``limit``: the longest text is shortened on its own (never the markup),
+    so a cut can never fall inside a tag or an entity."""
+    spans = list(reply.spans)
+    out = _html(spans)
+    while _units(out) > limit:
+        i = max(range(len(spans)), key=lambda k: len(spans[k].text))
+        excess = _units(out) - limit
+        span = spans[i]
+        if not span.text:
+            break
+        spans[i] = replace(span, text=shorten(span.text, max(0, len(span.text) - excess - 1)))
+        if spans[i].text == span.text:  # nothing left to cut
+            spans[i] = replace(span, text=span.text[: max(0, len(span.text) - excess - 1)] + "…")
+        out = _html(spans)
+    return out
+
+
+def render_alert(alert: Alert, tz: tzinfo) -> str:
+    return render_html(alert_reply(alert, tz))
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+# --- rate limits and admin checks ---------------------------------------------------------------
+
+
+class ChatPacer:
+    """At most one message per ``interval`` to each private chat: each send reserves the next slot."""
+
+    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._next: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = self._clock()
+        slot = max(now, self._next.get(chat_id, now))
+        self._next[chat_id] = slot + self._interval
+        if len(self._next) > 50_000:
+            self._next = {k: v for k, v in self._next.items() if v > now}
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class GroupAdmins:
+    """Whether a user administers a group, asked with getChatMember and remembered briefly."""
+
+    def __init__(self, app: Application, ttl_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._app = app
+        self._ttl = ttl_s
+        self._clock = clock
+        self._cache: dict[tuple[int, int], tuple[float, bool]] = {}
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        key = (chat_id, user_id)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > self._clock():
+            return hit[1]
+        try:
+            member = await self._app.bot.get_chat_member(chat_id, user_id)
+            answer = member.status in ("creator", "administrator")
+        except TelegramError as exc:
+            log.warning("getChatMember in %s failed (%s); treating the user as not an admin", chat_id, exc)
+            answer = False
+        self._cache[key] = (self._clock() + self._ttl, answer)
+        return answer
+
+
+# --- delivering alerts ----------------------------------------------------------------------------
+
+
+def chat_id_of(address: str) -> int:
+    platform, _, ident = address.partition(":")
+    if platform != PLATFORM:
+        raise Undeliverable(f"not a Telegram address: {address}")
+    try:
+        return int(ident)
+    except ValueError:
+        raise Undeliverable(f"not a Telegram chat id: {address}") from None
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    value = getattr(exc, "_retry_after", None)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = exc.retry_after
+    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+
+
+def map_error(exc: TelegramError) -> Exception:
+    """The outbox exception for a Bot API failure."""
+    if isinstance(exc, RetryAfter):
+        seconds = _retry_seconds(exc)
+        return FloodWait(f"429 flood control: retry after {seconds:g}s", retry_after=seconds)
+    if isinstance(exc, ChatMigrated):
+        return ChatMoved(f"group migrated to {exc.new_chat_id}", f"{PLATFORM}:{exc.new_chat_id}")
+    if isinstance(exc, Forbidden):
+        return ChatGone(f"403 {exc.message}")
+    if isinstance(exc, BadRequest):
+        if "chat not found" in exc.message.lower():
+            return ChatGone(f"400 {exc.message}")
+        return Undeliverable(f"400 {exc.message}")
+    if isinstance(exc, NetworkError):  # includes TimedOut and 5xx answers
+        return RetryLater(f"network: {exc.message}")
+    return RetryLater(f"telegram: {exc.message}")
+
+
+class TelegramTransport:
+    """The outbox's way to Telegram: one alert, one sendMessage, one exception per failure kind."""
+
+    platform = PLATFORM
+
+    def __init__(self, app: Application, tz: tzinfo, pacer: ChatPacer, concurrency: int = 16) -> None:
+        self._app = app
+        self._tz = tz
+        self._pacer = pacer
+        self.concurrency = concurrency
+
+    async def send(self, alert: Alert) -> str:
+        chat_id = chat_id_of(alert.chat)
+        text = render_alert(alert, self._tz)
+        thread = int(alert.thread_id) if alert.thread_id else None
+        if chat_id > 0:
+            await self._pacer.wait(chat_id)
+        try:
+            message = await self._app.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread
+            )
+        except TelegramError as exc:
+            raise map_error(exc) from exc
+        return str(message.message_id)
+
+
+# --- the bot people talk to ----------------------------------------------------------------------
+
+
+class _RedactToken(logging.Filter):
+    """Belt and braces: whatever logs a request URL, the token never reaches the log."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token in message:
+            record.msg, record.args = message.replace(self._token, "<token>"), ()
+        return True
+
+
+def build_application(token: str, tg: TelegramConfig) -> Application:
+    return (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(tg.base_url)
+        .base_file_url(tg.base_file_url)
+        # In-place waits for a 429 pause every request; after two, the outbox takes over.
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .build()
+    )
+
+
+class TelegramBot:
+    """The PTB Application with raqib's commands, plus the transport that shares its Bot."""
+
+    def __init__(self, config: Config, services: Services, token: str) -> None:
+        self.config = config
+        self.tg = config.telegram
+        self.services = services
+        # httpx logs every request URL at INFO, and Bot API URLs carry the token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        self._redactor = _RedactToken(token)
+        self.application = build_application(token, self.tg)
+        self.pacer = ChatPacer()
+        self.admins = GroupAdmins(self.application, self.tg.admin_cache_s)
+        self.transport = TelegramTransport(self.application, config.timezone, self.pacer, self.tg.concurrency)
+        message_only = filters.UpdateType.MESSAGE
+        self.application.add_handler(CommandHandler(list(COMMANDS), self._on_command, filters=message_only))
+        self.application.add_handler(CallbackQueryHandler(self._on_callback))
+        self.application.add_error_handler(self._on_error)
+
+    # lifecycle
+
+    async def start(self) -> None:
+        """getMe, the command menus, then polling or the webhook listener."""
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(self._redactor)
+        app = self.application
+        await app.initialize()
+        await self.register_commands()
+        if self.tg.mode == "webhook":
+            assert self.tg.webhook_url is not None
+            await app.updater.start_webhook(  # type: ignore[union-attr]
+                listen=self.tg.webhook_listen,
+                port=self.tg.webhook_port,
+                url_path=urlparse(self.tg.webhook_url).path.lstrip("/"),
+                webhook_url=self.tg.webhook_url,
+                secret_token=self.tg.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await app.updater.start_polling(  # type: ignore[union-attr]
+                timeout=timedelta(seconds=self.tg.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
+            )
+        await app.start()
+        me = app.bot.username
+        log.info("telegram bot @%s started (%s)", me, self.tg.mode)
+
+    async def start_sending_only(self) -> None:
+        """For one-shot delivery: the Bot without polling."""
+        await self.application.initialize()
+
+    async def stop(self) -> None:
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._redactor)
+
+    async def register_commands(self) -> None:
+        """The command menu in Arabic (default and ar) and English; refusal is not fatal."""
+        for code, lang in ((None, "ar"), ("ar", "ar"), ("en", "en")):
+            commands = [BotCommand(name, description) for name, description in menu(lang)]
+            try:
+                await self.application.bot.set_my_commands(commands, language_code=code)
+            except TelegramError as exc:
+                log.warning("setMyCommands (%s) was refused: %s; carrying on", code or "default", exc)
+
+    # updates
+
+    def caller(self, update: Update) -> Caller | None:
+        chat = update.effective_chat
+        user = update.effective_user
+        if chat is None:
+            return None
+        message = update.effective_message
+        sender_chat = message.sender_chat if isinstance(message, Message) else None
+        anonymous_admin = sender_chat is not None and sender_chat.id == chat.id
+        thread = None
+        if isinstance(message, Message) and message.is_topic_message and message.message_thread_id:
+            thread = str(message.message_thread_id)
+        if update.callback_query is not None:
+            sender_chat, anonymous_admin = None, False  # a button press always carries the real user
+        user_id = None if (anonymous_admin or user is None) else user.id
+        admins = self.admins
+
+        async def check(_: Caller) -> bool:
+            if anonymous_admin:
+                return True
+            if sender_chat is not None or user_id is None:
+                return False  # a channel or another chat speaking in the group is not an admin
+            return await admins.is_admin(chat.id, user_id)
+
+        name = None
+        if user is not None and not anonymous_admin:
+            name = f"@{user.username}" if user.username else user.full_name
+        return Caller(
+            user_id=user_id,
+            chat=f"{PLATFORM}:{chat.id}",
+            chat_type=chat.type,  # type: ignore[arg-type]
+            language=language_for(user.language_code if user else None),
+            thread_id=thread,
+            user_name=name,
+            chat_title=chat.title,
+            is_owner=user_id is not None and user_id in self.tg.owners,
+            admin_check=check,
+        )
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        caller = self.caller(update)
+        if message is None or caller is None or not message.text or not message.entities:
+            return
+        entity = message.entities[0]
+        name = message.text[1 : entity.length].split("@", 1)[0]
+        args = message.text[entity.length :].strip()
+        reply = await handle_command(self.services, caller, name, args)
+        if reply is not None:
+            await self.send_reply(message.chat_id, caller.thread_id, reply)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        caller = self.caller(update)
+        if query is None or caller is None:
+            return
+        reply = await handle_callback(self.services, caller, query.data or "")
+        try:
+            await query.answer(text=(reply.notice or "")[:200] or None)
+        except TelegramError as exc:
+            log.info("answerCallbackQuery failed: %s", exc)
+        if not reply.spans:
+            return
+        message = query.message
+        if reply.edit and isinstance(message, Message):
+            try:
+                await query.edit_message_text(
+                    render_html(reply), parse_mode=ParseMode.HTML, reply_markup=keyboard(reply),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
+            except BadRequest as exc:
+                if "not modified" not in exc.message.lower():
+                    log.warning("editMessageText failed: %s", exc)
+            return
+        chat = update.effective_chat
+        if chat is not None:
+            await self.send_reply(chat.id, caller.thread_id, reply)
+
+    async def send_reply(self, chat_id: int, thread_id: str | None, reply: Reply) -> None:
+        """Answer in the chat (and thread) the command came from; a failed reply is only logged."""
+        if not reply.spans and reply.photo is None:
+            return
+        thread = int(thread_id) if thread_id else None
+        markup = keyboard(reply)
+        if chat_id > 0:
+            await self.pacer.wait(chat_id)
+        bot = self.application.bot
+        try:
+            if reply.photo is not None:
+                caption = render_html(reply, MAX_CAPTION) if reply.spans else None
+                await bot.send_photo(
+                    chat_id, reply.photo, caption=caption, parse_mode=ParseMode.HTML,
+                    reply_markup=markup, message_thread_id=thread,
+                )
+                return
+            await bot.send_message(
+                chat_id, render_html(reply), parse_mode=ParseMode.HTML, reply_markup=markup,
+                message_thread_id=thread, link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except TelegramError as exc:
+            log.warning("reply to %s failed: %s", chat_id, exc)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed: %r", context.error, exc_info=context.error)
+
+    async def __aenter__(self) -> "TelegramBot":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def services_for(app, config: Config) -> Services:  # app: bot.app.App (not imported: keeps this light)
+    from handlers.throttle import Throttle
+
+    tg = config.telegram
+    return Services(
+        factory=app.factory,
+        timezone=config.timezone,
+        topics=app.topics,
+        clock=app.clock,
+        backlog=tg.backlog,
+        throttle=Throttle(tg.command_rate, tg.command_burst),
+    )

@@ -1,0 +1,38 @@
+"""Shared pieces of replies: times in the configured zone, topic lists, and the alert itself."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from bot.alerts import Alert
+from handlers.base import Reply
+from handlers.texts import t
+
+
+def when(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def day(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d")
+
+
+def topic_tag(slug: str) -> str:
+    """A hashtag the chat apps make clickable: letters, digits and underscores only."""
+    return "#" + slug.replace("-", "_")
+
+
+def slug_list(slugs: list[str]) -> str:
+    return "، ".join(slugs) if slugs else "-"
+
+
+def alert_reply(alert: Alert, tz: tzinfo) -> Reply:
+    """Topic tag, bold headline, the summary, source and time, link; labels in the chat's language."""
+    lang = alert.language
+    reply = Reply()
+    reply.add(f"{topic_tag(alert.topic)} · {alert.topic_name}", "italic").add("\n")
+    reply.bold(alert.headline).add("\n\n")
+    reply.add(alert.summary).add("\n\n")
+    reply.add(f"{t(lang, 'alert_source')}: {alert.source} · {when(alert.published, tz)}").add("\n")
+    reply.link(t(lang, "alert_link"), alert.url)
+    return reply

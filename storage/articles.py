@@ -1,0 +1,160 @@
+"""Articles, stories, the persisted near-duplicate index and topic matches."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist
+
+
+@dataclass(frozen=True)
+class Candidate:
+    article_id: int
+    story_id: int
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    source_id: int
+    url: str
+    guid: str | None
+    title: str
+    body: str
+    published_at: datetime
+    date_source: str
+    fetched_at: datetime
+    body_hash: str
+    fingerprint: bytes
+    band_keys: list[int]
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    id: int
+    headline: str
+    summary: str
+    published_at: datetime
+    article_count: int
+    url: str
+    source: str
+    topics: dict[str, list[str]]
+
+
+def exact_duplicate(session: Session, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
+    """Name the key an identical article was already stored under, if any."""
+    conds = [Article.url == url, Article.body_hash == body_hash]
+    if guid:
+        conds.append((Article.source_id == source_id) & (Article.guid == guid))
+    hit = session.execute(select(Article.url, Article.body_hash, Article.guid).where(or_(*conds)).limit(1)).first()
+    if hit is None:
+        return None
+    if hit.url == url:
+        return "url"
+    return "body" if hit.body_hash == body_hash else "guid"
+
+
+def near_candidates(
+    session: Session, band_keys: list[int], start: datetime, end: datetime, limit: int = 50
+) -> list[Candidate]:
+    """Articles sharing an LSH band within the time window: an index lookup, never a scan."""
+    if not band_keys:
+        return []
+    hits = (
+        select(ArticleBand.article_id, func.count().label("shared"))
+        .where(ArticleBand.band_key.in_(band_keys), ArticleBand.seen_at.between(start, end))
+        .group_by(ArticleBand.article_id)
+        .order_by(func.count().desc(), ArticleBand.article_id)
+        .limit(limit)
+        .subquery()
+    )
+    q = select(Article.id, Article.story_id, Article.fingerprint).join(hits, hits.c.article_id == Article.id)
+    return [Candidate(*row) for row in session.execute(q)]
+
+
+def create_story(session: Session, headline: str, summary: str, published_at: datetime, now: datetime) -> Story:
+    story = Story(
+        headline=headline, summary=summary, published_at=published_at, article_count=0, first_seen=now, last_updated=now
+    )
+    session.add(story)
+    session.flush()
+    return story
+
+
+def add_article(session: Session, story_id: int, new: NewArticle) -> int:
+    """Store the article and its band keys, and count it in its story."""
+    article = Article(
+        source_id=new.source_id,
+        story_id=story_id,
+        url=new.url,
+        guid=new.guid,
+        title=new.title,
+        body=new.body,
+        published_at=new.published_at,
+        date_source=new.date_source,
+        fetched_at=new.fetched_at,
+        body_hash=new.body_hash,
+        fingerprint=new.fingerprint,
+    )
+    session.add(article)
+    session.flush()
+    session.add_all(
+        ArticleBand(band_key=key, article_id=article.id, seen_at=new.fetched_at) for key in new.band_keys
+    )
+    story = session.get(Story, story_id)
+    assert story is not None
+    story.article_count += 1
+    story.last_updated = new.fetched_at
+    if story.lead_article_id is None:
+        story.lead_article_id = article.id
+    return article.id
+
+
+def add_story_topic(session: Session, story_id: int, watchlist_id: int, terms: list[str], now: datetime) -> None:
+    session.add(
+        StoryTopic(
+            story_id=story_id,
+            watchlist_id=watchlist_id,
+            matched_terms=json.dumps(terms, ensure_ascii=False),
+            matched_at=now,
+        )
+    )
+
+
+def list_stories(session: Session, topic: str | None = None, limit: int = 100) -> list[StoryRow]:
+    q = select(Story).order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)
+    if topic is not None:
+        q = q.join(StoryTopic, StoryTopic.story_id == Story.id).join(
+            Watchlist, Watchlist.id == StoryTopic.watchlist_id
+        ).where(Watchlist.slug == topic)
+    stories = list(session.scalars(q))
+    return [_story_row(session, s) for s in stories]
+
+
+def _story_row(session: Session, story: Story) -> StoryRow:
+    lead = session.execute(
+        select(Article.url, Source.name)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.id == story.lead_article_id)
+    ).one()
+    topics = {
+        slug: json.loads(terms)
+        for slug, terms in session.execute(
+            select(Watchlist.slug, StoryTopic.matched_terms)
+            .join(Watchlist, Watchlist.id == StoryTopic.watchlist_id)
+            .where(StoryTopic.story_id == story.id)
+            .order_by(Watchlist.slug)
+        )
+    }
+    return StoryRow(
+        story.id, story.headline, story.summary, story.published_at, story.article_count, lead.url, lead.name, topics
+    )
+
+
+def count_articles(session: Session) -> int:
+    return int(session.scalar(select(func.count(Article.id))) or 0)

@@ -1,0 +1,88 @@
+"""Story reads for chat commands: a topic's latest stories, a plain-text search, one article by URL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Source, Story, StoryTopic, Watchlist
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    id: int
+    headline: str
+    summary: str
+    published_at: datetime
+    url: str
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    title: str
+    body: str
+    url: str
+
+
+def latest_story_ids(session: Session, watchlist_id: int, limit: int) -> list[int]:
+    """The topic's newest stories, oldest of them first (the order a backlog is sent in)."""
+    if limit <= 0:
+        return []
+    q = (
+        select(Story.id)
+        .join(StoryTopic, StoryTopic.story_id == Story.id)
+        .where(StoryTopic.watchlist_id == watchlist_id)
+        .order_by(Story.published_at.desc(), Story.id.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(session.scalars(q))))
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_stories(session: Session, words: list[str], limit: int) -> list[StoryHit]:
+    """Stories whose headline or summary contains every word, newest first.
+
+    A stand-in until the search index lands: a LIKE per word, bounded by ``limit``.
+    """
+    if not words:
+        return []
+    conds = [
+        or_(Story.headline.like(_like(w), escape="\\"), Story.summary.like(_like(w), escape="\\")) for w in words
+    ]
+    q = (
+        select(Story.id, Story.headline, Story.summary, Story.published_at, Article.url, Source.name)
+        .join(Article, Article.id == Story.lead_article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(and_(*conds))
+        .order_by(Story.published_at.desc(), Story.id.desc())
+        .limit(limit)
+    )
+    return [StoryHit(*row) for row in session.execute(q)]
+
+
+def topic_stories(session: Session, slug: str, limit: int) -> list[StoryHit]:
+    """A topic's newest ``limit`` stories, returned oldest first so they read as a timeline."""
+    q = (
+        select(Story.id, Story.headline, Story.summary, Story.published_at, Article.url, Source.name)
+        .join(StoryTopic, StoryTopic.story_id == Story.id)
+        .join(Watchlist, Watchlist.id == StoryTopic.watchlist_id)
+        .join(Article, Article.id == Story.lead_article_id)
+        .join(Source, Source.id == Article.source_id)
+        .where(Watchlist.slug == slug)
+        .order_by(Story.published_at.desc(), Story.id.desc())
+        .limit(limit)
+    )
+    return list(reversed([StoryHit(*row) for row in session.execute(q)]))
+
+
+def article_by_url(session: Session, url: str) -> StoredArticle | None:
+    row = session.execute(select(Article.title, Article.body, Article.url).where(Article.url == url)).first()
+    return None if row is None else StoredArticle(*row)

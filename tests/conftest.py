@@ -1,0 +1,86 @@
+"""Shared fixtures: where the seeds and the read-only evaluation data live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+# CI clones the repo with shared/ beside it; evaluation data is read from there, never copied in.
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return SEEDS
+
+
+@pytest.fixture(scope="session")
+def seed_files() -> list[Path]:
+    files = sorted(SEEDS.glob("[0-9][0-9][0-9]_*.txt"))
+    assert len(files) == 5, f"expected the five seed articles in {SEEDS}"
+    return files
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    assert SHARED_DATA.is_dir(), f"evaluation data not found at {SHARED_DATA}"
+    return SHARED_DATA
+
+
+# --- databases: every storage-touching test runs on SQLite and, when configured, PostgreSQL ---
+
+import os
+import uuid
+
+from sqlalchemy import create_engine, text
+
+POSTGRES_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file, or a private PostgreSQL schema dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'raqib.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("RAQIB_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def write_config(
+    tmp_path: Path, db_url: str, extra: str = "", subscriptions: str | None = None,
+    delivery: str = "backoff_base = 1\nmax_attempts = 3\n",
+) -> Path:
+    """A config like the example one, pointed at this test's database and the repo's seeds."""
+    if subscriptions is None:
+        subscriptions = (
+            '[[subscriptions]]\nchat = "console:korea-desk"\ntopics = ["dprk-russia"]\n\n'
+            '[[subscriptions]]\nchat = "console:kursk-desk"\ntopics = ["kursk"]\n'
+        )
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[database]\nurl = "{db_url}"\n\n'
+        f'[general]\nwatchlists = "{SEEDS / "watchlists.toml"}"\ntimezone = "Asia/Riyadh"\n\n'
+        f"[delivery]\n{delivery}\n"
+        f"{extra}\n{subscriptions}",
+        encoding="utf-8",
+    )
+    return path

@@ -1,0 +1,336 @@
+"""Boilerplate rules on the real seeds, on SaudiNewsNet articles and on Arabic spelling variants."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.arabic import normalize
+from bot.boilerplate import clean_lines, clean_text, load_rules, strip_title_suffix
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules()
+
+
+def _seed_lines(seed_files: list[Path], index: int) -> list[str]:
+    return seed_files[index].read_text(encoding="utf-8").splitlines()
+
+
+def _has_line(lines: list[str], text: str) -> bool:
+    return any(normalize(line) == normalize(text) for line in lines)
+
+
+def _contains(lines: list[str], fragment: str) -> bool:
+    return any(fragment in line for line in lines)
+
+
+# --- the five seeds ------------------------------------------------------------------------
+
+SEED_CASES = [
+    (
+        0,
+        ["شاهد ايضاً:", "أخبار ذات صلة", "روسي منفي متهم بالتجسس", "هل يمكن لأوكرانيا إجراء انتخابات",
+         "الحرب الروسية الأوكرانية: قائمة، بالأحداث الرئيسية", "خَبَرَيْن"],
+        ["ونقلت المصادر عن كيم قوله: \"الآن لا يمكن لأحد أن يكسر العلاقات بين شعبي البلدين ووحدتهما\".",
+         "تعزيز العلاقات بين كوريا الشمالية وروسيا",
+         "وإلى جانب عمليات نشر القوات، يُعتقد أن بيونغ يانغ زودت موسكو بقذائف مدفعية"],
+    ),
+    (
+        1,
+        ["هناك 75% من هذه المقالة متبقية للقراءة", "الاشتراكات الكلاسيكية", "1,99 يورو",
+         "المقالات في نسختها الكاملةو دون الإعلان"],
+        ["منذ بدء الهجوم على أوكرانيا في فبراير 2022",
+         "في سبتمبر 2023 ، زار كيم جونغ أون روسيا شخصياوذلك في إطار الزيارة التي ينظمها الكرملين."],
+    ),
+    (
+        2,
+        ["اترك تعليقاً", "Your email address will not be published.", "أذهب إلىالأعلى", "8 mins read"],
+        ["أخوة نضالية في ساحات المعارك",
+         "وقد ألقى هذا التعاون بظلاله على الأمن في شرق آسيا"],
+    ),
+    (
+        3,
+        ["عزيزي الزائر، نرحب بك في موقع", "وجهتك المثلى للاطلاع على أحدث الأخبار"],
+        ["تعهد الزعيم الكوري الشمالي، كيم جونج أون، بتعزيز الشراكة الاستراتيجية الشاملة مع روسيا",
+         "ورغم الانتقادات الموجهة من الولايات المتحدة ودول غربية أخرى"],
+    ),
+    (
+        4,
+        ["اعلان اعلان"],
+        ["وتأتي هذه المكالمة الهاتفية في الوقت الذي يستعد فيه الرئيس الروسي",
+         "صورة أرشيفية: الرئيس الروسي فلاديمير بوتين",
+         "كما وافق كيم أيضًا على إرسال الآلاف من عمال البناء العسكريين"],
+    ),
+]
+
+
+@pytest.mark.parametrize("index,gone,kept", SEED_CASES)
+def test_seed_boilerplate_removed_and_news_kept(seed_files, rules, index, gone, kept):
+    raw = _seed_lines(seed_files, index)
+    for fragment in gone + kept:
+        assert _contains(raw, fragment), f"test data drifted: {fragment!r} not in seed {index}"
+    cleaned = clean_lines(raw, rules)
+    for fragment in gone:
+        assert not _contains(cleaned, fragment), fragment
+    for fragment in kept:
+        assert _contains(cleaned, fragment), fragment
+
+
+def test_seed_003_comments_heading_cut(seed_files, rules):
+    raw = _seed_lines(seed_files, 3)
+    assert raw[-1].strip() == "التعليقات"
+    cleaned = clean_lines(raw, rules)
+    assert not _has_line(cleaned, "التعليقات")
+    assert cleaned[-1].startswith("ورغم الانتقادات")
+
+
+def test_seed_000_related_list_cut_but_lead_kept(seed_files, rules):
+    raw = _seed_lines(seed_files, 0)
+    cleaned = clean_lines(raw, rules)
+    assert cleaned[0] == raw[0]
+    # every line of the related-news list comes after its heading and must be gone
+    related_at = next(i for i, line in enumerate(raw) if line.strip() == "أخبار ذات صلة")
+    for line in raw[related_at:]:
+        if line.strip():
+            assert line.strip() not in cleaned
+    # every non-boilerplate line before it survives, unchanged except for the signature
+    expected = [ln for ln in raw[:related_at] if ln.strip() and not ln.startswith("شاهد ايضاً")]
+    assert len(cleaned) == len(expected)
+    assert cleaned[1].endswith("الترسانة الدفاعية.")
+
+
+def test_clean_lines_drops_blank_lines_and_collapses_spaces(rules):
+    assert clean_lines(["  أولا   ثم  ", "", "\t", "ثانيا"], rules) == ["أولا ثم", "ثانيا"]
+    assert clean_text("سطر\n\nاعلان\nسطر آخر", rules) == "سطر\nسطر آخر"
+
+
+# --- spelling variants -----------------------------------------------------------------------
+
+DROPPED = [
+    "اعلان", "إعلان", "إعـــلان", "إِعْلَان", "اعلان اعلان", "إعلان  إعلان", "Advertisement",
+    "شاهد ايضاً: حرب روسيا اوكرانيا: قائمة بالأحداث الرئيسية", "شاهد أيضا: خبر آخر",
+    "شـاهـد أيـضـاً: خبر", "اقرأ أيضاً: قمة في موسكو", "إقرأ ايضا - خبر", "اقرا ايضا: خبر",
+    "8 mins read", "8 MINS READ", "5 دقائق قراءة", "٥ دقائق قراءة", "وقت القراءة: 3 دقائق",
+    "// انتهى //", "//انتهى//", "...المزيد", "المزيد...", "....المزيد",
+    "عين اليوم – متابعات", "عين اليوم – أبهــا", "عمر إبراهيم – عين اليوم", "سلوى سعد – متابعات",
+    "88591 - Stc", "635031 - Mobily", "تبدأ بالرمز (100) ثم مسافة ثم نص الرسالة إلى",
+    "أذهب إلىالأعلى", "اذهب الى الاعلى", "العودة للأعلى", "العودة إلى أعلى الصفحة",
+    "اترك تعليقاً", "اترك تعليقا", "أضف تعليقك", "إضافة تعليق جديد",
+    "Your email address will not be published. Required fields are marked *",
+    "عزيزي الزائر، نرحب بك في موقع “النور نيوز”، وجهتك المثلى للاطلاع على أحدث الأخبار",
+    "عزيزي الزائـر نرحب بك في موقعنا", "اشترك الآن للوصول إلى جميع المقالات",
+    "***", "* *", "aalorabi@hotmail.com",
+]
+
+
+@pytest.mark.parametrize("line", DROPPED)
+def test_boilerplate_variant_dropped(rules, line):
+    assert clean_lines(["فقرة أولى من الخبر.", line, "فقرة أخيرة من الخبر."], rules) == [
+        "فقرة أولى من الخبر.",
+        "فقرة أخيرة من الخبر.",
+    ]
+
+
+KEPT = [
+    "وأعلنت الوزارة عن اعلان نتائج المسابقة اليوم في مؤتمر صحفي.",
+    "إعلان القاهرة يؤكد حرص القيادتين على حماية الأمن القومي",
+    "وقال إن المزيد من المساعدات سيصل إلى غزة خلال الأيام المقبلة.",
+    "انتهى الاجتماع دون اتفاق بين الطرفين.",
+    "عين اليوم على الانتخابات المقبلة في البلاد وفق مصادر مطلعة تحدثت للصحيفة",
+    "شاهد العالم كيف انهار الجسر خلال ثوان.",
+    "عزيزي القارئ.. لو أعرتني مخيلتك وذهنك قليلاً لرأيت العجب",
+    "قالت شركة Apple إن التعليقات على iPhone 17 كانت إيجابية في read-out الأخير.",
+    "Le ministre a déclaré que les négociations continuent.",
+    "وأشار إلى أن الاشتراكات في الخدمة ارتفعت إلى 15 دولارا شهريا بعد قرار الشركة الأخير رفع الأسعار في كل الأسواق التي تعمل فيها منذ سنوات طويلة جدا.",
+    "تعزيز العلاقات بين كوريا الشمالية وروسيا",
+    "مُحَمَّدٌ رَسُولُ اللَّهِ",
+]
+
+
+@pytest.mark.parametrize("line", KEPT)
+def test_news_sentence_kept(rules, line):
+    assert clean_lines(["فقرة أولى.", line, "فقرة أخيرة."], rules) == [
+        "فقرة أولى.",
+        " ".join(line.split()),
+        "فقرة أخيرة.",
+    ]
+
+
+def test_see_also_header_drops_its_link(rules):
+    lines = ["فقرة أولى.", "اقرأ أيضاً", "عنوان خبر آخر مرتبط", "فقرة ثانية."]
+    assert clean_lines(lines, rules) == ["فقرة أولى.", "فقرة ثانية."]
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["أخبار ذات صلة", "اخبار ذات صله", "أخبار ذات صلة:", "التعليقات", "تعليقات (3)", "Comments",
+     "هناك 40% من هذه المقالة متبقية للقراءة، اشترك للوصول إليها!",
+     "للتواصل مع الكاتب ارسل رسالة SMS", "مقالات أخرى للكاتبعنوان أولعنوان ثان"],
+)
+def test_cut_markers_end_the_article(rules, marker):
+    lines = ["فقرة أولى من الخبر.", marker, "عنوان خبر آخر", "فقرة تبدو كأنها من الخبر."]
+    assert clean_lines(lines, rules) == ["فقرة أولى من الخبر."]
+
+
+def test_cut_marker_before_any_text_only_drops_itself(rules):
+    lines = ["التعليقات", "فقرة أولى من الخبر.", "فقرة ثانية."]
+    assert clean_lines(lines, rules) == ["فقرة أولى من الخبر.", "فقرة ثانية."]
+
+
+def test_inline_fragments_stripped_keeping_marks(rules):
+    line = "ويُذكر أنّ قوات الاحتلال اقتحمت المسجد المزعوم. سمات اقتحام الأقصى العريفي عائض القرني "
+    assert clean_lines([line], rules) == ["ويُذكر أنّ قوات الاحتلال اقتحمت المسجد المزعوم."]
+    assert clean_lines(["الترسانة الدفاعية. خَبَرَيْن."], rules) == ["الترسانة الدفاعية."]
+    # the same words inside a sentence are not a tag list or a signature
+    kept = "قالت خبرين إن سمات المرحلة تغيرت"
+    assert clean_lines([kept], rules) == [kept]
+
+
+# --- titles --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        ("كيم جونج أون يتعهد بتعزيز الشراكة الاستراتيجية مع روسيا – النور نيوز",
+         "كيم جونج أون يتعهد بتعزيز الشراكة الاستراتيجية مع روسيا"),
+        ("بوتين يلتقي كيم في موسكو - العربية", "بوتين يلتقي كيم في موسكو"),
+        ("بوتين يلتقي كيم في موسكو - الـعـربـيـة", "بوتين يلتقي كيم في موسكو"),
+        ("بوتين يلتقي كيم في موسكو | سكاي نيوز عربية", "بوتين يلتقي كيم في موسكو"),
+        ("معارضون يسيطرون على مخازن للصواريخ بريف دمشق - CNNArabic.com",
+         "معارضون يسيطرون على مخازن للصواريخ بريف دمشق"),
+        ("الناشط خالد ماسا: كل الشروط متوفرة - الصباح | Assabah", "الناشط خالد ماسا: كل الشروط متوفرة"),
+        ("قمة ثلاثية في القاهرة اليوم | موقع الخبر الجديد", "قمة ثلاثية في القاهرة اليوم"),
+        # a hyphen before an unknown tail, a score, or a too-short head stay as written
+        ("موعد مباراة مصر - السودان", "موعد مباراة مصر - السودان"),
+        ("الأهلي يفوز على الزمالك 2 – 1", "الأهلي يفوز على الزمالك 2 – 1"),
+        ("غزة – الاحتلال", "غزة – الاحتلال"),
+        ("عنوان بلا لاحقة", "عنوان بلا لاحقة"),
+    ],
+)
+def test_strip_title_suffix(rules, title, expected):
+    assert strip_title_suffix(title, rules) == expected
+
+
+# --- rule files ----------------------------------------------------------------------------
+
+
+def test_extra_rule_file_adds_one_line_rules(tmp_path, rules):
+    line = "حصريا على موقعنا: حمل التطبيق الآن"
+    assert clean_lines(["خبر.", line], rules) == ["خبر.", line]
+    extra = tmp_path / "outlet.toml"
+    extra.write_text(
+        'drop = [ { name = "app-promo", regex = "^حصريا على موقعنا" } ]\n'
+        '[title_suffix]\noutlets = ["موقع التجربة"]\n',
+        encoding="utf-8",
+    )
+    more = load_rules([extra])
+    assert clean_lines(["خبر.", line], more) == ["خبر."]
+    assert clean_lines(["خبر.", "إعلان"], more) == ["خبر."]  # defaults still apply
+    assert strip_title_suffix("عنوان الخبر هنا - موقع التجربة", more) == "عنوان الخبر هنا"
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        ('drop = [ { name = "broken", regex = "^(اعلان" } ]', "broken"),
+        ('cut = [ { name = "both", regex = "x", text = "y" } ]', "both"),
+        ('drop = [ { name = "none" } ]', "none"),
+        ('drop = [ { name = "typo", regexp = "x" } ]', "typo"),
+        ('drop = [ { name = "words", regex = "x", max_words = 0 } ]', "words"),
+        ('strip = [ { name = "empty", regex = "" } ]', "empty"),
+        ('drop = "not a list"', "drop"),
+        ("drop = [ 1 ]", "rule #1"),
+        ('unknown = 1', "unknown"),
+        ("drop = [ {", "TOML"),
+        ('[title_suffix]\noutlets = "العربية"', "outlets"),
+    ],
+)
+def test_malformed_rule_file_names_file_and_rule(tmp_path, content, needle):
+    bad = tmp_path / "bad_rules.toml"
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        load_rules([bad])
+    message = str(info.value)
+    assert "bad_rules.toml" in message
+    assert needle in message
+
+
+def test_missing_rule_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="missing.toml"):
+        load_rules([tmp_path / "missing.toml"])
+
+
+def test_rules_are_compiled_once(rules):
+    assert rules.lines and rules.strips
+    assert all(isinstance(rule.pattern, re.Pattern) for rule in rules.lines)
+
+
+# --- SaudiNewsNet --------------------------------------------------------------------------
+
+SNN_BOILERPLATE = re.compile(
+    r"^\s*(//\s*انتهى\s*//|\.{3,}\s*المزيد|عين اليوم – \S+|\S+ \S+ – عين اليوم"
+    r"|للتواصل مع الكاتب ارسل رسالة SMS|للتواصل أرسل sms|\d{5,6} - (Stc|Mobily|Zain))\s*$"
+)
+
+
+@pytest.fixture(scope="module")
+def snn_articles(shared_data):
+    articles = []
+    for archive in sorted((shared_data / "saudinewsnet").glob("*.zip")):
+        with zipfile.ZipFile(archive) as zf:
+            for name in zf.namelist():
+                articles.extend(json.loads(zf.read(name)))
+    assert len(articles) > 5000
+    return articles
+
+
+def test_saudinewsnet_boilerplate_removed(snn_articles, rules):
+    with_junk = [a for a in snn_articles
+                 if any(SNN_BOILERPLATE.match(ln) for ln in a["content"].splitlines())]
+    kinds = {m.group(1).split()[0] for a in with_junk for ln in a["content"].splitlines()
+             if (m := SNN_BOILERPLATE.match(ln))}
+    assert len(with_junk) > 100 and {"//", "عين", "للتواصل"} <= kinds
+    for article in with_junk:
+        cleaned = clean_lines(article["content"].splitlines(), rules)
+        leftovers = [ln for ln in cleaned if SNN_BOILERPLATE.match(ln)]
+        assert not leftovers, (article["url"], leftovers)
+        # the story itself survives: its longest paragraph is still there
+        paragraphs = [" ".join(ln.split()) for ln in article["content"].splitlines()]
+        longest = max(paragraphs, key=len)
+        assert any(longest in ln or ln in longest for ln in cleaned), article["url"]
+
+
+def test_saudinewsnet_spa_end_mark_removed(snn_articles, rules):
+    spa = [a for a in snn_articles if re.search(r"//\s*انتهى\s*//", a["content"])]
+    assert spa
+    for article in spa:
+        lines = [" ".join(ln.split()) for ln in article["content"].splitlines() if ln.strip()]
+        mark = next(i for i, ln in enumerate(lines) if "انتهى" in ln and "//" in ln)
+        cleaned = clean_lines(lines, rules)
+        assert not any("//" in ln for ln in cleaned)
+        assert cleaned[-1] == lines[mark - 1]
+
+
+def _survives(line: str, cleaned: list[str]) -> bool:
+    # a strip rule may have cut a tag list off the end of the line
+    return any(k == line or (len(k) >= 20 and line.startswith(k)) for k in cleaned)
+
+
+def test_saudinewsnet_long_paragraphs_survive(snn_articles, rules):
+    """Drop rules must not eat real paragraphs: a long line may only be lost to a tail cut."""
+    lost = []
+    for article in snn_articles:
+        lines = [" ".join(ln.split()) for ln in article["content"].splitlines() if ln.strip()]
+        cleaned = clean_lines(lines, rules)
+        survived = [_survives(line, cleaned) for line in lines]
+        last_kept = max((i for i, ok in enumerate(survived) if ok), default=-1)
+        lost += [line[:80] for i, line in enumerate(lines[:last_kept])
+                 if len(line.split()) >= 15 and not survived[i]]
+    assert lost == []

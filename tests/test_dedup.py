@@ -1,0 +1,444 @@
+"""Near-duplicate detection: seed variants, SaudiNewsNet wire copies, SemEval negatives.
+
+The SaudiNewsNet labels come from an independent criterion (exact verbatim runs of 8+ words on
+normalized tokens, order-free), never from ``bot.dedup`` itself. ``bench/bench_dedup.py`` reuses the
+labelling helpers below so the bench and the tests measure the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import zipfile
+import zlib
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from bot.arabic import normalize, split_sentences
+from bot.dedup import (
+    BANDS,
+    NUM_PERM,
+    Fingerprint,
+    FingerprintVersionError,
+    body_hash,
+    fingerprint,
+    is_near_duplicate,
+    similarity,
+)
+
+# --- labelling SaudiNewsNet (independent of bot.dedup) -------------------------------------
+
+# A verbatim run this long is copied text, not a shared name or stock phrase.
+MIN_RUN = 8
+# Blocking: two articles are compared only if they share a run of this many words. Runs are
+# sampled at anchor words (1 in 4), so a shared run of 30 words is missed with p = 0.75**21.
+MIN_SHARED_RUN = 10
+ANCHOR_EVERY = 4
+# A run in more articles than this is boilerplate (subscription lines), not copied news.
+MAX_HOLDERS = 30
+# Republished copy: verbatim runs cover most of the shorter text and half of the longer one.
+# 0.6 keeps lightly edited copies (hamza, commas, a reworded clause); below 0.5 pairs are
+# mostly two reports quoting the same statement. See bench output for the distribution.
+COPY_COVERAGE_SMALL = 0.6
+COPY_COVERAGE_LARGE = 0.5
+# Same event, different report: shares a run, but verbatim runs cover little of either.
+DIFFERENT_REPORT_COVERAGE = 0.2
+# SPA wire copy: the dateline names the agency ("الرياض - واس") or spells it out.
+SPA_MARKER = re.compile(r"(?:^| )(?:واس|وكاله الانباء السعوديه)(?: |$)")
+
+
+
+@dataclass
+class WireLabels:
+    """Same-day, cross-outlet pairs (indices into the article list) by verbatim coverage."""
+
+    copies: list[tuple[int, int]]
+    spa_copies: list[tuple[int, int]]
+    # Short item quoted inside a much longer article: neither label is right, not scored.
+    contained: list[tuple[int, int]]
+    different_reports: list[tuple[int, int]]
+    sharing: set[tuple[int, int]]
+
+
+def load_saudinewsnet(data_dir: Path) -> list[dict]:
+    """All articles of the shared SaudiNewsNet days, in file order."""
+    articles: list[dict] = []
+    for path in sorted((data_dir / "saudinewsnet").glob("*.zip")):
+        with zipfile.ZipFile(path) as archive:
+            for name in archive.namelist():
+                articles.extend(json.loads(archive.read(name)))
+    return articles
+
+
+def _day(article: dict) -> str:
+    return article["date_extracted"][:10]
+
+
+class Vocabulary(dict):
+    """Normalized words per raw whitespace token, computed once per distinct token.
+
+    Joining them gives ``normalize(text)`` (checked in a test) at a fraction of the cost over
+    the whole corpus, since most tokens repeat.
+    """
+
+    def __missing__(self, raw: str) -> tuple[str, ...]:
+        value = self[raw] = tuple(normalize(raw).split())
+        return value
+
+    def words(self, text: str) -> list[str]:
+        return [word for raw in text.split() for word in self[raw]]
+
+
+def _is_anchor(word: str, anchors: dict[str, bool]) -> bool:
+    if word not in anchors:
+        anchors[word] = zlib.crc32(word.encode("utf-8")) % ANCHOR_EVERY == 0
+    return anchors[word]
+
+
+def _blocking_keys(words: list[str], anchors: dict[str, bool]) -> set[int]:
+    """Windows of ``MIN_SHARED_RUN`` words that start at an anchor word.
+
+    The anchor is chosen by the word itself, so two texts sharing a long run keep the same
+    windows.
+    """
+    return {
+        hash(tuple(words[i : i + MIN_SHARED_RUN]))
+        for i in range(len(words) - MIN_SHARED_RUN + 1)
+        if _is_anchor(words[i], anchors)
+    }
+
+
+def sharing_pairs(articles: list[dict], words: list[list[str]]) -> set[tuple[int, int]]:
+    """Same-day pairs from different outlets that share a long verbatim run of words."""
+    anchors: dict[str, bool] = {}
+    holders: dict[int, list[int]] = defaultdict(list)
+    for i, article_words in enumerate(words):
+        for key in _blocking_keys(article_words, anchors):
+            holders[key].append(i)
+    pairs = set()
+    for ids in holders.values():
+        if len(ids) > MAX_HOLDERS:
+            continue
+        for i, j in combinations(ids, 2):
+            a, b = articles[i], articles[j]
+            if a["source"] != b["source"] and _day(a) == _day(b):
+                pairs.add((i, j))
+    return pairs
+
+
+def _runs(words: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(words[i : i + MIN_RUN]) for i in range(len(words) - MIN_RUN + 1)}
+
+
+def _covered(words: list[str], other_runs: set[tuple[str, ...]]) -> float:
+    """Share of ``words`` inside some ``MIN_RUN``-word run that the other text also has."""
+    covered = [False] * len(words)
+    for i in range(len(words) - MIN_RUN + 1):
+        if tuple(words[i : i + MIN_RUN]) in other_runs:
+            covered[i : i + MIN_RUN] = [True] * MIN_RUN
+    return sum(covered) / len(words) if words else 0.0
+
+
+def verbatim_coverage(a: list[str], b: list[str]) -> tuple[float, float]:
+    """Share of the (shorter, longer) token list that lies in verbatim runs found in the other.
+
+    Order-free on purpose: difflib's matching blocks never cross, so a copy with a moved
+    paragraph would look like a different report.
+    """
+    small, large = sorted((a, b), key=len)
+    return _covered(small, _runs(large)), _covered(large, _runs(small))
+
+
+def label_wire_copies(articles: list[dict]) -> WireLabels:
+    """Label cross-outlet same-day pairs by how much verbatim text they share."""
+    vocabulary = Vocabulary()
+    words = [vocabulary.words(article["content"]) for article in articles]
+    sharing = sharing_pairs(articles, words)
+    ids = {i for pair in sharing for i in pair}
+    runs = {i: _runs(words[i]) for i in ids}
+    spa = {i for i in ids if SPA_MARKER.search(" ".join(words[i]))}
+    labels = WireLabels([], [], [], [], sharing)
+    for i, j in sorted(sharing):
+        small, large = sorted((i, j), key=lambda k: len(words[k]))
+        of_small, of_large = _covered(words[small], runs[large]), _covered(words[large], runs[small])
+        if of_small >= COPY_COVERAGE_SMALL and of_large >= COPY_COVERAGE_LARGE:
+            labels.copies.append((i, j))
+            if i in spa or j in spa:
+                labels.spa_copies.append((i, j))
+        elif of_small >= COPY_COVERAGE_SMALL:
+            labels.contained.append((i, j))
+        elif of_small < DIFFERENT_REPORT_COVERAGE:
+            labels.different_reports.append((i, j))
+    return labels
+
+
+def random_story_pairs(
+    articles: list[dict], sharing: set[tuple[int, int]], sample: int, seed: int
+) -> list[tuple[int, int]]:
+    """Same-day cross-outlet pairs within a random sample that share no long run."""
+    rng = random.Random(seed)
+    chosen = sorted(rng.sample(range(len(articles)), sample))
+    return [
+        (i, j)
+        for i, j in combinations(chosen, 2)
+        if articles[i]["source"] != articles[j]["source"]
+        and _day(articles[i]) == _day(articles[j])
+        and (i, j) not in sharing
+    ]
+
+
+def semeval_pairs(data_dir: Path, rating: float) -> list[tuple[str, str]]:
+    """SemEval-2022 task 8 Arabic pairs with the given overall rating (4 = very dissimilar)."""
+    path = data_dir / "semeval2022_task8_ar_pairs" / "ar_ar_pairs.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [(r["text1"], r["text2"]) for r in rows if float(r["Overall"]) == rating]
+
+
+# --- seed variants ---------------------------------------------------------------------------
+
+NEW_HEADER = ["الرئيسية » أخبار » عربي ودولي", "عين اليوم – متابعات"]
+NEW_FOOTER = [
+    "// انتهى //",
+    "لمتابعة آخر الأخبار أرسل كلمة اشتراك إلى الرقم 88888",
+    "تابعونا على تويتر وفيسبوك ...المزيد",
+]
+NEW_TITLE = "مسؤول: تطورات جديدة في ملف التعاون بين بيونغ يانغ وموسكو"
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _is_paragraph(line: str) -> bool:
+    return len(line.split()) >= 12
+
+
+def swap_boilerplate(text: str) -> str:
+    """Another outlet's chrome: its own header and footer, none of the original short lines."""
+    kept = [line for line in _lines(text) if len(line.split()) > 4]
+    return "\n".join([*NEW_HEADER, *kept, *NEW_FOOTER])
+
+
+def add_boilerplate(text: str) -> str:
+    return "\n".join([*NEW_HEADER, *_lines(text), *NEW_FOOTER])
+
+
+def change_title(text: str) -> str:
+    """Replace a title line with another title; prepend one when the text starts with body."""
+    lines = _lines(text)
+    body = lines[1:] if not _is_paragraph(lines[0]) else lines
+    return "\n".join([NEW_TITLE, *body])
+
+
+def cut_last_paragraph(text: str) -> str:
+    lines = _lines(text)
+    last = max(i for i, line in enumerate(lines) if _is_paragraph(line))
+    return "\n".join(lines[:last] + lines[last + 1 :])
+
+
+def move_sentence(text: str) -> str:
+    """Move the first sentence of the first multi-sentence paragraph to the end."""
+    lines = _lines(text)
+    for i, line in enumerate(lines):
+        sentences = split_sentences(line)
+        if len(sentences) >= 2:
+            lines[i] = " ".join(sentences[1:])
+            return "\n".join([*lines, sentences[0]])
+    raise AssertionError("seed has no paragraph with two sentences")
+
+
+def add_paragraph(text: str, other: str) -> str:
+    """Insert the longest paragraph of another seed (same topic) after the first paragraph."""
+    extra = max(_lines(other), key=len)
+    lines = _lines(text)
+    first = next(i for i, line in enumerate(lines) if _is_paragraph(line))
+    return "\n".join([*lines[: first + 1], extra, *lines[first + 1 :]])
+
+
+def all_edits(text: str, other: str) -> str:
+    return swap_boilerplate(change_title(cut_last_paragraph(move_sentence(add_paragraph(text, other)))))
+
+
+def seed_variants(text: str, other: str) -> dict[str, str]:
+    return {
+        "boilerplate swapped": swap_boilerplate(text),
+        "boilerplate added": add_boilerplate(text),
+        "title changed": change_title(text),
+        "last paragraph cut": cut_last_paragraph(text),
+        "sentence moved": move_sentence(text),
+        "paragraph added": add_paragraph(text, other),
+        "all edits": all_edits(text, other),
+    }
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_texts(seed_files: list[Path]) -> list[str]:
+    return [path.read_text(encoding="utf-8") for path in seed_files]
+
+
+@pytest.fixture(scope="module")
+def articles(shared_data: Path) -> list[dict]:
+    return load_saudinewsnet(shared_data)
+
+
+@pytest.fixture(scope="module")
+def wire_labels(articles: list[dict]) -> WireLabels:
+    return label_wire_copies(articles)
+
+
+@pytest.fixture(scope="module")
+def article_fingerprint(articles: list[dict]):
+    @cache
+    def of(i: int) -> Fingerprint:
+        return fingerprint(articles[i]["content"])
+
+    return of
+
+
+def _flagged(pairs: list[tuple[int, int]], fp) -> list[tuple[int, int]]:
+    return [(i, j) for i, j in pairs if is_near_duplicate(fp(i), fp(j))]
+
+
+# --- seeds -----------------------------------------------------------------------------------
+
+
+def test_seed_variants_are_near_duplicates_and_lsh_candidates(seed_texts: list[str]) -> None:
+    failures = []
+    for n, text in enumerate(seed_texts):
+        original = fingerprint(text)
+        other = seed_texts[(n + 1) % len(seed_texts)]
+        for name, variant in seed_variants(text, other).items():
+            assert normalize(variant) != normalize(text), f"seed {n}: {name} changed nothing"
+            copy = fingerprint(variant)
+            shares_band = bool(set(original.band_keys()) & set(copy.band_keys()))
+            if not (is_near_duplicate(original, copy) and shares_band):
+                failures.append(f"seed {n} {name}: J={similarity(original, copy):.2f}")
+    assert not failures, failures
+
+
+def test_seeds_are_pairwise_not_near_duplicates(seed_texts: list[str]) -> None:
+    prints = [fingerprint(text) for text in seed_texts]
+    flagged = [(i, j) for i, j in combinations(range(len(prints)), 2)
+               if is_near_duplicate(prints[i], prints[j])]
+    assert not flagged
+
+
+def test_near_duplicate_is_symmetric(seed_texts: list[str]) -> None:
+    a = fingerprint(seed_texts[0])
+    b = fingerprint(cut_last_paragraph(seed_texts[0]))
+    assert is_near_duplicate(a, b) == is_near_duplicate(b, a)
+    assert similarity(a, b) == similarity(b, a)
+
+
+# --- exact duplicates --------------------------------------------------------------------------
+
+
+def test_body_hash_ignores_marks_tatweel_and_whitespace(seed_texts: list[str]) -> None:
+    text = seed_texts[4]
+    # Fatha after every lam, tatweel after every ba, doubled spaces and CRLF line ends.
+    decorated = text.replace("ل", "لَ").replace("ب", "بـ").replace(" ", "  ").replace("\n", "\r\n")
+    assert decorated != text
+    assert body_hash(decorated) == body_hash(text)
+    assert body_hash(text.replace("كيم", "مون", 1)) != body_hash(text)
+    assert re.fullmatch(r"[0-9a-f]{64}", body_hash(text))
+
+
+# --- fingerprint bytes and band keys -----------------------------------------------------------
+
+
+def test_fingerprint_bytes_round_trip(seed_texts: list[str]) -> None:
+    original = fingerprint(seed_texts[2])
+    data = original.to_bytes()
+    restored = Fingerprint.from_bytes(data)
+    assert restored == original
+    assert restored.band_keys() == original.band_keys()
+    assert len(data) <= 32 + 4 * NUM_PERM
+
+
+def test_fingerprint_bytes_reject_other_parameters(seed_texts: list[str]) -> None:
+    data = bytearray(fingerprint(seed_texts[2]).to_bytes())
+    # Byte 3 holds the shingle size k: a fingerprint made with other shingles.
+    data[3] += 1
+    with pytest.raises(FingerprintVersionError):
+        Fingerprint.from_bytes(bytes(data))
+    with pytest.raises(ValueError):
+        Fingerprint.from_bytes(bytes(data[:-4]))
+
+
+def test_band_keys_fit_bigint_and_differ_per_band(seed_texts: list[str]) -> None:
+    keys = fingerprint(seed_texts[1]).band_keys()
+    assert len(keys) == BANDS
+    assert all(-(2**63) <= key < 2**63 for key in keys)
+    assert len(set(keys)) == BANDS
+    assert fingerprint("").band_keys() == []
+
+
+def test_short_unrelated_items_do_not_collide(seed_texts: list[str]) -> None:
+    first = fingerprint("عاجل: انفجار في بيروت")
+    second = fingerprint("عاجل: انفجار في دمشق")
+    assert not is_near_duplicate(first, second)
+    # A short item is not a copy of every article that contains its words.
+    quoted = fingerprint("كيم جونغ أون")
+    assert not is_near_duplicate(quoted, fingerprint(seed_texts[0]))
+    assert not is_near_duplicate(fingerprint(""), fingerprint(""))
+    assert is_near_duplicate(fingerprint("عاجل: انفجار في بيروت!"), fingerprint(" عاجل انفجار في بيروت"))
+
+
+# --- SaudiNewsNet wire copies -----------------------------------------------------------------
+
+# Measured (bench/bench_dedup.py): recall 0.9xx on all copies, 0.9xx on SPA copies. The floor
+# leaves room for MinHash estimation noise but fails if trimmed/extended copies stop counting.
+MIN_RECALL = 0.90
+MIN_SPA_RECALL = 0.90
+
+
+def test_labelled_set_is_large_enough(wire_labels: WireLabels) -> None:
+    assert len(wire_labels.copies) >= 1000
+    assert len(wire_labels.spa_copies) >= 50
+
+
+def test_wire_copies_are_recognized(wire_labels: WireLabels, article_fingerprint) -> None:
+    recall = len(_flagged(wire_labels.copies, article_fingerprint)) / len(wire_labels.copies)
+    spa = len(_flagged(wire_labels.spa_copies, article_fingerprint)) / len(wire_labels.spa_copies)
+    assert recall >= MIN_RECALL, recall
+    assert spa >= MIN_SPA_RECALL, spa
+
+
+def test_wire_copies_become_lsh_candidates(wire_labels: WireLabels, article_fingerprint) -> None:
+    found = [
+        (i, j) for i, j in _flagged(wire_labels.copies, article_fingerprint)
+        if set(article_fingerprint(i).band_keys()) & set(article_fingerprint(j).band_keys())
+    ]
+    assert len(found) / len(wire_labels.copies) >= MIN_RECALL
+
+
+def test_random_story_pairs_are_not_flagged(
+    articles: list[dict], wire_labels: WireLabels, article_fingerprint
+) -> None:
+    pairs = random_story_pairs(articles, wire_labels.sharing, sample=800, seed=7)
+    assert len(pairs) >= 20_000
+    flagged = _flagged(pairs, article_fingerprint)
+    assert len(flagged) <= len(pairs) // 10_000, flagged
+
+
+def test_different_reports_of_one_event_are_rarely_flagged(
+    wire_labels: WireLabels, article_fingerprint
+) -> None:
+    flagged = _flagged(wire_labels.different_reports, article_fingerprint)
+    assert len(flagged) <= len(wire_labels.different_reports) // 10, flagged
+
+
+def test_semeval_dissimilar_pairs_are_not_flagged(shared_data: Path) -> None:
+    pairs = semeval_pairs(shared_data, rating=4.0)
+    assert len(pairs) >= 40
+    flagged = [p for p in pairs if is_near_duplicate(fingerprint(p[0]), fingerprint(p[1]))]
+    assert not flagged

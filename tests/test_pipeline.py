@@ -1,0 +1,146 @@
+"""The pipeline's order and guarantees: dedup, stories, the time window, one transaction."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.config import load_config
+from bot.pipeline import DUPLICATE, JOINED, NEW
+from bot.sources.files import read_article_file
+from storage import outbox
+from storage.db import transaction
+from storage.models import Article, ArticleBand, Delivery, Story, StoryTopic
+from tests.conftest import write_config
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def app(tmp_path, db_url):
+    clock = Clock()
+    a = App(load_config(write_config(tmp_path, db_url), env={}), clock=clock)
+    a.bootstrap()
+    a.test_clock = clock  # type: ignore[attr-defined]
+    yield a
+    a.close()
+
+
+def _count(app: App, model) -> int:
+    with transaction(app.factory) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def _source(app: App) -> int:
+    from storage import sources
+
+    with transaction(app.factory) as s:
+        return sources.ensure_source(s, "files", "files", "-", 0, app.clock()).id
+
+
+def _variant(article, n: int):
+    """The same report from another outlet: other URL and title, its last n paragraphs cut."""
+    paragraphs = article.body.split("\n")
+    return replace(article, url=f"https://other.example/{n}", title="عنوان آخر للخبر نفسه", body="\n".join(paragraphs[:-n]))
+
+
+def test_new_joined_and_duplicate(app, seed_files):
+    src = _source(app)
+    seed = read_article_file(seed_files[2])
+    first = app.pipeline.process(src, seed)
+    assert first.status == NEW and set(first.topics) == {"dprk-russia", "kursk"} and first.queued == 2
+    assert app.pipeline.process(src, seed).status == DUPLICATE  # same URL
+    assert app.pipeline.process(src, replace(seed, url="https://x.example/a")).status == DUPLICATE  # same body
+    joined = app.pipeline.process(src, _variant(seed, 1))
+    assert joined.status == JOINED and joined.story_id == first.story_id and joined.queued == 0
+    assert _count(app, Story) == 1 and _count(app, Article) == 2 and _count(app, Delivery) == 2
+    with transaction(app.factory) as s:
+        story = s.get(Story, first.story_id)
+        assert story.article_count == 2 and story.headline == seed.title
+
+
+def test_the_five_seeds_stay_five_stories_with_their_topics(app, seed_files):
+    src = _source(app)
+    outcomes = [app.pipeline.process(src, read_article_file(f)) for f in seed_files]
+    assert [o.status for o in outcomes] == [NEW] * 5
+    assert len({o.story_id for o in outcomes}) == 5
+    kursk = [f.name[:3] for f, o in zip(seed_files, outcomes) if "kursk" in o.topics]
+    assert kursk == ["000", "002", "004"]
+    assert all("dprk-russia" in o.topics for o in outcomes)
+    assert _count(app, StoryTopic) == 8
+
+
+def test_near_duplicate_window_is_bounded_by_when_we_saw_the_original(app, seed_files):
+    src = _source(app)
+    seed = read_article_file(seed_files[0])
+    original = app.pipeline.process(src, seed)
+    app.test_clock.now += timedelta(days=3)
+    assert app.pipeline.process(src, _variant(seed, 1)).status == JOINED
+    app.test_clock.now += timedelta(days=30)  # past the 14-day window: the old story is not searched
+    late = app.pipeline.process(src, _variant(seed, 2))
+    assert late.status == NEW and late.story_id != original.story_id
+
+
+def test_store_and_outbox_are_one_transaction(app, seed_files, monkeypatch):
+    src = _source(app)
+    seed = read_article_file(seed_files[4])
+
+    def broken_enqueue(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outbox, "enqueue", broken_enqueue)
+    with pytest.raises(RuntimeError):
+        app.pipeline.process(src, seed)
+    assert (_count(app, Article), _count(app, Story), _count(app, ArticleBand), _count(app, StoryTopic)) == (0, 0, 0, 0)
+    monkeypatch.undo()
+    assert app.pipeline.process(src, seed).status == NEW  # nothing half-stored blocks the retry
+    assert _count(app, Delivery) == 2
+
+
+def test_concurrent_workers_store_an_article_once(app, seed_files):
+    src = _source(app)
+    seed = read_article_file(seed_files[1])
+    results = []
+    barrier = threading.Barrier(4)
+
+    def work() -> None:
+        barrier.wait()
+        results.append(app.pipeline.process(src, seed).status)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [DUPLICATE] * 3 + [NEW]
+    assert _count(app, Article) == 1 and _count(app, Delivery) == 1
+
+
+def test_watchlist_edit_applies_to_the_next_article_without_restart(app, seed_files):
+    from bot.topics import rules_to_json
+    from bot.watchlists import Rules
+    from storage import chats, watchlists
+
+    src = _source(app)
+    with transaction(app.factory) as s:
+        row = watchlists.save_watchlist(
+            s, "kremlin", "الكرملين", rules_to_json(Rules(all=(), any=("كومسومولسك",), none=())), "admin:1", "create", "", app.clock()
+        )
+        chats.subscribe(s, "console:k", row.id, app.clock())
+    outcome = app.pipeline.process(src, read_article_file(seed_files[1]))
+    assert "kremlin" in outcome.topics
+    with transaction(app.factory) as s:
+        assert [e.actor for e in watchlists.edits(s, "kremlin")] == ["admin:1"]
+        jobs = outbox.claim(s, ["console"], "w", app.clock(), 60, 10)
+    assert {j.chat for j in jobs} == {"console:korea-desk", "console:k"}
