@@ -25,6 +25,7 @@ from tests.test_dedup import (  # noqa: E402
     COPY_COVERAGE_LARGE,
     COPY_COVERAGE_SMALL,
     DIFFERENT_REPORT_COVERAGE,
+    MIN_RUN,
     label_wire_copies,
     load_saudinewsnet,
     random_story_pairs,
@@ -61,13 +62,15 @@ def bench_speed(articles: list[dict]) -> list[dedup.Fingerprint]:
     n = len(articles)
     print(f"\nFingerprinting {n} SaudiNewsNet articles (k={dedup.SHINGLE_K}, "
           f"num_perm={dedup.NUM_PERM})")
-    sets = timed("normalize + shingles", n, lambda: [dedup.shingles(a["content"]) for a in articles])
+    sets = timed("normalize + shingles", n,
+                 lambda: [dedup.shingles(a["content"]) for a in articles])
     prints = timed("rensa RMinHash (from shingles)", n,
                    lambda: [dedup.fingerprint_shingles(s) for s in sets])
-    timed("datasketch MinHash.update_batch (from shingles)", n,
-          lambda: [datasketch_batch(s) for s in sets])
-    sketches = timed("datasketch MinHash.update per shingle", n,
-                     lambda: [datasketch_update(s) for s in sets])
+    sketches = timed("datasketch MinHash.update_batch (from shingles)", n,
+                     lambda: [datasketch_batch(s) for s in sets])
+    subset = sets[::8]
+    timed(f"datasketch MinHash.update per shingle ({len(subset)} docs)", len(subset),
+          lambda: [datasketch_update(s) for s in subset])
     timed("fingerprint(body) end to end (rensa)", n,
           lambda: [dedup.fingerprint(a["content"]) for a in articles])
     sample = list(combinations(range(0, n, 97), 2))
@@ -115,18 +118,24 @@ def bench_lsh(articles, prints, labels, negatives) -> set[Pair]:
 def bench_decision(labels, negatives, prints, semeval) -> None:
     near = dedup.is_near_duplicate
     print("\nis_near_duplicate on labelled SaudiNewsNet pairs (same day, other outlet)")
-    print(f"  recall, SPA wire copies:              {rate(labels.spa_copies, prints, near)}")
-    print(f"  recall, all wire copies:              {rate(labels.copies, prints, near)}")
-    print(f"  flagged, different reports of 1 event: {rate(labels.different_reports, prints, near)}")
-    print(f"  flagged, random story pairs:          {rate(negatives, prints, near)}")
-    print(f"  flagged, short item inside long one (unscored): {rate(labels.contained, prints, near)}")
+    rows = (
+        ("recall, SPA wire copies", labels.spa_copies),
+        ("recall, all wire copies", labels.copies),
+        ("flagged, different reports of one event", labels.different_reports),
+        ("flagged, random story pairs", negatives),
+        ("flagged, short item inside long one (unscored)", labels.contained),
+    )
+    for name, pairs in rows:
+        print(f"  {name + ':':<48} {rate(pairs, prints, near)}")
     for rating, texts in semeval.items():
         fps = [(dedup.fingerprint(a), dedup.fingerprint(b)) for a, b in texts]
         hits = sum(near(a, b) for a, b in fps)
-        print(f"  flagged, SemEval pairs rated {rating:.0f}:       {hits}/{len(fps)}")
+        print(f"  {f'flagged, SemEval pairs rated {rating:.0f}:':<48} {hits}/{len(fps)}")
 
 
 def coverage_class(words_a: list[str], words_b: list[str]) -> str:
+    if min(len(words_a), len(words_b)) < MIN_RUN:
+        return "identical short text" if words_a == words_b else "too short to judge"
     small, large = verbatim_coverage(words_a, words_b)
     if small >= COPY_COVERAGE_SMALL and large >= COPY_COVERAGE_LARGE:
         return "copy"

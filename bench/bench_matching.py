@@ -48,7 +48,8 @@ def draw_terms(articles: list[tuple[str, str]], rng: random.Random) -> list[str]
     for title, body in articles[::4]:
         tokens = [t for t in normalize(f"{title} {body}").split() if not t.isdigit()]
         words.update(t for t in tokens if len(t) >= 3)
-        bigrams.update(f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if len(a) >= 3 and len(b) >= 3)
+        pairs = zip(tokens, tokens[1:])
+        bigrams.update(f"{a} {b}" for a, b in pairs if len(a) >= 3 and len(b) >= 3)
     pool_words = sorted(w for w, n in words.items() if 3 <= n <= 2_000)
     pool_bigrams = sorted(b for b, n in bigrams.items() if n >= 3)
     terms = set(rng.sample(pool_words, int(TERMS * 0.7)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Harakat, Quranic marks, superscript alef: they change pronunciation, not identity.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u08d3-\u08ff]")
@@ -55,11 +56,31 @@ def strip_marks(text: str) -> str:
     return _INVISIBLE.sub("", _DIACRITICS.sub("", text))
 
 
+_MARKS = [*range(0x0610, 0x061B), *range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), *range(0x08D3, 0x0900),
+          0x0640, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF, 0x00AD]
+_MARKS_RE = re.compile("[" + "".join(map(chr, _MARKS)) + "]+")
+# str.replace per folded letter beats one dict-driven str.translate on Arabic text (measured ~2x).
+_FOLD_PAIRS = tuple((chr(k), v) for k, v in _LETTER_FOLD.items())
+_WORDS = re.compile(r"[^\W_]+")
+
+
 def normalize(text: str) -> str:
     """Fold text to a matching key: one space between words, no punctuation, Latin lowercased."""
-    text = unicodedata.normalize("NFKC", text)
-    text = strip_marks(text).translate(_LETTER_FOLD).casefold()
-    return " ".join(_NON_WORD.sub(" ", text).split())
+    if len(text) <= 400:
+        return _normalize_cached(text)
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
+    text = _MARKS_RE.sub("", unicodedata.normalize("NFKC", text))
+    for letter, folded in _FOLD_PAIRS:
+        if letter in text:
+            text = text.replace(letter, folded)
+    return " ".join(_WORDS.findall(text.casefold()))
+
+
+# Sentences and terms are normalized again and again by matching and summaries; bodies are not.
+_normalize_cached = lru_cache(maxsize=16384)(_normalize)
 
 
 def tokens(text: str) -> list[str]:

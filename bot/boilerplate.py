@@ -41,11 +41,6 @@ class LineRule:
     next: int = 0
     origin: str = ""
 
-    def matches(self, key: str, folded: str) -> bool:
-        if self.max_words is not None and len(key.split()) > self.max_words:
-            return False
-        return self.pattern.search(folded if self.raw else key) is not None
-
 
 @dataclass(frozen=True)
 class StripRule:
@@ -58,6 +53,8 @@ class StripRule:
 
 @dataclass(frozen=True)
 class Rules:
+    """Compiled rules; build once with ``load_rules`` and share, matching never recompiles."""
+
     lines: tuple[LineRule, ...] = ()
     strips: tuple[StripRule, ...] = ()
     outlets: frozenset[str] = frozenset()
@@ -77,20 +74,38 @@ def _fold_char(ch: str) -> str:
     return ch
 
 
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = _fold_char(chr(code))
+        return folded
+
+
+_FOLD = _FoldTable()
+# Prefilled so that translate() rarely falls back to __missing__ (ASCII, Arabic, punctuation).
+_FOLD.update(
+    (code, _fold_char(chr(code)))
+    for code in (*range(0x0000, 0x0800), *range(0x2000, 0x2070), *range(0xFB50, 0xFF00))
+)
+
+
+def fold_text(text: str) -> str:
+    """Fold spelling variants like ``normalize`` but keep punctuation and spacing."""
+    return text.translate(_FOLD)
+
+
 def fold(text: str) -> tuple[str, list[int]]:
-    """Fold spelling variants like ``normalize`` but keep punctuation and a map to source offsets.
+    """``fold_text`` plus a map to source offsets.
 
     ``positions[i]`` is the offset in ``text`` of folded character ``i`` (plus a final sentinel), so
     a match in the folded text can be cut out of the original, diacritics and all.
     """
-    out: list[str] = []
     positions: list[int] = []
     for i, ch in enumerate(text):
-        folded = _fold_char(ch)
-        out.append(folded)
-        positions.extend([i] * len(folded))
+        positions.extend([i] * len(_FOLD[ord(ch)]))
     positions.append(len(text))
-    return "".join(out), positions
+    return fold_text(text), positions
 
 
 def _fold_pattern(pattern: str) -> str:
@@ -105,7 +120,7 @@ def _fold_pattern(pattern: str) -> str:
             out.append(ch)
             escaped = True
         elif ord(ch) > 0x7F:
-            out.append(_fold_char(ch))
+            out.append(_FOLD[ord(ch)])
         else:
             out.append(ch)
     return "".join(out)
@@ -228,20 +243,31 @@ def _title_options(suffix: Any, opts: dict[str, Any], where: str) -> set[str]:
 
 def strip_fragments(line: str, rules: Rules) -> str:
     """Delete inline boilerplate fragments from one line, keeping its own spelling."""
+    folded = fold_text(line)
     for rule in rules.strips:
+        if not rule.pattern.search(folded):
+            continue
         folded, positions = fold(line)
         spans = [(positions[m.start()], positions[m.end()]) for m in rule.pattern.finditer(folded)]
         for start, end in reversed(spans):
             line = line[:start] + " " + line[end:]
+        folded = fold_text(line)
     return " ".join(line.split())
 
 
 def match_line(line: str, rules: Rules) -> LineRule | None:
     """The first line rule that says ``line`` is boilerplate, if any."""
     key = normalize(line)
-    folded = fold(line.strip())[0]
+    words = key.count(" ") + 1 if key else 0
+    folded: str | None = None
     for rule in rules.lines:
-        if rule.matches(key, folded):
+        if rule.max_words is not None and words > rule.max_words:
+            continue
+        if rule.raw:
+            folded = fold_text(line.strip()) if folded is None else folded
+            if rule.pattern.search(folded):
+                return rule
+        elif rule.pattern.search(key):
             return rule
     return None
 

@@ -121,6 +121,7 @@ _DAY = r"(?<![\d/.\-])(?P<day>[0-3]?\d)(?!\d)"
 _YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"
 _TIME = r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?)?"
 
+_YEAR_HINT = re.compile(r"(?:19|20)\d\d")
 _PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"(?<![\d/.\-]){_YEAR}[-/.](?P<mon>[0-3]?\d)[-/.](?P<day>[0-3]?\d)(?!\d){_TIME}"),
      True),
@@ -160,6 +161,8 @@ def _to_date(m: re.Match[str]) -> datetime | None:
 def iter_dates(text: str) -> Iterator[DateMatch]:
     """Every full (day, month, year) date in ``text``, in order, without overlaps."""
     digits = text.translate(_DIGITS)  # one char for one char: offsets stay valid
+    if not _YEAR_HINT.search(digits):
+        return
     found: list[DateMatch] = []
     for pattern, numeric in _PATTERNS:
         for m in pattern.finditer(digits):

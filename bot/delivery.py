@@ -80,12 +80,17 @@ class DeliveryWorker:
         self._batch = batch
         self._clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stopping = False
+
+    def request_stop(self) -> None:
+        """Finish the batch in hand, claim no more: the shutdown path."""
+        self._stopping = True
 
     async def drain(self, max_rounds: int | None = None) -> DrainReport:
         """Send everything due now; stop when a claim comes back empty."""
         report = DrainReport()
         rounds = 0
-        while max_rounds is None or rounds < max_rounds:
+        while (max_rounds is None or rounds < max_rounds) and not self._stopping:
             rounds += 1
             jobs = await asyncio.to_thread(self._claim)
             if not jobs:

@@ -9,7 +9,7 @@ of term forms:
   form: فروسية is horsemanship, not "so Russian") and the article ال; لل reads as ل + ال;
 - endings the *term* accepts: pronouns (ها هم نا ...), nisba (ي ية يين يون), tanween ا, and for
   terms of 5+ letters dual/plural (ان ين ون ات); ة becomes ت before an ending (حكومتها).
-  Terms of 3 letters take no ending, so سول never becomes سولي and short words stay exact;
+  Terms of 3 letters take no ending at all (سول, قطر): short words collide too easily;
 - country names ending in ا also match their nisba adjective (روسيا → الروسي، الروسية،
   الروسيين; أمريكا → الأمريكي), and feminine nisba terms their masculine (الشمالية → الشمالي), so
   "كوريا الشمالية" is also found as "الكوري الشمالي" / "الكورية الشمالية".
@@ -23,17 +23,20 @@ Transliteration variants: a folding key plus rapidfuzz verification, no fuzzy se
   عبدالله) and a long one-word term as two words.
 - A final -ين after a consonant may lose its ي (بوتين → بوتن, ستالين → ستالن), except for
   words starting with ت (تعيين/تعين, تكوين/تكون are different words).
-- Long names (5+ consonants once medial ا/و/ي are dropped, e.g. نتنياهو، الكرملين، زيلينسكي)
-  also match a spelling with one ا/و/ي more or less. Candidates share that consonant skeleton
-  and are verified with rapidfuzz's Levenshtein distance (exactly one insertion/deletion).
-  Shorter words are excluded on purpose: one vowel letter turns صاروخ into صارخ, معارض into
-  معرض, حكومة into حكمة; words ending in ة or ات (Arabic feminine/plural) are excluded too.
+- Long names (6+ letters, and 5+ letters once medial ا/و/ي are dropped: نتنياهو، الكرملين،
+  زيلينسكي) also match a spelling with one ا/و/ي more or less. Candidates are found by that
+  vowel-less skeleton and verified with rapidfuzz's Levenshtein distance (exactly one insertion
+  or deletion). Shorter words are excluded on purpose: one vowel letter turns صاروخ into صارخ,
+  معارض into معرض, حكومة into حكمة, فرنسا into فرنسوا; so are words ending in ة or ات (Arabic
+  feminine/plural morphology: معارضة/معرضة).
 - Vowel substitutions never match (بوتين ≠ بوتان), and neither does ج/ي: كيم يونغ أون is not
   folded into كيم جونغ أون, because Korean Yong and Jong are different names (seed 001 quotes
   كيم يونج هيون, South Korea's defence minister). Admins add such spellings explicitly.
 
 Cost: each distinct token is analysed once per Matcher and memoised, so scanning an article is a
-dict lookup per token plus a little work per token that is a term form. Nothing loops over terms.
+dict lookup per token, then a walk of a token trie (term words → terms) from the tokens that are
+term words. Nothing loops over terms; compiling 5,000 terms takes ~0.1 s, so a new Matcher is
+built whenever an admin edits a watchlist.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 
 from rapidfuzz.distance import Levenshtein
 
@@ -234,12 +238,10 @@ class _Form:
 
 
 _Hits = dict[int, bool]  # term word id -> found only with a proclitic
-_NO_HITS: _Hits = {}  # shared, never mutated; falsy but unlike None means "analysed"
+_NO_HITS: _Hits = {}  # shared, never mutated
 
 
 # --- explanations: where tokens are in the original text -------------------------------------
-
-_SEPARATOR = "\n"  # between title and body tokens; no term form contains it
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -271,7 +273,8 @@ def _token_spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | No
             spans.append(_trim(text, *chunk.span()))
         elif count > 1:
             pieces = [p for p in _pieces(text, *chunk.span()) if normalize(text[p[0]:p[1]])]
-            if len(pieces) == count and all(len(normalize(text[a:b]).split()) == 1 for a, b in pieces):
+            single = all(len(normalize(text[a:b]).split()) == 1 for a, b in pieces)
+            if len(pieces) == count and single:
                 spans.extend(pieces)
             else:
                 spans.extend([_trim(text, *chunk.span())] * count)
@@ -279,6 +282,9 @@ def _token_spans(text: str, tokens: Sequence[str]) -> list[tuple[int, int]] | No
 
 
 # --- the matcher -----------------------------------------------------------------------------
+
+
+_SEPARATOR = "\n"  # between title and body tokens; no term form contains it
 
 
 class _Node:
@@ -291,12 +297,27 @@ class _Node:
         self.terms: list[int] = []
 
 
-@dataclass(frozen=True)
+# What a token type is, memoised: the term words it can be (to continue a longer term), the
+# one-word terms it completes, and the trie nodes of the longer terms it can start.
+_Token = tuple[_Hits, tuple[int, ...], tuple[_Node, ...]]
+_NOTHING: _Token = (_NO_HITS, (), ())
+
+
+@dataclass
 class _Topic:
     watchlist: Watchlist
     groups: tuple[tuple[tuple[int, str], ...], ...]  # all-groups of (term id, term as written)
     any: tuple[tuple[int, str], ...]
     none: tuple[tuple[int, str], ...]
+    # Term-id sets, so that a verdict is a few C-level set operations on the ids found.
+    group_ids: tuple[frozenset[int], ...] = field(init=False)
+    any_ids: frozenset[int] = field(init=False)
+    none_ids: frozenset[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group_ids = tuple(frozenset(t for t, _ in group) for group in self.groups)
+        self.any_ids = frozenset(t for t, _ in self.any)
+        self.none_ids = frozenset(t for t, _ in self.none)
 
 
 class Matcher:
@@ -310,7 +331,7 @@ class Matcher:
         self._words: dict[tuple[str, bool], int] = {}
         self._terms: dict[tuple[str, ...], int] = {}
         self._root = _Node()
-        self._memo: dict[str, _Hits] = {}
+        self._memo: dict[str, _Token] = {}
         self._topics = tuple(self._compile(w) for w in watchlists)
         self._topics_by_term: dict[int, list[int]] = {}
         for index, topic in enumerate(self._topics):
@@ -398,7 +419,7 @@ class Matcher:
         for form in self._forms.get(base, ()):
             if ending in form.endings and (form.primary or not exact):
                 hits[form.word] = hits.get(form.word, True) and clitic
-        if exact or len(base) < 4 or not self._skeletons:
+        if exact or len(base) < 5 or not self._skeletons:
             return
         for word, form in self._skeletons.get(_skeleton(base), ()):
             if (
@@ -408,43 +429,56 @@ class Matcher:
             ):
                 hits[form.word] = hits.get(form.word, True) and clitic
 
-    def _token_hits(self, tokens: Sequence[str]) -> list[_Hits]:
+    def _token(self, token: str) -> _Token:
+        hits = self._analyse(token)
+        if not hits:
+            return _NOTHING
+        roots = self._root.children
+        nodes = [roots[word] for word in hits if word in roots]  # may carry a proclitic
+        ends = tuple(dict.fromkeys(term_id for node in nodes for term_id in node.terms))
+        return hits, ends, tuple(node for node in nodes if node.children)
+
+    def _tokens_of(self, tokens: Sequence[str]) -> list[_Token]:
         memo = self._memo
         if len(memo) > self._MEMO_LIMIT:
             memo.clear()
         out = list(map(memo.get, tokens))
         if None in out:
-            for i, hits in enumerate(out):
-                if hits is None:
+            for i, known in enumerate(out):
+                if known is None:
                     token = tokens[i]
-                    hits = memo.get(token)  # a repeat of a token first seen in this article
-                    if hits is None:
-                        hits = memo[token] = self._analyse(token)
-                    out[i] = hits
+                    known = memo.get(token)  # a repeat of a token first seen in this article
+                    if known is None:
+                        known = memo[token] = self._token(token)
+                    out[i] = known
         return out  # type: ignore[return-value]
 
-    def _scan(self, tokens: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
-        """Term id -> token spans [start, end) where the term occurs."""
-        hits = self._token_hits(tokens)
-        found: dict[int, list[tuple[int, int]]] = {}
-        roots = self._root.children
-        size = len(tokens)
-        for i, here in enumerate(hits):
-            if not here:
+    def _found(self, tokens: Sequence[str]) -> set[int]:
+        """Ids of the terms in the text; the hot path, so no positions."""
+        infos = self._tokens_of(tokens)
+        found: set[int] = set()
+        longer: list[tuple[int, int, int]] = []
+        for i, info in enumerate(infos):
+            if info is _NOTHING:
                 continue
-            # Walk the trie from every term word this token can be; proclitics only here.
-            stack = [(node, i + 1) for word in here if (node := roots.get(word)) is not None]
-            while stack:
-                node, end = stack.pop()
-                for term_id in node.terms:
-                    found.setdefault(term_id, []).append((i, end))
-                if node.children and end < size and (there := hits[end]):
-                    children = node.children
-                    stack.extend(
-                        (children[w], end + 1)
-                        for w, clitic in there.items()
-                        if not clitic and w in children
-                    )
+            found.update(info[1])
+            for node in info[2]:
+                _walk(node, i, i + 1, infos, longer)
+        found.update(term_id for term_id, _, _ in longer)
+        return found
+
+    def _spans(self, tokens: Sequence[str]) -> dict[int, list[tuple[int, int]]]:
+        """Term id -> token spans [start, end) where the term occurs."""
+        infos = self._tokens_of(tokens)
+        found: dict[int, list[tuple[int, int]]] = {}
+        longer: list[tuple[int, int, int]] = []
+        for i, (_, ends, nodes) in enumerate(infos):
+            for term_id in ends:
+                found.setdefault(term_id, []).append((i, i + 1))
+            for node in nodes:
+                _walk(node, i, i + 1, infos, longer)
+        for term_id, start, end in longer:
+            found.setdefault(term_id, []).append((start, end))
         return found
 
     @staticmethod
@@ -456,7 +490,7 @@ class Matcher:
     def match(self, title: str, body: str) -> list[TopicMatch]:
         """Topics the article matches, in watchlist order."""
         head, tail = self._tokens(title, body)
-        found = self._scan([*head, _SEPARATOR, *tail])
+        found = self._found([*head, _SEPARATOR, *tail])
         touched = sorted({t for term_id in found for t in self._topics_by_term.get(term_id, ())})
         out: list[TopicMatch] = []
         for index in touched:
@@ -469,9 +503,27 @@ class Matcher:
         """For every topic: each rule's hits with the article's spellings, and the verdict."""
         head, tail = self._tokens(title, body)
         tokens = [*head, _SEPARATOR, *tail]
-        found = self._scan(tokens)
-        surfaces = _surfaces(title, head) + [""] + _surfaces(body, tail)
+        found = self._spans(tokens)
+        surfaces = [*_surfaces(title, head), ("", 0, 0), *_surfaces(body, tail)]
         return [_explain(topic, found, surfaces) for topic in self._topics]
+
+
+def _walk(
+    node: _Node, start: int, end: int, infos: list[_Token], out: list[tuple[int, int, int]]
+) -> None:
+    """Append (term id, start, end) for the longer terms that continue at token ``end``.
+
+    Only the first word of a term may carry a proclitic: كوريا والشمالية is not a match.
+    """
+    if end >= len(infos):
+        return
+    for word, clitic in infos[end][0].items():
+        child = None if clitic else node.children.get(word)
+        if child is None:
+            continue
+        out.extend((term_id, start, end + 1) for term_id in child.terms)
+        if child.children:
+            _walk(child, start, end + 1, infos, out)
 
 
 def _surfaces(text: str, tokens: list[str]) -> list[tuple[str, int, int]]:
@@ -481,15 +533,15 @@ def _surfaces(text: str, tokens: list[str]) -> list[tuple[str, int, int]]:
     return [(text, start, end) for start, end in spans]
 
 
-def _matches(topic: _Topic, found: dict[int, list[tuple[int, int]]]) -> bool:
-    if any(t in found for t, _ in topic.none):
+def _matches(topic: _Topic, found: AbstractSet[int]) -> bool:
+    if not found.isdisjoint(topic.none_ids):
         return False
-    if topic.any and not any(t in found for t, _ in topic.any):
+    if topic.any_ids and found.isdisjoint(topic.any_ids):
         return False
-    return all(any(t in found for t, _ in group) for group in topic.groups)
+    return not any(found.isdisjoint(group) for group in topic.group_ids)
 
 
-def _matched_terms(topic: _Topic, found: dict[int, list[tuple[int, int]]]) -> tuple[str, ...]:
+def _matched_terms(topic: _Topic, found: AbstractSet[int]) -> tuple[str, ...]:
     terms = [term for group in topic.groups for t, term in group if t in found]
     terms += [term for t, term in topic.any if t in found]
     return tuple(dict.fromkeys(terms))

@@ -27,6 +27,7 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 NEW, JOINED, DUPLICATE = "new", "joined", "duplicate"
+MIN_BODY_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,14 @@ class Outcome:
     topics: tuple[str, ...] = ()
     queued: int = 0
     detail: str = ""
+
+
+def dedup_text(article: Article) -> str:
+    """The body identifies a report; a body of a few words (a byline left by a failed extraction)
+    does not, so then the title is part of the identity too."""
+    if len(article.body.split()) < MIN_BODY_WORDS:
+        return f"{article.title}\n{article.body}"
+    return article.body
 
 
 class Pipeline:
@@ -58,8 +67,9 @@ class Pipeline:
             yield self.process(source_id, article)
 
     def process(self, source_id: int, article: Article) -> Outcome:
-        body_hash = dedup.body_hash(article.body)
-        fingerprint = dedup.fingerprint(article.body)
+        text = dedup_text(article)
+        body_hash = dedup.body_hash(text)
+        fingerprint = dedup.fingerprint(text)
         try:
             with transaction(self._factory) as session:
                 return self._store(session, source_id, article, body_hash, fingerprint)

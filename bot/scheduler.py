@@ -89,9 +89,11 @@ class Runner:
     async def shutdown(self) -> None:
         """Stop taking new work, let running polls and sends finish, hand back unsent claims."""
         self.scheduler.pause()
-        await asyncio.to_thread(self.scheduler.shutdown, True)
+        self.worker.request_stop()
+        # Before the scheduler shuts down: its asyncio executor would cancel a drain mid-send.
         if self._drains:
             await asyncio.gather(*self._drains, return_exceptions=True)
+        await asyncio.to_thread(self.scheduler.shutdown, True)
         released = await self.worker.release()
         for companion in reversed(self.companions):  # after the drains: they send through it
             await companion.stop()

@@ -138,8 +138,13 @@ _PREFIX = re.compile(r"^(?:وال|بال|كال|فال|لل|ال|و)(?=\w{3})")
 _SUFFIX = re.compile(r"(?<=\w{3})(?:ها|ات|ون|ين|ان|يه|ه|ي)$")
 
 
+@lru_cache(maxsize=65536)
+def _stem(token: str) -> str:
+    return _SUFFIX.sub("", _PREFIX.sub("", token))
+
+
 def _terms(text: str) -> Counter[str]:
-    return Counter(_SUFFIX.sub("", _PREFIX.sub("", t)) for t in content_terms(text))
+    return Counter(_stem(t) for t in content_terms(text))
 
 
 # --- candidates ----------------------------------------------------------------------------

@@ -88,7 +88,9 @@ def _check_text(text: str, what: str, limit: int) -> None:
     if not text:
         raise WatchlistError(f"{what} is empty")
     if len(text) > limit:
-        raise WatchlistError(f"{what} {text[:30]!r}… is {len(text)} characters; the limit is {limit}")
+        raise WatchlistError(
+            f"{what} {text[:30]!r}… is {len(text)} characters; the limit is {limit}"
+        )
     bad = sorted({ch for ch in text if ch in _MARKUP or unicodedata.category(ch) == "Cc"})
     if bad:
         shown = ", ".join(repr(ch) for ch in bad)

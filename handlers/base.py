@@ -7,7 +7,7 @@ transport renders and escapes a Reply itself, so Telegram and Discord share the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Literal
 
 ChatKind = Literal["private", "group", "supergroup", "channel"]
@@ -120,9 +120,6 @@ class Reply:
     def plain(self) -> str:
         """The visible text, for tests, logs and platforms without markup."""
         return "".join(s.text for s in self.spans)
-
-    def with_(self, **changes: object) -> "Reply":
-        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def text(message: str) -> Reply:

@@ -16,9 +16,14 @@ MAX_RESULTS = 10
 MAX_WORDS = 8
 
 
+def _stem(word: str) -> str:
+    """Drop the article so الهجوم also finds هجوم; the rest is matched as typed."""
+    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+
+
 async def search(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
-    words = [w for w in args.split() if w][:MAX_WORDS]
+    words = [_stem(w) for w in args.split() if w][:MAX_WORDS]
     if not words:
         return text(t(lang, "search_usage"))
     hits = await services.db(lambda s: story_store.search_stories(s, words, MAX_RESULTS))

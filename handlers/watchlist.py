@@ -76,6 +76,12 @@ def _rule_label(lang: str, rule: str) -> str:
     return t(lang, "rule_any" if rule == "any" else "rule_none")
 
 
+def _head(args: str) -> tuple[str, str]:
+    """The first word and the rest, split at any whitespace (a newline too)."""
+    parts = args.strip().split(maxsplit=1)
+    return (parts[0], parts[1].strip()) if len(parts) == 2 else ((parts[0], "") if parts else ("", ""))
+
+
 @dataclass
 class _Edit:
     slug: str
@@ -87,12 +93,11 @@ async def watch(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
     if not await caller.is_admin():
         return text(t(lang, "admins_only"))
-    sub, _, rest = args.strip().partition(" ")
-    sub = sub.lower()
-    action = _ACTIONS.get(sub)
+    sub, rest = _head(args)
+    action = _ACTIONS.get(sub.lower())
     if action is None:
         return text(t(lang, "watch_usage"))
-    slug, _, rest = rest.strip().partition(" ")
+    slug, rest = _head(rest)
     if not slug:
         return text(t(lang, "watch_usage"))
     slug = slug.lower()
@@ -151,7 +156,7 @@ async def _add(services: Services, caller: Caller, slug: str, rest: str) -> Repl
     def work(s: Session) -> Reply:
         edit = _load(s, lang, slug)
         group: int | None = None
-        head, _, tail = rest.partition(" ")
+        head, tail = _head(rest)
         if edit.rules.all and head.isdigit():
             group, body = int(head), tail
             if not 1 <= group <= len(edit.rules.all):

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist
@@ -103,9 +103,11 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
     )
     session.add(article)
     session.flush()
-    session.add_all(
-        ArticleBand(band_key=key, article_id=article.id, seen_at=new.fetched_at) for key in new.band_keys
-    )
+    if new.band_keys:
+        session.execute(
+            insert(ArticleBand),
+            [{"band_key": key, "article_id": article.id, "seen_at": new.fetched_at} for key in new.band_keys],
+        )
     story = session.get(Story, story_id)
     assert story is not None
     story.article_count += 1

@@ -95,6 +95,7 @@ class FakeTelegram:
         self.chats: dict[int, dict] = {}
         self.messages: dict[int, dict] = {}
         self.holding = False
+        self.hold_at: int | None = None  # start holding once this many messages got through
         self.held = 0
         self.dropped_in_flight = 0
         self.rejected_429 = 0
@@ -322,6 +323,8 @@ class FakeTelegram:
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.seconds)
         with self.cond:
+            if self.hold_at is not None and len(self.sent) >= self.hold_at:
+                self.holding, self.hold_at = True, None
             if self.holding:
                 self.held += 1
                 self.cond.notify_all()

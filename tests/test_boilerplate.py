@@ -35,9 +35,11 @@ def _contains(lines: list[str], fragment: str) -> bool:
 SEED_CASES = [
     (
         0,
-        ["شاهد ايضاً:", "أخبار ذات صلة", "روسي منفي متهم بالتجسس", "هل يمكن لأوكرانيا إجراء انتخابات",
+        ["شاهد ايضاً:", "أخبار ذات صلة", "روسي منفي متهم بالتجسس",
+         "هل يمكن لأوكرانيا إجراء انتخابات",
          "الحرب الروسية الأوكرانية: قائمة، بالأحداث الرئيسية", "خَبَرَيْن"],
-        ["ونقلت المصادر عن كيم قوله: \"الآن لا يمكن لأحد أن يكسر العلاقات بين شعبي البلدين ووحدتهما\".",
+        ["ونقلت المصادر عن كيم قوله: \"الآن لا يمكن لأحد أن يكسر العلاقات بين شعبي البلدين"
+         " ووحدتهما\".",
          "تعزيز العلاقات بين كوريا الشمالية وروسيا",
          "وإلى جانب عمليات نشر القوات، يُعتقد أن بيونغ يانغ زودت موسكو بقذائف مدفعية"],
     ),
@@ -50,7 +52,8 @@ SEED_CASES = [
     ),
     (
         2,
-        ["اترك تعليقاً", "Your email address will not be published.", "أذهب إلىالأعلى", "8 mins read"],
+        ["اترك تعليقاً", "Your email address will not be published.", "أذهب إلىالأعلى",
+         "8 mins read"],
         ["أخوة نضالية في ساحات المعارك",
          "وقد ألقى هذا التعاون بظلاله على الأمن في شرق آسيا"],
     ),
@@ -147,7 +150,9 @@ KEPT = [
     "عزيزي القارئ.. لو أعرتني مخيلتك وذهنك قليلاً لرأيت العجب",
     "قالت شركة Apple إن التعليقات على iPhone 17 كانت إيجابية في read-out الأخير.",
     "Le ministre a déclaré que les négociations continuent.",
-    "وأشار إلى أن الاشتراكات في الخدمة ارتفعت إلى 15 دولارا شهريا بعد قرار الشركة الأخير رفع الأسعار في كل الأسواق التي تعمل فيها منذ سنوات طويلة جدا.",
+    # long enough to be news although it names a subscription price
+    "وأشار إلى أن الاشتراكات في الخدمة ارتفعت إلى 15 دولارا شهريا بعد قرار الشركة الأخير رفع"
+    " الأسعار في كل الأسواق التي تعمل فيها منذ سنوات طويلة جدا.",
     "تعزيز العلاقات بين كوريا الشمالية وروسيا",
     "مُحَمَّدٌ رَسُولُ اللَّهِ",
 ]
@@ -205,7 +210,8 @@ def test_inline_fragments_stripped_keeping_marks(rules):
         ("بوتين يلتقي كيم في موسكو | سكاي نيوز عربية", "بوتين يلتقي كيم في موسكو"),
         ("معارضون يسيطرون على مخازن للصواريخ بريف دمشق - CNNArabic.com",
          "معارضون يسيطرون على مخازن للصواريخ بريف دمشق"),
-        ("الناشط خالد ماسا: كل الشروط متوفرة - الصباح | Assabah", "الناشط خالد ماسا: كل الشروط متوفرة"),
+        ("الناشط خالد ماسا: كل الشروط متوفرة - الصباح | Assabah",
+         "الناشط خالد ماسا: كل الشروط متوفرة"),
         ("قمة ثلاثية في القاهرة اليوم | موقع الخبر الجديد", "قمة ثلاثية في القاهرة اليوم"),
         # a hyphen before an unknown tail, a score, or a too-short head stay as written
         ("موعد مباراة مصر - السودان", "موعد مباراة مصر - السودان"),
@@ -318,18 +324,19 @@ def test_saudinewsnet_spa_end_mark_removed(snn_articles, rules):
         assert cleaned[-1] == lines[mark - 1]
 
 
-def _survives(line: str, cleaned: list[str]) -> bool:
+def _survives(line: str, cleaned: list[str], exact: set[str]) -> bool:
     # a strip rule may have cut a tag list off the end of the line
-    return any(k == line or (len(k) >= 20 and line.startswith(k)) for k in cleaned)
+    return line in exact or any(len(k) >= 20 and line.startswith(k) for k in cleaned)
 
 
 def test_saudinewsnet_long_paragraphs_survive(snn_articles, rules):
     """Drop rules must not eat real paragraphs: a long line may only be lost to a tail cut."""
     lost = []
-    for article in snn_articles:
+    for article in snn_articles[::2]:  # half the corpus keeps the suite quick; still ~4k articles
         lines = [" ".join(ln.split()) for ln in article["content"].splitlines() if ln.strip()]
         cleaned = clean_lines(lines, rules)
-        survived = [_survives(line, cleaned) for line in lines]
+        exact = set(cleaned)
+        survived = [_survives(line, cleaned, exact) for line in lines]
         last_kept = max((i for i, ok in enumerate(survived) if ok), default=-1)
         lost += [line[:80] for i, line in enumerate(lines[:last_kept])
                  if len(line.split()) >= 15 and not survived[i]]

@@ -1,8 +1,8 @@
 """Near-duplicate detection: seed variants, SaudiNewsNet wire copies, SemEval negatives.
 
 The SaudiNewsNet labels come from an independent criterion (exact verbatim runs of 8+ words on
-normalized tokens, order-free), never from ``bot.dedup`` itself. ``bench/bench_dedup.py`` reuses the
-labelling helpers below so the bench and the tests measure the same thing.
+normalized tokens, order-free), never from ``bot.dedup`` itself. ``bench/bench_dedup.py``
+reuses the labelling helpers below so the bench and the tests measure the same thing.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize, split_sentences
+from bot.arabic import normalize, split_sentences, tokens
 from bot.dedup import (
     BANDS,
+    JACCARD_MIN,
     NUM_PERM,
     Fingerprint,
     FingerprintVersionError,
@@ -49,9 +50,10 @@ COPY_COVERAGE_SMALL = 0.6
 COPY_COVERAGE_LARGE = 0.5
 # Same event, different report: shares a run, but verbatim runs cover little of either.
 DIFFERENT_REPORT_COVERAGE = 0.2
-# SPA wire copy: the dateline names the agency ("الرياض - واس") or spells it out.
+# SPA wire copy: the dateline names the agency ("واس- الرياض") or spells it out. The shared
+# days hold no source "was" articles (SaudiNewsNet tracks SPA from Aug 11), so the marker is
+# how republished SPA copy is recognized.
 SPA_MARKER = re.compile(r"(?:^| )(?:واس|وكاله الانباء السعوديه)(?: |$)")
-
 
 
 @dataclass
@@ -66,10 +68,12 @@ class WireLabels:
     sharing: set[tuple[int, int]]
 
 
-def load_saudinewsnet(data_dir: Path) -> list[dict]:
-    """All articles of the shared SaudiNewsNet days, in file order."""
+def load_saudinewsnet(data_dir: Path, days: tuple[str, ...] = ()) -> list[dict]:
+    """Articles of the given SaudiNewsNet days (all days when empty), in file order."""
     articles: list[dict] = []
     for path in sorted((data_dir / "saudinewsnet").glob("*.zip")):
+        if days and path.stem not in days:
+            continue
         with zipfile.ZipFile(path) as archive:
             for name in archive.namelist():
                 articles.extend(json.loads(archive.read(name)))
@@ -104,8 +108,8 @@ def _is_anchor(word: str, anchors: dict[str, bool]) -> bool:
 def _blocking_keys(words: list[str], anchors: dict[str, bool]) -> set[int]:
     """Windows of ``MIN_SHARED_RUN`` words that start at an anchor word.
 
-    The anchor is chosen by the word itself, so two texts sharing a long run keep the same
-    windows.
+    The anchor is chosen by the word itself (crc32, stable across runs), so two texts sharing
+    a long run keep the same windows; keys are only compared within one process.
     """
     return {
         hash(tuple(words[i : i + MIN_SHARED_RUN]))
@@ -166,7 +170,8 @@ def label_wire_copies(articles: list[dict]) -> WireLabels:
     labels = WireLabels([], [], [], [], sharing)
     for i, j in sorted(sharing):
         small, large = sorted((i, j), key=lambda k: len(words[k]))
-        of_small, of_large = _covered(words[small], runs[large]), _covered(words[large], runs[small])
+        of_small = _covered(words[small], runs[large])
+        of_large = _covered(words[large], runs[small])
         if of_small >= COPY_COVERAGE_SMALL and of_large >= COPY_COVERAGE_LARGE:
             labels.copies.append((i, j))
             if i in spa or j in spa:
@@ -262,7 +267,8 @@ def add_paragraph(text: str, other: str) -> str:
 
 
 def all_edits(text: str, other: str) -> str:
-    return swap_boilerplate(change_title(cut_last_paragraph(move_sentence(add_paragraph(text, other)))))
+    edited = cut_last_paragraph(move_sentence(add_paragraph(text, other)))
+    return swap_boilerplate(change_title(edited))
 
 
 def seed_variants(text: str, other: str) -> dict[str, str]:
@@ -285,9 +291,14 @@ def seed_texts(seed_files: list[Path]) -> list[str]:
     return [path.read_text(encoding="utf-8") for path in seed_files]
 
 
+# The largest day (38 % of the articles, half of the labelled copies) keeps this file under
+# ~20 s; bench/bench_dedup.py measures all five days.
+TEST_DAYS = ("2015-08-06",)
+
+
 @pytest.fixture(scope="module")
 def articles(shared_data: Path) -> list[dict]:
-    return load_saudinewsnet(shared_data)
+    return load_saudinewsnet(shared_data, TEST_DAYS)
 
 
 @pytest.fixture(scope="module")
@@ -379,31 +390,56 @@ def test_band_keys_fit_bigint_and_differ_per_band(seed_texts: list[str]) -> None
     assert len(keys) == BANDS
     assert all(-(2**63) <= key < 2**63 for key in keys)
     assert len(set(keys)) == BANDS
+    # Equal rows in every band still give one key per band: the band index is hashed in.
+    assert len(set(Fingerprint((7,) * NUM_PERM, 50).band_keys())) == BANDS
     assert fingerprint("").band_keys() == []
 
 
 def test_short_unrelated_items_do_not_collide(seed_texts: list[str]) -> None:
-    first = fingerprint("عاجل: انفجار في بيروت")
-    second = fingerprint("عاجل: انفجار في دمشق")
+    # Half their shingles are shared boilerplate, so Jaccard is 0.5: long texts would pass.
+    first = fingerprint("شاهد بالفيديو: حريق في الرياض")
+    second = fingerprint("شاهد بالفيديو: حريق في جدة")
+    assert similarity(first, second) >= JACCARD_MIN * 0.8
     assert not is_near_duplicate(first, second)
     # A short item is not a copy of every article that contains its words.
     quoted = fingerprint("كيم جونغ أون")
     assert not is_near_duplicate(quoted, fingerprint(seed_texts[0]))
     assert not is_near_duplicate(fingerprint(""), fingerprint(""))
-    assert is_near_duplicate(fingerprint("عاجل: انفجار في بيروت!"), fingerprint(" عاجل انفجار في بيروت"))
+    same = fingerprint("عاجل: انفجار في بيروت!"), fingerprint(" عاجل انفجار في بيروت")
+    assert is_near_duplicate(*same)
+
+
+def test_lead_only_copy_counts_but_an_excerpt_does_not(seed_texts: list[str]) -> None:
+    """A copy keeping the first 45 % is low in Jaccard but a copy; a 20 % excerpt is not."""
+    words = seed_texts[3].split()
+    full = fingerprint(seed_texts[3])
+    lead = fingerprint(" ".join(words[: len(words) * 45 // 100]))
+    excerpt = fingerprint(" ".join(words[: len(words) // 5]))
+    assert similarity(full, lead) < JACCARD_MIN
+    assert is_near_duplicate(full, lead)
+    assert not is_near_duplicate(full, excerpt)
 
 
 # --- SaudiNewsNet wire copies -----------------------------------------------------------------
 
-# Measured (bench/bench_dedup.py): recall 0.9xx on all copies, 0.9xx on SPA copies. The floor
-# leaves room for MinHash estimation noise but fails if trimmed/extended copies stop counting.
-MIN_RECALL = 0.90
-MIN_SPA_RECALL = 0.90
+# Measured by bench/bench_dedup.py (all days) and on TEST_DAYS: recall of copies 0.991 / 0.990,
+# of SPA copies 0.986 / 0.985 (66 pairs here, so one miss costs 1.5 points). Jaccard >= 0.5
+# alone would give 0.87: the floors fail if trimmed or extended copies stop counting, and leave
+# about two points for retuning.
+MIN_RECALL = 0.97
+MIN_SPA_RECALL = 0.95
+
+
+def test_labelling_words_are_normalized_tokens(articles: list[dict]) -> None:
+    vocabulary = Vocabulary()
+    for article in articles[:200]:
+        assert vocabulary.words(article["content"]) == tokens(article["content"])
 
 
 def test_labelled_set_is_large_enough(wire_labels: WireLabels) -> None:
     assert len(wire_labels.copies) >= 1000
     assert len(wire_labels.spa_copies) >= 50
+    assert len(wire_labels.different_reports) >= 500
 
 
 def test_wire_copies_are_recognized(wire_labels: WireLabels, article_fingerprint) -> None:
@@ -424,17 +460,19 @@ def test_wire_copies_become_lsh_candidates(wire_labels: WireLabels, article_fing
 def test_random_story_pairs_are_not_flagged(
     articles: list[dict], wire_labels: WireLabels, article_fingerprint
 ) -> None:
-    pairs = random_story_pairs(articles, wire_labels.sharing, sample=800, seed=7)
-    assert len(pairs) >= 20_000
+    # Measured: 0 of 112k pairs here, 0 of 237k in the bench.
+    pairs = random_story_pairs(articles, wire_labels.sharing, sample=500, seed=7)
+    assert len(pairs) >= 50_000
     flagged = _flagged(pairs, article_fingerprint)
-    assert len(flagged) <= len(pairs) // 10_000, flagged
+    assert len(flagged) <= len(pairs) // 50_000, flagged
 
 
-def test_different_reports_of_one_event_are_rarely_flagged(
+def test_different_reports_of_one_event_are_not_flagged(
     wire_labels: WireLabels, article_fingerprint
 ) -> None:
+    # Pairs that share a 10-word run (a quote, a dateline) but little else. Measured: 0 flagged.
     flagged = _flagged(wire_labels.different_reports, article_fingerprint)
-    assert len(flagged) <= len(wire_labels.different_reports) // 10, flagged
+    assert len(flagged) <= len(wire_labels.different_reports) // 100, flagged
 
 
 def test_semeval_dissimilar_pairs_are_not_flagged(shared_data: Path) -> None:

@@ -222,3 +222,21 @@ def test_two_workers_share_one_outbox_without_doubling(store):
     pairs = [(a.chat, a.story_id) for a in t.sent]
     assert len(pairs) == 200 and len(set(pairs)) == 200
     assert {s for _, s, _ in _states(store)} == {"sent"}
+
+
+def test_stop_request_finishes_the_batch_in_hand_and_claims_no_more(store):
+    clock = Clock()
+    for n in range(3):
+        _story(store, clock, n, ["console:a"])
+    t = Recorder()
+    w = _worker(store, t, clock, batch=2)
+    original = t.send
+
+    async def send_then_stop(alert: Alert) -> str:
+        w.request_stop()  # Ctrl-C arrives while the first batch is being sent
+        return await original(alert)
+
+    t.send = send_then_stop  # type: ignore[method-assign]
+    report = asyncio.run(w.drain())
+    assert report.sent == 2 and len(t.sent) == 2
+    assert sorted(s for _, s, _ in _states(store)) == ["pending", "sent", "sent"]

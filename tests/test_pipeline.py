@@ -144,3 +144,12 @@ def test_watchlist_edit_applies_to_the_next_article_without_restart(app, seed_fi
         assert [e.actor for e in watchlists.edits(s, "kremlin")] == ["admin:1"]
         jobs = outbox.claim(s, ["console"], "w", app.clock(), 60, 10)
     assert {j.chat for j in jobs} == {"console:korea-desk", "console:k"}
+
+
+def test_bodies_of_a_few_words_do_not_make_different_articles_duplicates(app, seed_files):
+    src = _source(app)
+    seed = read_article_file(seed_files[0])
+    byline = "محمد العتيبي - الرياض"
+    a = app.pipeline.process(src, replace(seed, url="https://a.example/1", title="أمطار غزيرة على الرياض", body=byline))
+    b = app.pipeline.process(src, replace(seed, url="https://a.example/2", title="افتتاح معرض الكتاب في جدة", body=byline))
+    assert (a.status, b.status) == (NEW, NEW) and a.story_id != b.story_id

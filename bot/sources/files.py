@@ -29,6 +29,8 @@ MAX_TITLE_CHARS = 120
 _HEADING_MAX_CHARS = 150
 _HEADING_MAX_WORDS = 20
 _HEADING_ENDINGS = (".", "…", ":", "،", ",", "؛", ";")
+_SENTENCE_BREAK = re.compile(r"(?<![.\s])\.\s+\S")
+_TITLE_MIN_WORDS = 4
 # How many of the first lines may repeat the title (the page header printed it twice).
 _TITLE_ECHO_LINES = 3
 _SNIFF_BYTES = 65536
@@ -279,11 +281,13 @@ def _take_date(lines: list[str]) -> tuple[list[str], datetime | None]:
 
 
 def _is_heading(line: str) -> bool:
+    # ".." inside a headline is a pause ("شاهد.. ملك الأردن يقود سيارته"); a lone ". " ends a
+    # sentence, so the line is a paragraph.
     return (
         len(line) <= _HEADING_MAX_CHARS
         and len(line.split()) <= _HEADING_MAX_WORDS
         and not line.endswith(_HEADING_ENDINGS)
-        and len(split_sentences(line)) == 1
+        and not _SENTENCE_BREAK.search(line)
     )
 
 
@@ -294,8 +298,12 @@ def _drop_title_echoes(lines: list[str], keys: set[str]) -> list[str]:
 
 def _title_from_sentence(paragraph: str) -> str:
     """The lead's first sentence, cut at a word boundary when it is too long for a headline."""
-    sentences = split_sentences(paragraph)
-    sentence = (sentences[0] if sentences else paragraph).rstrip(".")
+    sentence = ""
+    for part in split_sentences(paragraph) or [paragraph]:
+        sentence = f"{sentence} {part}".strip()
+        if len(sentence.split()) >= _TITLE_MIN_WORDS:  # "شاهد.." alone is not a headline
+            break
+    sentence = sentence.rstrip(".")
     if len(sentence) <= MAX_TITLE_CHARS:
         return sentence
     cut = sentence[: MAX_TITLE_CHARS + 1]

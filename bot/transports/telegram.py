@@ -9,13 +9,14 @@ bot under 30 messages/s overall and 20/minute per group; ``ChatPacer`` adds 1/s 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import time
 import warnings
 from dataclasses import replace
 from datetime import timedelta, tzinfo
-from typing import Callable
+from typing import AsyncIterator, Awaitable, Callable
 from urllib.parse import urlparse
 
 from telegram import (
@@ -61,7 +62,6 @@ PLATFORM = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
-# A group's own anonymous admins post as the group; this is the user Telegram shows for them.
 _SENTENCE_END = ".!?؟…\n"
 
 # --- rendering --------------------------------------------------------------------------------
@@ -142,9 +142,15 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 class ChatPacer:
     """At most one message per ``interval`` to each private chat: each send reserves the next slot."""
 
-    def __init__(self, interval: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._interval = interval
         self._clock = clock
+        self._sleep = sleep
         self._next: dict[int, float] = {}
 
     async def wait(self, chat_id: int) -> None:
@@ -154,7 +160,7 @@ class ChatPacer:
         if len(self._next) > 50_000:
             self._next = {k: v for k, v in self._next.items() if v > now}
         if slot > now:
-            await asyncio.sleep(slot - now)
+            await self._sleep(slot - now)
 
 
 class GroupAdmins:
@@ -179,6 +185,10 @@ class GroupAdmins:
             answer = False
         self._cache[key] = (self._clock() + self._ttl, answer)
         return answer
+
+    def prune(self) -> None:
+        now = self._clock()
+        self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
 
 
 # --- delivering alerts ----------------------------------------------------------------------------
@@ -223,7 +233,12 @@ def map_error(exc: TelegramError) -> Exception:
 
 
 class TelegramTransport:
-    """The outbox's way to Telegram: one alert, one sendMessage, one exception per failure kind."""
+    """The outbox's way to Telegram: one alert, one sendMessage, one exception per failure kind.
+
+    A batch from the outbox can hold several alerts for one chat. Once a chat answered 403 the
+    rest are refused here without asking Telegram again, and once a group migrated the rest go
+    straight to its new id (the outbox moved the chat already; a second ChatMoved would retire it).
+    """
 
     platform = PLATFORM
 
@@ -232,19 +247,57 @@ class TelegramTransport:
         self._tz = tz
         self._pacer = pacer
         self.concurrency = concurrency
+        self._gone: dict[int, str] = {}
+        self._moved: dict[int, int] = {}
+        self._locks: dict[int, list] = {}  # chat id → [lock, users]
+
+    def forget(self, chat_id: int) -> None:
+        """The chat just talked to us, so it can be written to again."""
+        self._gone.pop(chat_id, None)
+
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, chat_id: int) -> AsyncIterator[None]:
+        """Alerts to one chat go in order, each knowing how the previous one ended."""
+        entry = self._locks.setdefault(chat_id, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[chat_id]
+
+    async def _send(self, chat_id: int, text: str, thread: int | None) -> Message:
+        bot = self._app.bot
+        try:
+            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread)
+        except BadRequest as exc:
+            if thread is None or "thread not found" not in exc.message.lower():
+                raise
+            # The forum topic was deleted: the group still wants the alert, in its General topic.
+            log.warning("thread %s of %s is gone; sending to the chat itself", thread, chat_id)
+            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
 
     async def send(self, alert: Alert) -> str:
-        chat_id = chat_id_of(alert.chat)
+        address_id = chat_id_of(alert.chat)
         text = render_alert(alert, self._tz)
         thread = int(alert.thread_id) if alert.thread_id else None
-        if chat_id > 0:
-            await self._pacer.wait(chat_id)
-        try:
-            message = await self._app.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread
-            )
-        except TelegramError as exc:
-            raise map_error(exc) from exc
+        async with self._one_at_a_time(address_id):
+            chat_id = self._moved.get(address_id, address_id)
+            if chat_id in self._gone:
+                raise ChatGone(self._gone[chat_id])
+            if chat_id > 0:
+                await self._pacer.wait(chat_id)
+            try:
+                message = await self._send(chat_id, text, thread)
+            except TelegramError as exc:
+                mapped = map_error(exc)
+                if isinstance(mapped, ChatGone):
+                    self._gone[chat_id] = str(mapped)
+                elif isinstance(mapped, ChatMoved):
+                    self._moved[chat_id] = chat_id_of(mapped.new_address)
+                raise mapped from exc
         return str(message.message_id)
 
 
@@ -304,7 +357,18 @@ class TelegramBot:
             handler.addFilter(self._redactor)
         app = self.application
         await app.initialize()
+        try:
+            await self._start_updates()
+        except BaseException:
+            await app.shutdown()
+            raise
+        log.info("telegram bot @%s started (%s)", app.bot.username, self.tg.mode)
+
+    async def _start_updates(self) -> None:
+        app = self.application
         await self.register_commands()
+        if app.job_queue is not None:
+            app.job_queue.run_repeating(self._prune, interval=600, first=600, name="prune caches")
         if self.tg.mode == "webhook":
             assert self.tg.webhook_url is not None
             await app.updater.start_webhook(  # type: ignore[union-attr]
@@ -320,8 +384,9 @@ class TelegramBot:
                 timeout=timedelta(seconds=self.tg.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
             )
         await app.start()
-        me = app.bot.username
-        log.info("telegram bot @%s started (%s)", me, self.tg.mode)
+
+    async def _prune(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        self.admins.prune()
 
     async def start_sending_only(self) -> None:
         """For one-shot delivery: the Bot without polling."""
@@ -353,6 +418,7 @@ class TelegramBot:
         user = update.effective_user
         if chat is None:
             return None
+        self.transport.forget(chat.id)
         message = update.effective_message
         sender_chat = message.sender_chat if isinstance(message, Message) else None
         anonymous_admin = sender_chat is not None and sender_chat.id == chat.id
@@ -429,25 +495,30 @@ class TelegramBot:
         """Answer in the chat (and thread) the command came from; a failed reply is only logged."""
         if not reply.spans and reply.photo is None:
             return
+        try:
+            await self._send_reply(chat_id, thread_id, reply)
+        except ChatMigrated as exc:
+            await self._send_reply(exc.new_chat_id, thread_id, reply)
+        except TelegramError as exc:
+            log.warning("reply to %s failed: %s", chat_id, exc)
+
+    async def _send_reply(self, chat_id: int, thread_id: str | None, reply: Reply) -> None:
         thread = int(thread_id) if thread_id else None
         markup = keyboard(reply)
         if chat_id > 0:
             await self.pacer.wait(chat_id)
         bot = self.application.bot
-        try:
-            if reply.photo is not None:
-                caption = render_html(reply, MAX_CAPTION) if reply.spans else None
-                await bot.send_photo(
-                    chat_id, reply.photo, caption=caption, parse_mode=ParseMode.HTML,
-                    reply_markup=markup, message_thread_id=thread,
-                )
-                return
-            await bot.send_message(
-                chat_id, render_html(reply), parse_mode=ParseMode.HTML, reply_markup=markup,
-                message_thread_id=thread, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        if reply.photo is not None:
+            caption = render_html(reply, MAX_CAPTION) if reply.spans else None
+            await bot.send_photo(
+                chat_id, reply.photo, caption=caption, parse_mode=ParseMode.HTML,
+                reply_markup=markup, message_thread_id=thread,
             )
-        except TelegramError as exc:
-            log.warning("reply to %s failed: %s", chat_id, exc)
+            return
+        await bot.send_message(
+            chat_id, render_html(reply), parse_mode=ParseMode.HTML, reply_markup=markup,
+            message_thread_id=thread, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %r", context.error, exc_info=context.error)
