@@ -94,7 +94,7 @@ _OPEN_QUOTES = "\"“«„‘‹"
 _CLOSE_QUOTES = "\"”»’›"
 _TERMINATORS = ".!?؟…"
 # An abbreviation or initial before a full stop does not end a sentence ("د. محمد", "U.S.").
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:[^\W\d_]|د|م|ص|ق|ج|أ|ا|Dr|Mr|Mrs|Ms|St|No|vs)\.$")
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[^\W\d_]\.)+|(?:Dr|Mr|Mrs|Ms|St|No|vs|Jr|Sr)\.)$")
 
 
 def split_sentences(text: str) -> list[str]:

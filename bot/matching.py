@@ -371,7 +371,10 @@ class Matcher:
     def _phrase(self, term_id: int, words: list[int]) -> None:
         node = self._root
         for word in words:
-            node = node.children.setdefault(word, _Node())
+            child = node.children.get(word)
+            if child is None:
+                child = node.children[word] = _Node()
+            node = child
         if term_id not in node.terms:
             node.terms.append(term_id)
 

@@ -55,7 +55,7 @@ def search_stories(session: Session, words: list[str], limit: int) -> list[Story
     if not words:
         return []
     conds = [
-        or_(Story.headline.like(_like(w), escape="\\"), Story.summary.like(_like(w), escape="\\")) for w in words
+        or_(Story.headline.ilike(_like(w), escape="\\"), Story.summary.ilike(_like(w), escape="\\")) for w in words
     ]
     q = (
         select(Story.id, Story.headline, Story.summary, Story.published_at, Article.url, Source.name)

@@ -418,6 +418,11 @@ def test_match_and_explain_agree(saudi: list[tuple[str, str]], seed_files: list[
         for slug, terms in by_match.items():
             hit = [h.term for r in explained[slug].rules if r.rule != "none" for h in r.hits]
             assert list(terms) == list(dict.fromkeys(hit))
+        text = " ".join(f"{title}\n{body}".split())
+        for e in explained.values():
+            for rule in e.rules:
+                for h in rule.hits:
+                    assert all(surface in text and normalize(surface) for surface in h.found)
         matched_any += bool(by_match)
     assert matched_any > 20
 
