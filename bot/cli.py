@@ -92,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:
         if type(exc).__module__.startswith("telegram"):  # refused token, unreachable Bot API
-            print(f"raqib: telegram: {exc}", file=sys.stderr)
+            message, token = str(exc), os.environ.get("RAQIB_TELEGRAM_TOKEN")
+            if token:  # PTB names a rejected token in its message
+                message = message.replace(token, "<token>")
+            print(f"raqib: telegram: {message}", file=sys.stderr)
             return 1
         raise
     except KeyboardInterrupt:

@@ -81,6 +81,7 @@ class DeliveryWorker:
         self._clock = clock
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stopping = False
+        self._gone: set[int] = set()
 
     def request_stop(self) -> None:
         """Finish the batch in hand, claim no more: the shutdown path."""
@@ -119,6 +120,8 @@ class DeliveryWorker:
         await asyncio.gather(*(one(job) for job in jobs))
 
     async def _send_one(self, transport: Transport, job: outbox.DeliveryJob, report: DrainReport) -> None:
+        if job.chat_id in self._gone:
+            return  # its row was dropped with the chat's backlog when the chat went away
         try:
             message_id = await transport.send(alert_from_job(job))
         except FloodWait as exc:
@@ -132,6 +135,7 @@ class DeliveryWorker:
                 await self._record(self._retry, job, str(exc), exc.retry_after, True)
                 report.retried += 1
         except ChatGone as exc:
+            self._gone.add(job.chat_id)
             await self._record(self._chat_gone, job, str(exc))
             report.dropped += 1
         except ChatMoved as exc:

@@ -46,7 +46,7 @@ class TopicIndex:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._version: tuple[int, datetime | None] | None = None
+        self._version: int | None = None
         self._matcher = Matcher([])
         self._ids: dict[str, int] = {}
         self._names: dict[str, str] = {}

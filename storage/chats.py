@@ -91,8 +91,8 @@ def move_chat(session: Session, chat_id: int, new_address: str) -> None:
     from storage.models import Delivery  # local: only this rare path needs the outbox model
 
     chat = session.get(Chat, chat_id)
-    if chat is None:
-        return
+    if chat is None or chat.address == new_address:
+        return  # several alerts of one batch may each report the same move
     target = session.scalar(select(Chat).where(Chat.address == new_address))
     if target is None:
         chat.address = new_address

@@ -155,7 +155,7 @@ def test_gone_chat_is_deactivated_and_its_backlog_dropped(store):
     _story(store, clock, 1, ["console:a", "console:b"])
     _story(store, clock, 2, ["console:a", "console:b"])
     t = Recorder({"console:a": [ChatGone("403 blocked")]})
-    asyncio.run(_worker(store, t, clock, batch=1).drain())
+    asyncio.run(_worker(store, t, clock).drain())  # both of a's alerts are in the batch in hand
     assert sorted(a.chat for a in t.sent) == ["console:b", "console:b"]
     assert _states(store) == [("console:a", "dead", 0), ("console:a", "dead", 0), ("console:b", "sent", 0), ("console:b", "sent", 0)]
     with transaction(store) as s:

@@ -275,3 +275,18 @@ def test_webhook_mode_takes_updates_with_the_secret_only(tmp_path, fake):
             assert len(fake.messages_to(31)) == 1 and "Commands:" in visible(fake.messages_to(31)[0].text)
 
     asyncio.run(scenario())
+
+
+def test_a_reply_with_a_photo_goes_out_as_sendphoto_with_an_escaped_caption(tmp_path, fake):
+    from handlers.base import Reply
+
+    async def scenario():
+        async with Harness(tmp_path, f"sqlite:///{tmp_path / 'p.db'}", fake) as h:
+            chart = bytes(range(256)) * 4
+            await h.bot.send_reply(51, "7", Reply(photo=chart).bold("خريطة <كورسك>").add(" & المحيط"))
+            sent = fake.messages_to(51)
+            assert [s.method for s in sent] == ["sendPhoto"]
+            assert sent[0].photo_size == len(chart) and sent[0].thread_id == 7
+            assert sent[0].text == "<b>خريطة &lt;كورسك&gt;</b> &amp; المحيط"
+
+    asyncio.run(scenario())

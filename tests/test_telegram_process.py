@@ -91,3 +91,23 @@ def test_killed_mid_delivery_and_restarted_loses_nothing_and_doubles_nothing(tmp
         assert "stopped cleanly" in (tmp_path / "second.log").read_text()
         assert "Traceback" not in (tmp_path / "second.log").read_text()
         assert second.returncode == 0
+
+
+def test_run_once_delivers_telegram_alerts_without_polling_and_a_bad_token_is_one_clear_line(tmp_path):
+    subs = '[[subscriptions]]\nchat = "telegram:401"\ntopics = ["kursk"]\n'
+    extra = f'[[sources]]\nname = "seeds"\npath = "{SEEDS}"\ninterval = 300\n'
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'o.db'}", extra=extra, subscriptions=subs)
+    with FakeTelegram() as fake:
+        env = {**os.environ, "RAQIB_TELEGRAM_TOKEN": TOKEN, "RAQIB_TELEGRAM_BASE_URL": fake.base_url}
+        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--once", "--config", str(config)],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "alerts: 3 delivered" in done.stderr
+        assert len([a for a in fake.alerts() if a.chat_id == 401]) == 3
+        assert not any(method == "getUpdates" for method, _ in fake.calls)
+
+        wrong = "999:not-the-token"
+        bad = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--config", str(config)], cwd=REPO,
+                             env={**env, "RAQIB_TELEGRAM_TOKEN": wrong}, capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 1 and "raqib: telegram:" in bad.stderr
+        assert "Traceback" not in bad.stderr and wrong not in bad.stderr and "not-the-token" not in bad.stderr

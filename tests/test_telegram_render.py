@@ -94,17 +94,17 @@ def test_shorten():
 @pytest.mark.parametrize(
     "error, kind, check",
     [
-        (RetryAfter(7), FloodWait, lambda e: e.retry_after == 7),
-        (TimedOut(), RetryLater, lambda e: not isinstance(e, FloodWait)),
-        (NetworkError("Internal Server Error"), RetryLater, lambda e: True),
-        (Forbidden("Forbidden: bot was blocked by the user"), ChatGone, lambda e: "blocked" in str(e)),
-        (ChatMigrated(-100123), ChatMoved, lambda e: e.new_address == "telegram:-100123"),
-        (BadRequest("Bad Request: message is too long"), Undeliverable, lambda e: True),
-        (BadRequest("Bad Request: chat not found"), ChatGone, lambda e: True),
+        (lambda: RetryAfter(7), FloodWait, lambda e: e.retry_after == 7),
+        (TimedOut, RetryLater, lambda e: not isinstance(e, FloodWait)),
+        (lambda: NetworkError("Internal Server Error"), RetryLater, lambda e: True),
+        (lambda: Forbidden("Forbidden: bot was blocked by the user"), ChatGone, lambda e: "blocked" in str(e)),
+        (lambda: ChatMigrated(-100123), ChatMoved, lambda e: e.new_address == "telegram:-100123"),
+        (lambda: BadRequest("Bad Request: message is too long"), Undeliverable, lambda e: True),
+        (lambda: BadRequest("Bad Request: chat not found"), ChatGone, lambda e: True),
     ],
 )
 def test_bot_api_errors_map_to_outbox_exceptions(error, kind, check):
-    mapped = map_error(error)
+    mapped = map_error(error())
     assert type(mapped) is kind and check(mapped)
 
 
@@ -164,3 +164,29 @@ def test_telegram_config_defaults_env_and_errors(tmp_path):
     cfg = _config(tmp_path, '[telegram]\nmode = "webhook"\nwebhook_url = "https://x.example/hook"\n',
                   {"RAQIB_TELEGRAM_WEBHOOK_SECRET": "s3cret_value"})
     assert cfg.telegram.webhook_secret == "s3cret_value" and "s3cret_value" not in repr(cfg)
+
+
+def test_the_token_is_redacted_from_log_messages_and_tracebacks():
+    import io
+    import logging
+
+    from telegram.error import InvalidToken
+
+    from bot.transports.telegram import _RedactToken
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(_RedactToken("42:secret-token"))
+    logger = logging.getLogger("test.redact")
+    logger.addHandler(handler)
+    try:
+        logger.warning("calling https://api.telegram.org/bot%s/getMe", "42:secret-token")
+        try:
+            raise InvalidToken("The token `42:secret-token` was rejected by the server.")
+        except InvalidToken:
+            logger.exception("start failed")
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert "secret-token" not in out
+    assert "bot<token>/getMe" in out and "InvalidToken: The token `<token>`" in out

@@ -315,6 +315,10 @@ class _RedactToken(logging.Filter):
         message = record.getMessage()
         if self._token in message:
             record.msg, record.args = message.replace(self._token, "<token>"), ()
+        if record.exc_info and not record.exc_text:  # PTB names a rejected token in InvalidToken
+            trace = logging.Formatter().formatException(record.exc_info)
+            if self._token in trace:
+                record.exc_text = trace.replace(self._token, "<token>")
         return True
 
 
