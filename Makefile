@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_dedup.py
 	$(BIN)/python bench/bench_summary.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_fanout.py --chats 10000
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -89,7 +89,7 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), "head")
+    command.upgrade(_alembic_config(engine), "heads")
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,30 @@ REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
 # CI clones the repo with shared/ beside it; evaluation data is read from there, never copied in.
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+class Clock:
+    """A clock the test moves by hand: retries, leases and windows without sleeping."""
+
+    def __init__(self, start: datetime = datetime(2025, 8, 13, 9, 0, tzinfo=timezone.utc)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def env(db_url):
+    """Handler services over a fresh database with the seed watchlists, and their clock."""
+    from tests.telegram_support import make_services
+
+    clock = Clock()
+    services, engine = make_services(db_url, clock)
+    yield services, clock
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,21 +23,11 @@ from storage import articles, outbox, sources
 from storage import status as status_store
 from storage.db import make_engine, session_factory, transaction, upgrade
 from storage.models import Chat, Delivery
-from tests.conftest import SEEDS, write_config
+from tests.conftest import SEEDS, Clock, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 TZ = ZoneInfo("Asia/Riyadh")
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 8, 13, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 def make_services(db_url: str, clock: Clock | None = None, backlog: int = 3, throttle: Throttle | None = None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,17 +15,8 @@ from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Unde
 from storage import articles, chats, outbox, sources, watchlists
 from storage.db import make_engine, session_factory, transaction, upgrade
 from storage.models import Chat, Delivery
+from tests.conftest import Clock
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 8, 13, 9, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class Recorder:

@@ -11,7 +11,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
 
 from bot.cli import main
 from tests.conftest import REPO, write_config

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from handlers import help as help_cmd
 from handlers import router
@@ -15,15 +14,8 @@ from handlers.throttle import Throttle
 from handlers.timeline import timeline
 from storage import sources
 from storage.db import transaction
-from tests.telegram_support import Clock, add_story, caller, make_services
+from tests.telegram_support import add_story, caller
 
-
-@pytest.fixture
-def env(db_url):
-    clock = Clock()
-    services, engine = make_services(db_url, clock)
-    yield services, clock
-    engine.dispose()
 
 
 def test_every_text_exists_in_both_languages():

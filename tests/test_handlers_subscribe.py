@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 from handlers import router
 from handlers import subscribe as sub
@@ -12,13 +11,6 @@ from storage import chats
 from storage.db import transaction
 from tests.telegram_support import Clock, add_story, caller, make_services, queued
 
-
-@pytest.fixture
-def env(db_url):
-    clock = Clock()
-    services, engine = make_services(db_url, clock)
-    yield services, clock
-    engine.dispose()
 
 
 def _subs(services, address):

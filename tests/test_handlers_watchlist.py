@@ -10,17 +10,10 @@ from handlers import router
 from handlers import watchlist as watch
 from storage import watchlists as store
 from storage.db import transaction
-from tests.telegram_support import Clock, caller, make_services
+from tests.telegram_support import caller
 
 ARTICLE = "انقطاع الكهرباء عن محطة زابوريجيا النووية للمرة الثامنة"
 
-
-@pytest.fixture
-def env(db_url):
-    clock = Clock()
-    services, engine = make_services(db_url, clock)
-    yield services, clock
-    engine.dispose()
 
 
 def _rules(services, slug):

@@ -16,20 +16,13 @@ from bot.sources.files import read_article_file
 from storage import outbox
 from storage.db import transaction
 from storage.models import Article, ArticleBand, Delivery, Story, StoryTopic
-from tests.conftest import write_config
+from tests.conftest import Clock, write_config
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def app(tmp_path, db_url):
-    clock = Clock()
+    clock = Clock(datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc))
     a = App(load_config(write_config(tmp_path, db_url), env={}), clock=clock)
     a.bootstrap()
     a.test_clock = clock  # type: ignore[attr-defined]
