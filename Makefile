@@ -26,6 +26,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_summary.py
 	$(BIN)/python bench/bench_ingest.py
 	$(BIN)/python bench/bench_fanout.py --chats 10000
+	$(BIN)/python bench/bench_eventdates.py
+	$(BIN)/python bench/bench_search.py --articles 200000
+	$(BIN)/python bench/bench_feeds.py --feeds 2000
+	$(BIN)/python bench/bench_discord.py
 
 clean:
 	rm -rf $(VENV) var *.egg-info

@@ -16,10 +16,12 @@ from bot.boilerplate import Rules as BoilerplateRules
 from bot.boilerplate import load_rules
 from bot.config import Config
 from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.feed_poller import FeedPoller, register_config_feeds
 from bot.pipeline import Outcome, Pipeline
 from bot.sources.files import iter_article_files, load_articles
 from bot.topics import TopicIndex, seed_watchlists
 from bot.transports.base import Transport
+from bot.transports.discord_address import webhook_address
 from storage import chats as chat_store
 from storage import sources as source_store
 from storage import watchlists as watchlist_store
@@ -65,19 +67,25 @@ class App:
                 log.info("stored default watchlists: %s", ", ".join(added))
             for src in self.config.sources:
                 source_store.ensure_source(s, src.name, "files", str(src.path), src.interval_s, now)
+            register_config_feeds(s, self.config.feeds, now)
             for sub in self.config.subscriptions:
+                address = webhook_address(s, sub.chat, now)  # a webhook URL: its token stored apart
                 for topic in sub.topics:
                     row = watchlist_store.get_watchlist(s, topic)
                     if row is None:
-                        log.warning("config subscription %s → %s: no such watchlist", sub.chat, topic)
+                        log.warning("config subscription %s → %s: no such watchlist", address, topic)
                         continue
-                    chat_store.subscribe(s, sub.chat, row.id, now)
+                    chat_store.subscribe(s, address, row.id, now)
 
     @property
     def boilerplate(self) -> BoilerplateRules:
         if self._boilerplate is None:
             self._boilerplate = load_rules(self.config.boilerplate_files)
         return self._boilerplate
+
+    def feed_poller(self, **kw) -> FeedPoller:
+        """A feed poller for this config; create it inside the event loop that will use it."""
+        return FeedPoller(self.factory, self.pipeline, self.config.feeds, clock=self.clock, rules=self.boilerplate, **kw)
 
     def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
         policy = RetryPolicy(self.config.max_attempts, self.config.backoff_base_s, self.config.backoff_max_s)

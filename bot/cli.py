@@ -17,6 +17,7 @@ from bot.pipeline import DUPLICATE, JOINED, NEW
 from bot.sources.files import SkippedFile, read_article_file
 from bot.topics import to_watchlist
 from bot.transports.console import ConsoleTransport
+from bot.transports.discord_address import WebhookAddressError, redact, webhook_address
 from bot.watchlists import WatchlistError
 from storage import articles as article_store
 from storage import chats as chat_store
@@ -67,6 +68,25 @@ def _parser() -> argparse.ArgumentParser:
     subs.add_argument("chat", nargs="?", help="address such as console:NAME, telegram:ID, discord:ID")
     subs.add_argument("topic", nargs="?")
 
+    feeds = sub.add_parser("feeds", parents=[common], help="RSS/Atom feed sources")
+    feeds.add_argument("action", choices=["add", "list", "remove", "enable", "poll", "import", "export"])
+    feeds.add_argument("target", nargs="?", help="feed URL (add/remove/enable/poll) or OPML file (import/export)")
+    feeds.add_argument("--name", help="source name for add (default: host and path)")
+    feeds.add_argument("--interval", type=int, help="seconds between polls for add")
+    feeds.add_argument("--topic", action="append", default=[], help="topic whose chats hear of outages (repeatable)")
+    feeds.add_argument("--full-text", action="store_true", help="fetch the article page when an item is a teaser")
+    feeds.add_argument("--format", choices=["text", "jsonl"], help="console alert format for poll")
+
+    search = sub.add_parser("search", parents=[common], help="search stored articles (Arabic-aware)")
+    search.add_argument("query", nargs="+", help='words, "a phrase", topic:T source:S from:YYYY-MM-DD to:YYYY-MM-DD')
+    search.add_argument("--format", choices=["text", "jsonl"], default="text")
+    search.add_argument("--page", type=int, default=1)
+
+    timeline = sub.add_parser("timeline", parents=[common], help="a topic's stories in event order")
+    timeline.add_argument("topic")
+    timeline.add_argument("period", nargs="?", default="", help="2025, 2025-08, 30d, 6m …")
+    timeline.add_argument("--png", type=Path, help="write the chart to this PNG file")
+
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     return p
@@ -96,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             if token:  # PTB names a rejected token in its message
                 message = message.replace(token, "<token>")
             print(f"raqib: telegram: {message}", file=sys.stderr)
+            return 1
+        if type(exc).__module__.startswith("discord"):  # LoginFailure (refused token), unreachable API
+            message, token = redact(str(exc)), os.environ.get("RAQIB_DISCORD_TOKEN")
+            if token:
+                message = message.replace(token, "<token>")
+            print(f"raqib: discord: {message}", file=sys.stderr)
             return 1
         raise
     except KeyboardInterrupt:
@@ -132,15 +158,30 @@ def _telegram(app: App, config: Config):
     return TelegramBot(config, services_for(app, config), config.telegram_token)
 
 
-def _deliver(app: App, transport: ConsoleTransport, telegram=None) -> None:
+def _discord(app: App, config: Config):
+    """Discord: webhook destinations always (they need no token), the bot when RAQIB_DISCORD_TOKEN is set."""
+    from bot.transports.discord import DiscordBot, services_for
+
+    return DiscordBot(config, services_for(app, config), config.discord_token, app.factory)
+
+
+def _deliver(app: App, transport: ConsoleTransport, telegram=None, discord=None) -> None:
     async def drain():
-        if telegram is None:
-            return await app.worker({"console": transport}).drain()
-        await telegram.start_sending_only()
+        transports: dict = {"console": transport}
+        started = []
         try:
-            return await app.worker({"console": transport, "telegram": telegram.transport}).drain()
+            for bot in (telegram, discord):
+                if bot is not None:
+                    started.append(bot)
+                    await bot.start_sending_only()
+            if telegram is not None:
+                transports["telegram"] = telegram.transport
+            if discord is not None:
+                transports.update(discord.transports())
+            return await app.worker(transports).drain()
         finally:
-            await telegram.stop()
+            for bot in reversed(started):
+                await bot.stop()
 
     report = asyncio.run(drain())
     print(f"alerts: {report.sent} delivered, {report.retried} to retry, {report.failed} failed", file=sys.stderr)
@@ -151,17 +192,22 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     try:
         transport = _console(config, args.format)
         telegram = _telegram(app, config)
+        discord = _discord(app, config)
         if args.once:
             for report in app.poll_all():
                 _say(report)
-            _deliver(app, transport, telegram)
+            for report in asyncio.run(_poll_feeds(app, None)):
+                _say(report)
+            _deliver(app, transport, telegram, discord)
             return 0
         from bot.scheduler import Runner
 
         transports = {"console": transport}
         if telegram is not None:  # polling (or webhook), scheduler and delivery in one process
             transports["telegram"] = telegram.transport
-        asyncio.run(Runner(app, transports, [telegram] if telegram is not None else []).run())
+        transports.update(discord.transports())  # the bot's channels when its token is set; webhooks always
+        companions = [bot for bot in (telegram, discord) if bot is not None]
+        asyncio.run(Runner(app, transports, companions).run())
         return 0
     finally:
         app.close()
@@ -180,7 +226,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     app = _app(config)
     try:
         _say(app.ingest_paths(args.paths, progress=_progress))
-        _deliver(app, _console(config, args.format), _telegram(app, config))
+        _deliver(app, _console(config, args.format), _telegram(app, config), _discord(app, config))
         return 0
     finally:
         app.close()
@@ -271,17 +317,116 @@ def cmd_subscriptions(config: Config, args: argparse.Namespace) -> int:
         if not args.chat or not args.topic:
             raise UsageError(f"subscriptions {args.action} needs CHAT and TOPIC")
         if not CHAT_ADDRESS.match(args.chat):
-            raise UsageError(f"not a chat address: {args.chat!r} (expected console:NAME, telegram:ID, discord:ID)")
+            raise UsageError(
+                f"not a chat address: {redact(args.chat)!r} "
+                "(expected console:NAME, telegram:ID, discord:ID, discord-webhook:URL)"
+            )
         with transaction(app.factory) as s:
             row = watchlist_store.get_watchlist(s, args.topic)
             if row is None:
                 raise UsageError(f"no watchlist {args.topic!r}")
+            try:  # a webhook URL is stored as its id, the token apart: the secret is never printed
+                args.chat = webhook_address(s, args.chat, app.clock(), store=args.action == "add")
+            except WebhookAddressError as exc:
+                raise UsageError(str(exc)) from None
             if args.action == "add":
                 changed = chat_store.subscribe(s, args.chat, row.id, app.clock())
             else:
                 changed = chat_store.unsubscribe(s, args.chat, row.id)
         verb = {"add": ("subscribed", "already subscribed"), "remove": ("unsubscribed", "was not subscribed")}
         print(f"{args.chat} {verb[args.action][0 if changed else 1]}: {args.topic}")
+        return 0
+    finally:
+        app.close()
+
+
+async def _poll_feeds(app: App, keys: list[str] | None):
+    poller = app.feed_poller()
+    try:
+        return await poller.poll_keys(keys)
+    finally:
+        await poller.aclose()
+
+
+def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
+    from bot.fetch import FetchError
+    from bot.opml import OPMLError, OPMLFeed, read_opml, write_opml
+    from storage import feeds as feed_store
+
+    needs_target = ("add", "remove", "enable", "import", "export")
+    if args.action in needs_target and not args.target:
+        raise UsageError(f"feeds {args.action} needs {'a file' if args.action in ('import', 'export') else 'a URL'}")
+    if args.interval is not None and args.interval <= 0:
+        raise UsageError("--interval must be a positive number of seconds")
+    app = _app(config)
+    try:
+        if args.action == "list":
+            with transaction(app.factory) as s:
+                rows = feed_store.list_feeds(s)
+            for r in rows:
+                state = f"DISABLED: {r.disabled_reason}" if r.disabled_reason else (r.last_status or "not polled yet")
+                print(f"{r.name:30} {r.url}  every {r.interval_s}s  errors {r.error_count}  {state}")
+            if not rows:
+                print("no feeds", file=sys.stderr)
+            return 0
+        if args.action in ("remove", "enable"):
+            with transaction(app.factory) as s:
+                fn = feed_store.remove_feed if args.action == "remove" else feed_store.enable_feed
+                row = fn(s, args.target, app.clock())
+            if row is None:
+                raise UsageError(f"no feed {args.target!r}")
+            print(f"{'removed' if args.action == 'remove' else 're-enabled'}: {row.name} ({row.url})")
+            return 0
+        if args.action == "export":
+            with transaction(app.factory) as s:
+                rows = feed_store.list_feeds(s)
+            Path(args.target).write_bytes(write_opml([OPMLFeed(r.url, r.name) for r in rows]))
+            print(f"exported {len(rows)} feed(s) to {args.target}", file=sys.stderr)
+            return 0
+
+        async def add_all(entries: list[tuple[str, str | None]]) -> int:
+            poller = app.feed_poller()
+            failures = 0
+            try:
+                for url, name in entries:
+                    try:
+                        row, created, report = await poller.add(
+                            url, name=name, interval_s=args.interval, topics=tuple(args.topic),
+                            fetch_full=args.full_text,
+                        )
+                    except FetchError as exc:
+                        print(f"{url}: {exc.reason}", file=sys.stderr)
+                        failures += 1
+                        continue
+                    if not created:
+                        print(f"{row.name}: already followed ({row.url})", file=sys.stderr)
+                    elif report is not None:
+                        print(f"added {row.name}: {report.status}", file=sys.stderr)
+            finally:
+                await poller.aclose()
+            return failures
+
+        if args.action == "add":
+            return 1 if asyncio.run(add_all([(args.target, args.name)])) else 0
+        if args.action == "import":
+            try:
+                entries = read_opml(Path(args.target).read_bytes())
+            except OSError as exc:
+                raise UsageError(f"{args.target}: {exc.strerror or exc}") from None
+            except OPMLError as exc:
+                raise UsageError(f"{args.target}: {exc}") from None
+            failures = asyncio.run(add_all([(e.url, e.title or None) for e in entries]))
+            print(f"imported {len(entries) - failures} of {len(entries)} feed(s)", file=sys.stderr)
+            return 1 if failures else 0
+        # poll
+        keys = [args.target] if args.target else None
+        if keys:
+            with transaction(app.factory) as s:
+                if feed_store.find_feed(s, args.target) is None:
+                    raise UsageError(f"no feed {args.target!r}; add it first: raqib feeds add URL")
+        for report in asyncio.run(_poll_feeds(app, keys)):
+            _say(report)
+        _deliver(app, _console(config, args.format), _telegram(app, config))
         return 0
     finally:
         app.close()
@@ -299,6 +444,71 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
         app.close()
 
 
+def cmd_search(config: Config, args: argparse.Namespace) -> int:
+    import json
+
+    from bot.search import QueryError, parse_query
+    from bot.search import search as run_search
+    from handlers.texts import t
+
+    if args.page < 1:
+        raise UsageError("--page must be 1 or more")
+    try:
+        query = parse_query(" ".join(args.query), config.timezone)
+    except QueryError as exc:
+        raise UsageError(t("en", exc.key, **exc.values)) from None
+    app = _app(config)
+    try:
+        with transaction(app.factory) as s:
+            page = run_search(s, query, args.page - 1)
+        for r in page.results:
+            if args.format == "jsonl":
+                print(json.dumps({
+                    "story_id": r.story_id, "headline": r.headline, "url": r.url, "source": r.source,
+                    "published": r.published.isoformat(), "snippet": r.snippet_text, "score": r.score,
+                }, ensure_ascii=False))
+            else:
+                when = r.published.astimezone(config.timezone).strftime("%Y-%m-%d")
+                print(f"#{r.story_id:<5} {when}  {r.headline}  ({r.source}, score {r.score})\n       {r.url}")
+                print("       " + "".join(f"**{p}**" if hit else p for p, hit in r.snippet))
+        if not page.results:
+            print("no matching stories", file=sys.stderr)
+        else:
+            more = "+" if page.capped else ""
+            print(f"page {args.page} of {page.pages} ({page.total}{more} stories)", file=sys.stderr)
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_timeline(config: Config, args: argparse.Namespace) -> int:
+    from bot.timeline import PeriodError, parse_period, render_png, render_text
+    from storage import timeline as timeline_store
+
+    app = _app(config)
+    try:
+        try:
+            period = parse_period(args.period, app.clock(), config.timezone)
+        except PeriodError:
+            raise UsageError(f"unknown period {args.period!r}; examples: 2025, 2025-08, 30d, 6m") from None
+        with transaction(app.factory) as s:
+            wl = watchlist_store.get_watchlist(s, args.topic)
+            if wl is None:
+                raise UsageError(f"no watchlist {args.topic!r}")
+            rows = timeline_store.topic_timeline(s, args.topic, period.start, period.end)
+        if not rows:
+            print("no stories for this topic in this period", file=sys.stderr)
+            return 0
+        if args.png:
+            args.png.write_bytes(render_png(rows, wl.name, config.timezone))
+            print(f"wrote {args.png}", file=sys.stderr)
+        else:
+            print(render_text(rows, period, config.timezone))
+        return 0
+    finally:
+        app.close()
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "run": cmd_run,
     "ingest": cmd_ingest,
@@ -306,7 +516,10 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "stories": cmd_stories,
     "explain": cmd_explain,
     "subscriptions": cmd_subscriptions,
+    "feeds": cmd_feeds,
     "db": cmd_db,
+    "search": cmd_search,
+    "timeline": cmd_timeline,
 }
 
 

@@ -63,6 +63,54 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class FeedSourceConfig:
+    """One [[feeds]] entry."""
+
+    name: str
+    url: str
+    interval_s: int
+    topics: tuple[str, ...] = ()
+    fetch_full: bool = False
+    admin: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedsConfig:
+    """The [feeds] section: polling, politeness, limits and the address allowlist."""
+
+    tick_s: int = 30
+    interval_s: int = 900
+    concurrency: int = 20
+    per_host: int = 2
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 20.0
+    total_timeout_s: float = 60.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    max_failures: int = 5
+    max_interval_s: int = 86_400
+    alert_first_fetch: bool = False
+    max_age_hours: int = 48
+    teaser_words: int = 40
+    allow_hosts: tuple[str, ...] = ()
+    user_agent: str = "raqib/0.1 (+Arabic news watchlists; polite feed reader)"
+    sources: tuple[FeedSourceConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """The [discord] section; the bot token comes only from the environment (RAQIB_DISCORD_TOKEN)."""
+
+    api_base: str = "https://discord.com/api/v10"
+    owners: frozenset[int] = frozenset()
+    backlog: int = 3
+    command_rate: int = 20
+    command_burst: int = 5
+    concurrency: int = 8
+    rate: float = 45.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     database_url: str
@@ -83,6 +131,8 @@ class Config:
     telegram_token: str | None = field(default=None, repr=False)
     discord_token: str | None = field(default=None, repr=False)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
+    feeds: FeedsConfig = field(default_factory=FeedsConfig)
 
 
 def _positive_int(key: str, value: Any) -> int:
@@ -135,6 +185,17 @@ def _database_url(key: str, value: Any) -> str:
         raise ConfigError(f"{key}: {exc}") from None
 
 
+def _bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
 def _non_negative_int(key: str, value: Any) -> int:
     return 0 if str(value).strip() == "0" else _positive_int(key, value)
 
@@ -154,6 +215,14 @@ def _bot_api_url(key: str, value: Any) -> str:
     if not text:
         raise ConfigError(f"{key}: expected an http(s) URL such as https://api.telegram.org/bot")
     return text if text.endswith("/bot") else text + "/bot"
+
+
+def _discord_rate(key: str, value: Any) -> float:
+    """Requests per second for alerts; Discord's global limit is 50."""
+    rate = _positive_float(key, value)
+    if rate > 50:
+        raise ConfigError(f"{key}: at most 50 (Discord's global limit), got {value!r}")
+    return rate
 
 
 # section, key, default, parser: the whole schema of the scalar settings.
@@ -181,6 +250,27 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("telegram", "concurrency", 16, _positive_int),
     ("telegram", "admin_cache", 60, _positive_int),
     ("telegram", "poll_timeout", 10, _positive_int),
+    ("discord", "api_base", "https://discord.com/api/v10", _optional_url),
+    ("discord", "backlog", 3, _non_negative_int),
+    ("discord", "command_rate", 20, _positive_int),
+    ("discord", "command_burst", 5, _positive_int),
+    ("discord", "concurrency", 8, _positive_int),
+    ("discord", "rate", 45, _discord_rate),
+    ("feeds", "tick", 30, _positive_int),
+    ("feeds", "interval", 900, _positive_int),
+    ("feeds", "concurrency", 20, _positive_int),
+    ("feeds", "per_host", 2, _positive_int),
+    ("feeds", "connect_timeout", 10.0, _positive_float),
+    ("feeds", "read_timeout", 20.0, _positive_float),
+    ("feeds", "total_timeout", 60.0, _positive_float),
+    ("feeds", "max_bytes", 5_000_000, _positive_int),
+    ("feeds", "max_redirects", 5, _non_negative_int),
+    ("feeds", "max_failures", 5, _positive_int),
+    ("feeds", "max_interval", 86_400, _positive_int),
+    ("feeds", "alert_first_fetch", False, _bool),
+    ("feeds", "max_age_hours", 48, _positive_int),
+    ("feeds", "teaser_words", 40, _positive_int),
+    ("feeds", "user_agent", "raqib/0.1 (+Arabic news watchlists; polite feed reader)", _string),
 ]
 
 
@@ -195,6 +285,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     _refuse_secrets(raw)
+    if isinstance(raw.get("feeds"), list):
+        raise ConfigError("feeds: put settings in [feeds] and each feed in [[feeds.sources]] (not [[feeds]])")
     base = path.resolve().parent
 
     values: dict[tuple[str, str], Any] = {}
@@ -228,10 +320,12 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         lease_s=values["delivery", "lease"],
         console_format=values["console", "format"],
         sources=_file_sources(raw.get("sources", []), base),
-        subscriptions=_subscriptions(raw.get("subscriptions", [])),
+        subscriptions=_subscriptions(raw.get("subscriptions", []), env),
         telegram_token=env.get("RAQIB_TELEGRAM_TOKEN") or None,
         discord_token=env.get("RAQIB_DISCORD_TOKEN") or None,
         telegram=_telegram(raw.get("telegram", {}), values, env),
+        discord=_discord(raw.get("discord", {}), values, env),
+        feeds=_feeds(raw, values, env),
     )
 
 
@@ -279,7 +373,29 @@ def _file_sources(items: Any, base: Path) -> tuple[FileSourceConfig, ...]:
     return tuple(out)
 
 
-def _subscriptions(items: Any) -> tuple[SubscriptionConfig, ...]:
+def _webhook_from_env(key: str, chat: str, env: Mapping[str, str]) -> str:
+    """``discord-webhook:env:NAME`` → the webhook URL held in $NAME: a webhook URL is a secret,
+    so like the tokens it lives in the environment, never in this file."""
+    from bot.transports.discord_address import WebhookAddressError, parse_webhook_url
+
+    prefix = "discord-webhook:env:"
+    if not chat.startswith(prefix):
+        raise ConfigError(
+            f"{key}.chat: a Discord webhook URL is a secret; put it in an environment variable and write "
+            '"discord-webhook:env:VARIABLE" here (or use `raqib subscriptions add discord-webhook:URL TOPIC`)'
+        )
+    name = chat[len(prefix):]
+    url = env.get(name)
+    if not url:
+        raise ConfigError(f"{key}.chat: environment variable {name} (a Discord webhook URL) is not set")
+    try:
+        parse_webhook_url(url)
+    except WebhookAddressError as exc:
+        raise ConfigError(f"{key}.chat: {name}: {exc}") from None
+    return f"discord-webhook:{url}"
+
+
+def _subscriptions(items: Any, env: Mapping[str, str] | None = None) -> tuple[SubscriptionConfig, ...]:
     if not isinstance(items, list):
         raise ConfigError("subscriptions: expected an array of tables ([[subscriptions]])")
     out: list[SubscriptionConfig] = []
@@ -288,6 +404,8 @@ def _subscriptions(items: Any) -> tuple[SubscriptionConfig, ...]:
         if not isinstance(item, dict):
             raise ConfigError(f"{key}: expected a table")
         chat = _string(f"{key}.chat", item.get("chat"))
+        if chat.startswith("discord-webhook:") and not chat[len("discord-webhook:"):].isdigit():
+            chat = _webhook_from_env(key, chat, env or {})
         if not CHAT_ADDRESS.match(chat):
             raise ConfigError(f"{key}.chat: expected an address such as console:NAME or telegram:ID, got {chat!r}")
         topics = item.get("topics")
@@ -297,22 +415,45 @@ def _subscriptions(items: Any) -> tuple[SubscriptionConfig, ...]:
     return tuple(out)
 
 
+def _owner_ids(table: dict[str, Any], env: Mapping[str, str], section: str, platform: str) -> set[int]:
+    """Owner user ids from `<section>.owners` or RAQIB_<SECTION>_OWNERS ("1,2" or "1 2")."""
+    env_name = f"RAQIB_{section.upper()}_OWNERS"
+    raw = env.get(env_name, table.get("owners", []))
+    label = f"{env_name} (environment)" if env_name in env else f"{section}.owners"
+    if isinstance(raw, str):
+        raw = [part for part in re.split(r"[\s,]+", raw) if part]
+    if not isinstance(raw, list):
+        raise ConfigError(f"{label}: expected a list of {platform} user ids")
+    owners = set()
+    for item in raw:
+        try:
+            owners.add(int(str(item).strip()))
+        except ValueError:
+            raise ConfigError(f"{label}: expected {platform} user ids (numbers), got {item!r}") from None
+    return owners
+
+
+def _discord(table: dict[str, Any], values: dict[tuple[str, str], Any], env: Mapping[str, str]) -> DiscordConfig:
+    api_base = values["discord", "api_base"].rstrip("/")
+    if not api_base:
+        raise ConfigError("discord.api_base: expected an http(s) URL such as https://discord.com/api/v10")
+    owners = _owner_ids(table, env, "discord", "Discord")
+    return DiscordConfig(
+        api_base=api_base,
+        owners=frozenset(owners),
+        backlog=values["discord", "backlog"],
+        command_rate=values["discord", "command_rate"],
+        command_burst=values["discord", "command_burst"],
+        concurrency=values["discord", "concurrency"],
+        rate=values["discord", "rate"],
+    )
+
+
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 def _telegram(table: dict[str, Any], values: dict[tuple[str, str], Any], env: Mapping[str, str]) -> TelegramConfig:
-    owners_raw = env.get("RAQIB_TELEGRAM_OWNERS", table.get("owners", []))
-    label = "RAQIB_TELEGRAM_OWNERS (environment)" if "RAQIB_TELEGRAM_OWNERS" in env else "telegram.owners"
-    if isinstance(owners_raw, str):
-        owners_raw = [part for part in re.split(r"[\s,]+", owners_raw) if part]
-    if not isinstance(owners_raw, list):
-        raise ConfigError(f"{label}: expected a list of Telegram user ids")
-    owners = set()
-    for item in owners_raw:
-        try:
-            owners.add(int(str(item).strip()))
-        except ValueError:
-            raise ConfigError(f"{label}: expected Telegram user ids (numbers), got {item!r}") from None
+    owners = _owner_ids(table, env, "telegram", "Telegram")
     mode = values["telegram", "mode"]
     webhook_url = values["telegram", "webhook_url"] or None
     secret = env.get("RAQIB_TELEGRAM_WEBHOOK_SECRET") or None
@@ -338,3 +479,75 @@ def _telegram(table: dict[str, Any], values: dict[tuple[str, str], Any], env: Ma
         admin_cache_s=values["telegram", "admin_cache"],
         poll_timeout_s=values["telegram", "poll_timeout"],
     )
+
+
+def _feeds(raw: dict[str, Any], values: dict[tuple[str, str], Any], env: Mapping[str, str]) -> FeedsConfig:
+    table = raw.get("feeds", {})
+    allow_raw = env.get("RAQIB_FEEDS_ALLOW_HOSTS", table.get("allow_hosts", []))
+    label = "RAQIB_FEEDS_ALLOW_HOSTS (environment)" if "RAQIB_FEEDS_ALLOW_HOSTS" in env else "feeds.allow_hosts"
+    if isinstance(allow_raw, str):
+        allow_raw = [part for part in re.split(r"[\s,]+", allow_raw) if part]
+    if not isinstance(allow_raw, list) or not all(isinstance(h, str) for h in allow_raw):
+        raise ConfigError(f"{label}: expected host names or CIDRs, e.g. [\"10.0.0.0/8\", \"feeds.local\"]")
+    for entry in allow_raw:
+        if not re.match(r"^[A-Za-z0-9.:_/\[\]-]{1,253}$", entry.strip()):
+            raise ConfigError(f"{label}: not a host name or CIDR: {entry!r}")
+    interval = values["feeds", "interval"]
+    return FeedsConfig(
+        tick_s=values["feeds", "tick"],
+        interval_s=interval,
+        concurrency=values["feeds", "concurrency"],
+        per_host=values["feeds", "per_host"],
+        connect_timeout_s=values["feeds", "connect_timeout"],
+        read_timeout_s=values["feeds", "read_timeout"],
+        total_timeout_s=values["feeds", "total_timeout"],
+        max_bytes=values["feeds", "max_bytes"],
+        max_redirects=values["feeds", "max_redirects"],
+        max_failures=values["feeds", "max_failures"],
+        max_interval_s=values["feeds", "max_interval"],
+        alert_first_fetch=values["feeds", "alert_first_fetch"],
+        max_age_hours=values["feeds", "max_age_hours"],
+        teaser_words=values["feeds", "teaser_words"],
+        allow_hosts=tuple(h.strip() for h in allow_raw),
+        user_agent=values["feeds", "user_agent"],
+        sources=_feed_sources(table.get("sources", []), interval, raw),
+    )
+
+
+def _feed_sources(items: Any, default_interval: int, raw: dict[str, Any]) -> tuple[FeedSourceConfig, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("feeds.sources: expected an array of tables ([[feeds.sources]])")
+    taken = {s.get("name") for s in raw.get("sources", []) if isinstance(s, dict)}
+    out: list[FeedSourceConfig] = []
+    urls: set[str] = set()
+    for i, item in enumerate(items):
+        key = f"feeds.sources[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{key}: expected a table")
+        url = _string(f"{key}.url", item.get("url"))
+        if not re.match(r"^https?://[^\s/]+", url):
+            raise ConfigError(f"{key}.url: expected an http(s) URL, got {url!r}")
+        if url in urls:
+            raise ConfigError(f"{key}.url: duplicate feed {url!r}")
+        urls.add(url)
+        name = _string(f"{key}.name", item.get("name", re.sub(r"^https?://", "", url)[:200]))
+        if name in taken:
+            raise ConfigError(f"{key}.name: duplicate source name {name!r}")
+        taken.add(name)
+        topics = item.get("topics", [])
+        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+            raise ConfigError(f"{key}.topics: expected a list of watchlist slugs")
+        admin = item.get("admin")
+        if admin is not None and not (isinstance(admin, str) and CHAT_ADDRESS.match(admin)):
+            raise ConfigError(f"{key}.admin: expected a chat address such as telegram:ID, got {admin!r}")
+        out.append(
+            FeedSourceConfig(
+                name=name,
+                url=url,
+                interval_s=_positive_int(f"{key}.interval", item.get("interval", default_interval)),
+                topics=tuple(topics),
+                fetch_full=_bool(f"{key}.fetch_full", item.get("fetch_full", False)),
+                admin=admin,
+            )
+        )
+    return tuple(out)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import dedup
 from bot.article import Article, utcnow
+from bot.eventdates import event_date
+from bot.search import index_keys
 from bot.summarize import summarize
 from bot.topics import TopicIndex
 from storage import articles as article_store
@@ -66,20 +68,23 @@ class Pipeline:
         for article in articles:
             yield self.process(source_id, article)
 
-    def process(self, source_id: int, article: Article) -> Outcome:
+    def process(self, source_id: int, article: Article, *, alert: bool = True) -> Outcome:
+        """``alert=False`` stores and matches the article but queues no alert (a new feed's first
+        fetch, an item older than the configured age): later copies still count as seen."""
         text = dedup_text(article)
         body_hash = dedup.body_hash(text)
         fingerprint = dedup.fingerprint(text)
         try:
             with transaction(self._factory) as session:
-                return self._store(session, source_id, article, body_hash, fingerprint)
+                return self._store(session, source_id, article, body_hash, fingerprint, alert)
         except IntegrityError:
             # Another worker stored the same article between our check and our insert.
             log.info("concurrent duplicate of %s", article.url)
             return Outcome(DUPLICATE, article.url, detail="stored concurrently by another worker")
 
     def _store(
-        self, session: Session, source_id: int, article: Article, body_hash: str, fingerprint: dedup.Fingerprint
+        self, session: Session, source_id: int, article: Article, body_hash: str, fingerprint: dedup.Fingerprint,
+        alert: bool = True,
     ) -> Outcome:
         now = self._clock()
         dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, body_hash)
@@ -98,6 +103,8 @@ class Pipeline:
             body_hash=body_hash,
             fingerprint=fingerprint.to_bytes(),
             band_keys=fingerprint.band_keys(),
+            # Indexed by add_article in this transaction: search never lags behind the store.
+            search_keys=index_keys(article.title, article.body),
         )
         story_id = self._near_duplicate_story(session, now, fingerprint)
         if story_id is not None:
@@ -109,6 +116,7 @@ class Pipeline:
         story = article_store.create_story(
             session, article.title, summarize(article.title, article.body), article.published_at, now
         )
+        story.event_date = event_date(article.title, article.body, article.published_at, article.date_source)
         article_store.add_article(session, story.id, new)
         priority = {}
         for rank, m in enumerate(matches):
@@ -117,6 +125,8 @@ class Pipeline:
             article_store.add_story_topic(session, story.id, wid, list(m.terms), now)
         # A chat subscribed to several matched topics gets one alert, tagged with the first topic.
         targets = sorted(chat_store.subscribers(session, list(priority)), key=lambda t: (t[0], priority[t[1]]))
+        if not alert:
+            return Outcome(NEW, article.url, story.id, tuple(m.slug for m in matches), 0, detail="stored without alert")
         queued = outbox.enqueue(session, story.id, targets, now)
         return Outcome(NEW, article.url, story.id, tuple(m.slug for m in matches), queued)
 

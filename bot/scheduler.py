@@ -45,6 +45,7 @@ class Runner:
         self.scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
         self.stop_event = asyncio.Event()
         self._drains: set[asyncio.Task] = set()
+        self.feeds = None  # the FeedPoller, created in run() inside the event loop
 
     def schedule(self) -> None:
         now = self.app.clock()
@@ -54,10 +55,30 @@ class Runner:
                 self.app.poll_source, "interval", seconds=cfg.interval_s, next_run_time=when,
                 args=[name], id=f"poll:{name}", name=f"poll {name}",
             )
+        if self.feeds is not None:
+            self.scheduler.add_job(
+                self._feed_tick, "interval", seconds=self.app.config.feeds.tick_s,
+                next_run_time=now + timedelta(seconds=1), id="feeds", name="poll due feeds",
+            )
         self.scheduler.add_job(
             self._drain, "interval", seconds=self.app.config.delivery_interval_s,
             next_run_time=now + timedelta(seconds=1), id="deliver", name="drain outbox",
         )
+
+    async def _feed_tick(self) -> None:
+        """Poll the feeds that are due; each records its own outcome, so one failure stops nothing."""
+        assert self.feeds is not None
+        task = asyncio.current_task()
+        assert task is not None
+        self._drains.add(task)
+        try:
+            reports = await self.feeds.tick()
+            if reports:
+                log.info("feeds: %d polled, %d failed", len(reports), sum(1 for r in reports if r.error))
+        except Exception:
+            log.exception("feed tick failed")
+        finally:
+            self._drains.discard(task)
 
     async def _drain(self) -> None:
         task = asyncio.current_task()
@@ -78,6 +99,7 @@ class Runner:
             except (NotImplementedError, RuntimeError):
                 pass
         await self._start_companions()
+        self.feeds = self.app.feed_poller()
         self.schedule()
         self.scheduler.start()
         log.info("raqib running: %d source(s); Ctrl-C stops", len(self.app.config.sources))
@@ -95,6 +117,8 @@ class Runner:
             await asyncio.gather(*self._drains, return_exceptions=True)
         await asyncio.to_thread(self.scheduler.shutdown, True)
         released = await self.worker.release()
+        if self.feeds is not None:
+            await self.feeds.aclose()
         for companion in reversed(self.companions):  # after the drains: they send through it
             await companion.stop()
         log.info("stopped cleanly; %d claimed alert(s) returned to the outbox", released)

@@ -8,7 +8,7 @@ from handlers.texts import t
 from storage import watchlists as watchlist_store
 
 PUBLIC_COMMANDS = ("start", "help", "topics", "subscribe", "unsubscribe", "mysubs", "search", "timeline")
-ADMIN_COMMANDS = ("watch", "explain", "status")
+ADMIN_COMMANDS = ("watch", "explain", "status", "feed")
 
 
 def menu(lang: str) -> list[tuple[str, str]]:

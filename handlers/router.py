@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Awaitable, Callable
 
+from handlers import feeds as feeds_cmd
 from handlers import help as help_cmd
 from handlers import search as search_cmd
 from handlers import status as status_cmd
@@ -31,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "watch": watch_cmd.watch,
     "explain": watch_cmd.explain,
     "status": status_cmd.status,
+    "feed": feeds_cmd.feed,
 }
 
 
@@ -47,6 +49,8 @@ CALLBACKS: dict[str, Command] = {
     "unsub": _unsub_button,
     "wdel": watch_cmd.confirm_delete,
     "wkeep": watch_cmd.cancel_delete,
+    search_cmd.CALLBACK: search_cmd.page_button,
+    timeline_cmd.CHART_CALLBACK: timeline_cmd.chart_button,
 }
 
 

@@ -1,36 +1,80 @@
-"""/search: the simplest honest search until the search index lands.
+"""/search: the archive, Arabic-aware (bot/search.py), five stories a page with next/previous.
 
-It looks for stored stories whose headline or summary contains every word given, newest first,
-and says so in its title, so nobody mistakes it for full-text search over article bodies.
+Telegram limits button data to 64 bytes, too little for an Arabic query, so a page button carries
+a short key of the query, remembered here; after a restart the button says it has expired.
 """
 
 from __future__ import annotations
 
-from handlers.base import Caller, Reply, text
+import hashlib
+from collections import OrderedDict
+
+from bot.search import PAGE_SIZE, Page, QueryError, parse_query
+from bot.search import search as run_search
+from handlers.base import Button, Caller, Reply, text
 from handlers.format import day
 from handlers.services import Services
 from handlers.texts import t
-from storage import stories as story_store
 
-MAX_RESULTS = 10
-MAX_WORDS = 8
+_QUERIES: "OrderedDict[str, str]" = OrderedDict()
+_MAX_REMEMBERED = 2000
+CALLBACK = "srch"
 
 
-def _stem(word: str) -> str:
-    """Drop the article so الهجوم also finds هجوم; the rest is matched as typed."""
-    return word[2:] if word.startswith("ال") and len(word) > 4 else word
+def _remember(query: str) -> str:
+    key = hashlib.sha1(query.encode("utf-8")).hexdigest()[:12]
+    _QUERIES[key] = query
+    _QUERIES.move_to_end(key)
+    while len(_QUERIES) > _MAX_REMEMBERED:
+        _QUERIES.popitem(last=False)
+    return key
 
 
 async def search(services: Services, caller: Caller, args: str) -> Reply:
+    return await _page(services, caller, args, 0, edit=False)
+
+
+async def page_button(services: Services, caller: Caller, data: str) -> Reply:
+    """``data`` is ``KEY:PAGE`` from a next/previous button."""
+    key, _, number = data.partition(":")
+    query = _QUERIES.get(key)
+    if query is None or not number.isdigit():
+        return Reply(notice=t(caller.language, "button_expired"))
+    return await _page(services, caller, query, int(number), edit=True)
+
+
+async def _page(services: Services, caller: Caller, args: str, number: int, edit: bool) -> Reply:
     lang = caller.language
-    words = [_stem(w) for w in args.split() if w][:MAX_WORDS]
-    if not words:
-        return text(t(lang, "search_usage"))
-    hits = await services.db(lambda s: story_store.search_stories(s, words, MAX_RESULTS))
-    if not hits:
-        return text(t(lang, "search_none"))
-    reply = Reply().line(t(lang, "search_title"), "italic").line()
-    for hit in hits:
-        reply.add(f"{day(hit.published_at, services.timezone)} · ").bold(hit.headline).add(f" · {hit.source} ")
-        reply.link("↗", hit.url).line()
+    try:
+        query = parse_query(args, services.timezone)
+    except QueryError as exc:
+        return text(t(lang, exc.key, **exc.values))
+    result = await services.db(lambda s: run_search(s, query, number, services.clock()))
+    if not result.results:
+        reply = text(t(lang, "search_none"))
+        reply.edit = edit
+        return reply
+    reply = _render(result, services, lang)
+    reply.edit = edit
+    key = _remember(query.text)
+    buttons = []
+    if result.page > 0:
+        buttons.append(Button(t(lang, "btn_prev"), f"{CALLBACK}:{key}:{result.page - 1}"))
+    if result.page + 1 < result.pages:
+        buttons.append(Button(t(lang, "btn_next"), f"{CALLBACK}:{key}:{result.page + 1}"))
+    return reply.button_row(*buttons)
+
+
+def _render(result: Page, services: Services, lang: str) -> Reply:
+    more = "+" if result.capped else ""
+    reply = Reply().line(
+        t(lang, "search_title", total=result.total, more=more, page=result.page + 1, pages=result.pages), "italic"
+    )
+    for n, hit in enumerate(result.results, start=result.page * PAGE_SIZE + 1):
+        reply.line()
+        reply.add(f"{n}. ").bold(hit.headline).line()
+        reply.add(f"{day(hit.published, services.timezone)} · {hit.source} · ").link("↗", hit.url).line()
+        for piece, matched in hit.snippet:
+            reply.add(piece, "bold" if matched else "plain")
+        reply.line()
     return reply

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Callable, TypeVar
+from typing import Any, Callable, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,6 +25,8 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     backlog: int = 3
     throttle: Throttle = field(default_factory=lambda: Throttle(20, 5))
+    # bot.feed_poller.FeedPoller for /feed and /explain <url>; None where nothing may be fetched.
+    feeds: Any = None
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run ``work`` in one transaction on a worker thread, so the event loop keeps polling."""

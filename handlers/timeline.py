@@ -1,35 +1,78 @@
-"""/timeline: a topic's latest stored stories, oldest first, until the timeline service lands."""
+"""/timeline TOPIC [PERIOD]: a topic's stories in event order, grouped by month (by day for short
+periods), with a button that sends the same timeline as a chart."""
 
 from __future__ import annotations
 
-from handlers.base import Caller, Reply, text
-from handlers.format import day, slug_list
+from bot.timeline import PeriodError, groups, parse_period, render_png
+from handlers.base import Button, Caller, Reply, text
+from handlers.format import slug_list
 from handlers.services import Services
 from handlers.texts import t
-from storage import stories as story_store
+from storage import timeline as timeline_store
 from storage import watchlists as watchlist_store
 
-MAX_STORIES = 15
+MAX_LINES = 40  # a Telegram message holds 4096 characters
+CHART_CALLBACK = "tlc"
 
 
-async def timeline(services: Services, caller: Caller, args: str) -> Reply:
-    lang = caller.language
-    slug = args.strip().split()[0].lower() if args.strip() else ""
+def _args(args: str) -> tuple[str, str]:
+    parts = args.strip().split()
+    return (parts[0].lower() if parts else ""), (parts[1] if len(parts) > 1 else "")
+
+
+async def _load(services: Services, slug: str, period_text: str):
+    period = parse_period(period_text, services.clock(), services.timezone)
 
     def load(s):
         row = watchlist_store.get_watchlist(s, slug) if slug else None
         slugs = [r.slug for r in watchlist_store.active_watchlists(s)]
-        return row, slugs, (story_store.topic_stories(s, slug, MAX_STORIES) if row else [])
+        rows = timeline_store.topic_timeline(s, slug, period.start, period.end) if row else []
+        return row, slugs, rows
 
-    row, slugs, stories = await services.db(load)
+    return (period, *await services.db(load))
+
+
+async def timeline(services: Services, caller: Caller, args: str) -> Reply:
+    lang = caller.language
+    slug, period_text = _args(args)
+    try:
+        period, row, slugs, rows = await _load(services, slug, period_text)
+    except PeriodError:
+        return text(t(lang, "timeline_bad_period", value=period_text[:40]))
     if not slug:
         return text(t(lang, "timeline_usage", topics=slug_list(slugs)))
     if row is None:
         return text(t(lang, "unknown_topic", slug=slug, topics=slug_list(slugs)))
-    if not stories:
+    if not rows:
         return text(t(lang, "timeline_none"))
-    reply = Reply().add(t(lang, "timeline_title"), "italic").line(row.name, "bold").line()
-    for story in stories:
-        reply.add(f"{day(story.published_at, services.timezone)} · ").add(story.headline).add(" ")
-        reply.link("↗", story.url).line()
+    reply = Reply().add(t(lang, "timeline_title"), "italic").line(row.name, "bold")
+    shown = 0
+    for heading, members in groups(rows, period.short, services.timezone, lang):
+        if shown >= MAX_LINES:
+            break
+        reply.line().line(heading, "bold")
+        for r in members[: MAX_LINES - shown]:
+            when = r.event_date.astimezone(services.timezone).strftime("%Y-%m-%d")
+            reply.add(f"{when} · ").add(r.headline).add(f" · {t(lang, 'timeline_sources', n=r.sources)} ")
+            reply.link("↗", r.url).line()
+            shown += 1
+    if shown < len(rows):
+        reply.line().line(t(lang, "timeline_more", n=len(rows) - shown), "italic")
+    data = f"{CHART_CALLBACK}:{slug}:{period_text}"
+    if len(data.encode("utf-8")) <= 64:
+        reply.button_row(Button(t(lang, "btn_chart"), data))
     return reply
+
+
+async def chart_button(services: Services, caller: Caller, data: str) -> Reply:
+    """The chart of ``SLUG:PERIOD``, sent as a photo with a short caption."""
+    lang = caller.language
+    slug, _, period_text = data.partition(":")
+    try:
+        period, row, _, rows = await _load(services, slug, period_text)
+    except PeriodError:
+        return Reply(notice=t(lang, "button_expired"))
+    if row is None or not rows:
+        return Reply(notice=t(lang, "timeline_none"))
+    png = render_png(rows, row.name, services.timezone)
+    return Reply(photo=png).add(t(lang, "chart_caption", name=row.name))

@@ -292,9 +292,21 @@ async def explain(services: Services, caller: Caller, args: str) -> Reply:
     title, body = "", arg[:_MAX_EXPLAIN_CHARS]
     if _URLISH.match(arg):
         stored = await services.db(lambda s: story_store.article_by_url(s, arg))
-        if stored is None:
+        if stored is not None:
+            title, body = stored.title, stored.body
+        elif services.feeds is not None and arg.lower().startswith(("http://", "https://")):
+            # Not stored: fetch it through the same guards as feeds (no private addresses, size caps).
+            from bot.fetch import FetchError
+
+            try:
+                title, body = await services.feeds.fetch_article(arg)
+            except FetchError as exc:
+                return text(t(lang, "explain_fetch_failed", reason=exc.reason[:300]))
+            if not body:
+                return text(t(lang, "explain_fetch_failed", reason="no article text found"))
+            body = body[:_MAX_EXPLAIN_CHARS]
+        else:
             return text(t(lang, "explain_not_stored"))
-        title, body = stored.title, stored.body
 
     def refresh(s: Session) -> None:
         services.topics.refresh(s)

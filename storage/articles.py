@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from storage import search as search_store
 from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist
 
 
@@ -32,6 +33,8 @@ class NewArticle:
     body_hash: str
     fingerprint: bytes
     band_keys: list[int]
+    # The article's search keys (bot.search.index_keys); given, they are indexed with the article.
+    search_keys: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,12 @@ def near_candidates(
     return [Candidate(*row) for row in session.execute(q)]
 
 
-def create_story(session: Session, headline: str, summary: str, published_at: datetime, now: datetime) -> Story:
+def create_story(
+    session: Session, headline: str, summary: str, published_at: datetime, now: datetime, kind: str = "news"
+) -> Story:
     story = Story(
-        headline=headline, summary=summary, published_at=published_at, article_count=0, first_seen=now, last_updated=now
+        headline=headline, summary=summary, published_at=published_at, article_count=0, first_seen=now,
+        last_updated=now, kind=kind,
     )
     session.add(story)
     session.flush()
@@ -108,6 +114,8 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
             insert(ArticleBand),
             [{"band_key": key, "article_id": article.id, "seen_at": new.fetched_at} for key in new.band_keys],
         )
+    if new.search_keys is not None:
+        search_store.index_article(session, article.id, story_id, new.source_id, new.published_at, new.search_keys)
     story = session.get(Story, story_id)
     assert story is not None
     story.article_count += 1
@@ -129,7 +137,7 @@ def add_story_topic(session: Session, story_id: int, watchlist_id: int, terms: l
 
 
 def list_stories(session: Session, topic: str | None = None, limit: int = 100) -> list[StoryRow]:
-    q = select(Story).order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)
+    q = select(Story).where(Story.kind == "news").order_by(Story.published_at.desc(), Story.id.desc()).limit(limit)
     if topic is not None:
         q = q.join(StoryTopic, StoryTopic.story_id == Story.id).join(
             Watchlist, Watchlist.id == StoryTopic.watchlist_id

@@ -96,7 +96,9 @@ def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        # Parallel branches (each feature's own revision) leave several heads until a merge revision.
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return "+".join(sorted(heads)) if heads else None
 
 
 def has_schema(engine: Engine) -> bool:

@@ -58,6 +58,13 @@ class Source(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Feed sources (migration 0002): topics whose chats hear of an outage (JSON list), the chat that
+    # added it, per-source options (JSON), the last poll's one-line outcome, soft removal.
+    topics: Mapped[str | None] = mapped_column(Text)
+    admin_chat: Mapped[str | None] = mapped_column(String(300))
+    options: Mapped[str | None] = mapped_column(Text)
+    last_status: Mapped[str | None] = mapped_column(Text)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Story(Base):
@@ -72,6 +79,9 @@ class Story(Base):
     event_date: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     last_updated: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "news", or "notice": a message of raqib's own (a feed disabled) riding the outbox to its chats;
+    # notices are never listed, searched or placed on a timeline as news.
+    kind: Mapped[str] = mapped_column(String(10), default="news", server_default="news")
 
 
 class Article(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Source, Story, StoryTopic, Watchlist
@@ -40,32 +40,6 @@ def latest_story_ids(session: Session, watchlist_id: int, limit: int) -> list[in
         .limit(limit)
     )
     return list(reversed(list(session.scalars(q))))
-
-
-def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_stories(session: Session, words: list[str], limit: int) -> list[StoryHit]:
-    """Stories whose headline or summary contains every word, newest first.
-
-    A stand-in until the search index lands: a LIKE per word, bounded by ``limit``.
-    """
-    if not words:
-        return []
-    conds = [
-        or_(Story.headline.ilike(_like(w), escape="\\"), Story.summary.ilike(_like(w), escape="\\")) for w in words
-    ]
-    q = (
-        select(Story.id, Story.headline, Story.summary, Story.published_at, Article.url, Source.name)
-        .join(Article, Article.id == Story.lead_article_id)
-        .join(Source, Source.id == Article.source_id)
-        .where(and_(*conds))
-        .order_by(Story.published_at.desc(), Story.id.desc())
-        .limit(limit)
-    )
-    return [StoryHit(*row) for row in session.execute(q)]
 
 
 def topic_stories(session: Session, slug: str, limit: int) -> list[StoryHit]:

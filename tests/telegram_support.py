@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.app import App
 from bot.config import load_config
 from bot.topics import TopicIndex, seed_watchlists
+from bot.search import index_keys
 from bot.transports.telegram import TelegramBot, services_for
 from handlers.base import Caller
 from handlers.services import Services
@@ -57,7 +58,8 @@ def add_story(factory, clock: Clock, n: int, slug: str, headline: str | None = N
         articles.add_article(
             s, story.id,
             articles.NewArticle(src.id, f"https://news.example/{n}", None, headline or f"عنوان {n}", "نص", published,
-                                "text", clock(), f"{n:064d}", b"fp", [n]),
+                                "text", clock(), f"{n:064d}", b"fp", [n],
+                                search_keys=index_keys(headline or f"عنوان {n}", "نص")),
         )
         articles.add_story_topic(s, story.id, wl.id, ["كورسك"], clock())
         return story.id

@@ -146,3 +146,23 @@ def test_bodies_of_a_few_words_do_not_make_different_articles_duplicates(app, se
     a = app.pipeline.process(src, replace(seed, url="https://a.example/1", title="أمطار غزيرة على الرياض", body=byline))
     b = app.pipeline.process(src, replace(seed, url="https://a.example/2", title="افتتاح معرض الكتاب في جدة", body=byline))
     assert (a.status, b.status) == (NEW, NEW) and a.story_id != b.story_id
+
+
+def test_outage_notices_ride_the_outbox_but_are_never_listed_as_news(app, seed_files):
+    from storage import articles as article_store
+    from storage import feeds as feed_store
+    from storage import sources
+    from storage.models import Source
+
+    src = _source(app)
+    app.pipeline.process(src, read_article_file(seed_files[2]))
+    with transaction(app.factory) as s:
+        feed = sources.ensure_source(s, "feed-x", "feed", "https://news.example/rss", 600, app.clock())
+        s.get(Source, feed.id).topics = '["kursk"]'
+        queued = feed_store.queue_notice(s, feed.id, "تعطل المصدر", "توقف جلب الخلاصة بعد أخطاء متتالية.", app.clock())
+    assert queued == 1
+    with transaction(app.factory) as s:
+        jobs = outbox.claim(s, ["console"], "w", app.clock(), 60, 10)
+        listed = article_store.list_stories(s)
+    assert "تعطل المصدر" in {j.headline for j in jobs if j.chat == "console:kursk-desk"}
+    assert [r.headline for r in listed] == [read_article_file(seed_files[2]).title]

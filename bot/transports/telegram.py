@@ -546,4 +546,5 @@ def services_for(app, config: Config) -> Services:  # app: bot.app.App (not impo
         clock=app.clock,
         backlog=tg.backlog,
         throttle=Throttle(tg.command_rate, tg.command_burst),
+        feeds=app.feed_poller() if hasattr(app, "feed_poller") else None,
     )

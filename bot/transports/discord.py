@@ -1,0 +1,659 @@
+"""Discord: the only module that knows discord.py.
+
+Three parts, like telegram.py: rendering (alerts as embeds, replies as Discord markdown, every
+piece of text escaped, nothing can mention anyone), delivery (``DiscordTransport`` posts in channels
+and threads with the bot's token; ``DiscordWebhookTransport`` executes webhooks with ``wait=true``
+and needs no gateway), and ``DiscordBot``, whose slash commands are the router's COMMANDS run
+through the same handlers as Telegram.
+
+Rate limits: one ``RequestPacer`` is shared by both transports; it keeps every outbox request
+under ``rate`` per second (Discord's global limit is 50) and remembers each 429: a route (a
+channel, a webhook) or, for a global 429, everything waits ``retry_after``. A wait longer than
+``max_wait_s`` is not slept through: it becomes FloodWait and the outbox reschedules the alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, replace
+from datetime import tzinfo
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+
+import aiohttp
+import discord
+import yarl
+from aiolimiter import AsyncLimiter
+from discord import app_commands
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.alerts import Alert
+from bot.transports.base import ChatGone, FloodWait, RetryLater, Undeliverable
+from bot.transports.discord_address import BOT, WEBHOOK, redact, snowflake
+from handlers.base import Caller, Reply, Span
+from handlers.format import topic_tag, when
+from handlers.router import COMMANDS, handle_callback, handle_command
+from handlers.services import Services
+from handlers.texts import language_for, t
+from storage import discord_webhooks as webhook_store
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+# Discord's documented limits.
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000
+CONTENT_MAX = 2000
+BUTTONS_MAX = 25
+BUTTON_LABEL_MAX = 80
+COMMAND_DESCRIPTION_MAX = 100
+THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
+NO_MENTIONS = discord.AllowedMentions.none()
+_SENTENCE_END = ".!?؟…\n"
+
+# Discord JSON error codes that mean "this destination is gone for good".
+UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK_TOKEN = 10003, 10015, 50001, 50027
+CANNOT_SEND_TO_USER, MISSING_PERMISSIONS, THREAD_ARCHIVED = 50007, 50013, 50083
+_GONE_CODES = {UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK_TOKEN, CANNOT_SEND_TO_USER,
+               MISSING_PERMISSIONS, THREAD_ARCHIVED}
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut after the last whole sentence that fits (else at a word)."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - 1)
+    head = text[:room]
+    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
+    if cut >= room // 3:
+        return head[: cut + 1].rstrip() + "…"
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip() + "…"
+
+
+def escape(text: str) -> str:
+    """Markdown that stays literal text: no formatting, no masked links, no mentions."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(text, ignore_links=False))
+
+
+def _web(url: str | None) -> bool:
+    return bool(url) and url.lower().startswith(("http://", "https://"))  # type: ignore[union-attr]
+
+
+def _span_md(span: Span) -> str:
+    if span.style == "code":
+        return f"`{span.text.replace('`', 'ˋ')}`" if span.text.strip() else span.text
+    body = escape(span.text)
+    if not body.strip():
+        return body
+    if span.style == "bold":
+        return f"**{body}**"
+    if span.style == "italic":
+        return f"*{body}*"
+    if span.style == "link" and span.url:
+        if _web(span.url) and not any(c in span.url for c in "<> \n"):
+            return f"[{body}](<{span.url}>)"  # <…>: no preview card for each link of a list
+        return f"{body}: `{span.url.replace('`', 'ˋ')}`"  # a file path: shown, not linked
+    return body
+
+
+def render_markdown(reply: Reply, limit: int = CONTENT_MAX) -> str:
+    """Discord markdown within ``limit``: the longest span is shortened on its own, never the markup."""
+    spans = list(reply.spans)
+    out = "".join(_span_md(s) for s in spans).strip()
+    while len(out) > limit and spans:
+        i = max(range(len(spans)), key=lambda k: len(spans[k].text))
+        span, excess = spans[i], len(out) - limit
+        if not span.text:
+            break
+        cut = shorten(span.text, max(0, len(span.text) - excess - 1))
+        if cut == span.text:
+            cut = span.text[: max(0, len(span.text) - excess - 1)] + "…"
+        spans[i] = replace(span, text=cut)
+        out = "".join(_span_md(s) for s in spans).strip()
+    return out[:limit]
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """What Discord counts towards the 6,000 limit."""
+    return len(embed)
+
+
+def _fit_escaped(text: str, limit: int) -> str:
+    """``text`` escaped, shortened at a sentence or word so the escaped form fits ``limit``."""
+    out = escape(text)
+    while len(out) > limit and text:
+        text = shorten(text, max(0, len(text) - (len(out) - limit) - 1))
+        out = escape(text)
+    return out
+
+
+def alert_embed(alert: Alert, tz: tzinfo) -> discord.Embed:
+    """Headline as the linked title, summary as description, source and time as fields, topic in
+    the footer; every limit respected, the summary giving way first."""
+    lang = alert.language
+    embed = discord.Embed(title=shorten(alert.headline.strip() or "—", TITLE_MAX),
+                          url=alert.url if _web(alert.url) else None,
+                          timestamp=alert.published, colour=discord.Colour.dark_red())
+    embed.add_field(name=t(lang, "alert_source"), value=shorten(alert.source or "—", FIELD_VALUE_MAX), inline=True)
+    embed.add_field(name=t(lang, "alert_time"), value=when(alert.published, tz), inline=True)
+    if not _web(alert.url):  # a file path: shown, since it cannot be the title's link
+        embed.add_field(name=t(lang, "alert_link"), value=shorten(alert.url, FIELD_VALUE_MAX), inline=False)
+    embed.set_footer(text=shorten(f"{topic_tag(alert.topic)} · {alert.topic_name}", FOOTER_MAX))
+    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - embed_size(embed))
+    embed.description = _fit_escaped(alert.summary, room) or None
+    return embed
+
+
+def alert_payload(alert: Alert, tz: tzinfo) -> dict[str, Any]:
+    """The JSON body of one alert: one embed, and no mention of anyone whatever the text says."""
+    return {"embeds": [alert_embed(alert, tz).to_dict()], "allowed_mentions": NO_MENTIONS.to_dict()}
+
+
+def view_for(reply: Reply) -> discord.ui.View | None:
+    """Buttons as a component view (5 per row, 25 at most). The view is finished before it is
+    sent, so discord.py does not keep it: presses reach ``DiscordBot`` by custom id, which
+    keeps working after a restart."""
+    buttons = [b for row in reply.buttons for b in row][:BUTTONS_MAX]
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for i, b in enumerate(buttons):
+        view.add_item(discord.ui.Button(label=b.label[:BUTTON_LABEL_MAX], custom_id=b.data[:100], row=i // 5,
+                                        style=discord.ButtonStyle.secondary))
+    view.stop()
+    return view
+
+
+@dataclass
+class Rendered:
+    """A Reply as discord.py send/edit keyword arguments."""
+
+    content: str | None = None
+    embed: discord.Embed | None = None
+    view: discord.ui.View | None = None
+    file: discord.File | None = None
+
+    def kwargs(self, edit: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {"content": self.content, "allowed_mentions": NO_MENTIONS}
+        if self.embed is not None:
+            out["embed"] = self.embed
+        elif edit:
+            out["embed"] = None
+        if self.view is not None:
+            out["view"] = self.view
+        elif edit:
+            out["view"] = None
+        if self.file is not None and not edit:
+            out["file"] = self.file
+        return out
+
+
+def render_reply(reply: Reply) -> Rendered:
+    """Short replies as plain content, long ones (the help overview) as an embed's description;
+    a chart as an attachment."""
+    import io
+
+    full = render_markdown(reply, DESCRIPTION_MAX)
+    rendered = Rendered(view=view_for(reply))
+    if len(full) <= CONTENT_MAX:
+        rendered.content = full or None
+    else:
+        rendered.embed = discord.Embed(description=full)
+    if reply.photo is not None:
+        rendered.file = discord.File(io.BytesIO(reply.photo), filename="chart.png")
+    return rendered
+
+
+# --- rate limits ---------------------------------------------------------------------------------
+
+
+class RequestPacer:
+    """Discord's limits, shared by every outbox request: a steady rate (global limit 50/s) and
+    the waits 429 answers asked for, per route and global."""
+
+    def __init__(self, rate: float = 45.0, max_wait_s: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        # A small bucket: a burst of a few, then a steady ``rate``, so no one-second window can hold
+        # more than rate + burst requests (a bucket of ``rate`` would allow twice the rate at start).
+        burst = max(1, int(rate // 10))
+        self._limiter = AsyncLimiter(burst, burst / rate)
+        self.max_wait_s = max_wait_s
+        self._clock = clock
+        self._sleep = sleep
+        self._global_until = 0.0
+        self._routes: dict[str, float] = {}
+        self._locks: dict[str, list] = {}  # route → [lock, users]
+
+    def blocked_for(self, route: str) -> float:
+        now = self._clock()
+        return max(0.0, self._global_until - now, self._routes.get(route, 0.0) - now)
+
+    @contextlib.asynccontextmanager
+    async def slot(self, route: str) -> AsyncIterator[None]:
+        """One request at a time per route, each knowing how the previous one ended: after a 429
+        the alerts queued behind it wait (or go back to the outbox) instead of asking again."""
+        entry = self._locks.setdefault(route, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                await self._wait(route)
+                yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[route]
+
+    async def _wait(self, route: str) -> None:
+        """Wait for the route to be free; a long wait is the outbox's job (FloodWait)."""
+        wait = self.blocked_for(route)
+        if wait > self.max_wait_s:
+            raise FloodWait(f"429 rate limited: {wait:.2f}s left", retry_after=wait)
+        if wait > 0:
+            await self._sleep(wait)
+        await self._limiter.acquire()
+
+    def limited(self, route: str, retry_after: float, is_global: bool = False) -> None:
+        until = self._clock() + max(0.0, retry_after)
+        if is_global:
+            self._global_until = max(self._global_until, until)
+        else:
+            self._routes[route] = max(self._routes.get(route, 0.0), until)
+        if len(self._routes) > 10_000:
+            now = self._clock()
+            self._routes = {k: v for k, v in self._routes.items() if v > now}
+
+
+# --- delivering alerts ----------------------------------------------------------------------------
+
+Notice = Callable[[str], Awaitable[None]]
+
+
+async def _no_notice(_: str) -> None:
+    return None
+
+
+def _code(exc: discord.HTTPException) -> int:
+    return int(getattr(exc, "code", 0) or 0)
+
+
+class DiscordTransport:
+    """Alerts posted by the bot in channels, threads and forum posts (``discord:ID``)."""
+
+    platform = BOT
+
+    def __init__(self, client: discord.Client, tz: tzinfo, pacer: RequestPacer, notice: Notice = _no_notice,
+                 concurrency: int = 8) -> None:
+        self._client = client
+        self._tz = tz
+        self._pacer = pacer
+        self._notice = notice
+        self.concurrency = concurrency
+        self._gone: dict[int, str] = {}
+
+    def forget(self, channel_id: int) -> None:
+        """Someone used a command there: the bot can post again."""
+        self._gone.pop(channel_id, None)
+
+    async def send(self, alert: Alert) -> str:
+        channel_id = snowflake(alert.chat, BOT)
+        if channel_id is None:
+            raise Undeliverable(f"not a Discord channel address: {alert.chat}")
+        if alert.thread_id and alert.thread_id.isdigit():
+            channel_id = int(alert.thread_id)  # a subscription made inside a thread posts there
+        if channel_id in self._gone:
+            raise ChatGone(self._gone[channel_id])
+        route = f"channel:{channel_id}"
+        async with self._pacer.slot(route):
+            if channel_id in self._gone:  # an earlier alert of this batch found it gone
+                raise ChatGone(self._gone[channel_id])
+            return await self._post(channel_id, route, alert)
+
+    async def _post(self, channel_id: int, route: str, alert: Alert) -> str:
+        channel = self._client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(embed=alert_embed(alert, self._tz), allowed_mentions=NO_MENTIONS)
+        except discord.RateLimited as exc:  # discord.py sleeps through short waits itself
+            self._pacer.limited(route, exc.retry_after)
+            raise FloodWait(f"429 rate limited: retry after {exc.retry_after:g}s", retry_after=exc.retry_after)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            reason = f"{exc.status} {exc.text or exc}"[:300]
+            if exc.status == 404 or _code(exc) in _GONE_CODES:
+                self._gone[channel_id] = reason
+                await self._notice(f"raqib: stopped posting in Discord channel {channel_id}: {reason}")
+                raise ChatGone(reason) from exc
+            raise Undeliverable(reason) from exc
+        except discord.DiscordServerError as exc:
+            raise RetryLater(f"discord {exc.status}") from exc
+        except discord.HTTPException as exc:
+            raise Undeliverable(f"{exc.status} {exc.text}"[:300]) from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise RetryLater(f"network: {exc!r}") from exc
+        return str(message.id)
+
+
+class DiscordWebhookTransport:
+    """Alerts executed through webhooks (``discord-webhook:ID``): one POST with ``wait=true``, so
+    Discord answers with the created message and its id is recorded; no gateway, no bot needed.
+
+    It talks HTTP itself (aiohttp, which discord.py brings) because discord.py's webhook client
+    sleeps through 429s inside the call: here the outbox must see them, to reschedule the alert
+    rather than hold a worker slot."""
+
+    platform = WEBHOOK
+
+    def __init__(self, factory: sessionmaker[Session], tz: tzinfo, pacer: RequestPacer, api_base: str,
+                 notice: Notice = _no_notice, concurrency: int = 8, timeout_s: float = 15.0) -> None:
+        self._factory = factory
+        self._tz = tz
+        self._pacer = pacer
+        self._base = api_base.rstrip("/")
+        self._notice = notice
+        self.concurrency = concurrency
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+        self._tokens: dict[str, str] = {}
+        self._gone: dict[str, str] = {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def _token(self, webhook_id: str) -> str | None:
+        token = self._tokens.get(webhook_id)
+        if token is None:
+            with transaction(self._factory) as s:
+                token = webhook_store.webhook_token(s, webhook_id)
+            if token is not None:
+                self._tokens[webhook_id] = token
+        return token
+
+    async def send(self, alert: Alert) -> str:
+        ident = snowflake(alert.chat, WEBHOOK)
+        if ident is None:
+            raise Undeliverable(f"not a Discord webhook address: {alert.chat}")
+        webhook_id = str(ident)
+        if webhook_id in self._gone:
+            raise ChatGone(self._gone[webhook_id])
+        token = await asyncio.to_thread(self._token, webhook_id)
+        if token is None:
+            raise ChatGone("no token stored for this webhook; add it again with its URL")
+        route = f"webhook:{webhook_id}"
+        async with self._pacer.slot(route):
+            if webhook_id in self._gone:
+                raise ChatGone(self._gone[webhook_id])
+            return await self._execute(route, webhook_id, token, alert)
+
+    async def _execute(self, route: str, webhook_id: str, token: str, alert: Alert) -> str:
+        params = {"wait": "true"}
+        if alert.thread_id and alert.thread_id.isdigit():
+            params["thread_id"] = alert.thread_id
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=self._timeout)
+        url = f"{self._base}/webhooks/{webhook_id}/{token}"
+        try:
+            async with self._session.post(url, params=params, json=alert_payload(alert, self._tz)) as response:
+                body = await self._json(response)
+                self._remember_bucket(route, response)
+                if response.status in (200, 201):
+                    return str(body.get("id", ""))
+                await self._failed(route, webhook_id, response.status, body)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise RetryLater(f"network: {redact(repr(exc))}") from None
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    async def _json(response: aiohttp.ClientResponse) -> dict[str, Any]:
+        try:
+            data = await response.json(content_type=None)
+        except (ValueError, aiohttp.ContentTypeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _remember_bucket(self, route: str, response: aiohttp.ClientResponse) -> None:
+        """Spent bucket: the route waits for its reset before the next request, not after a 429."""
+        if response.headers.get("X-RateLimit-Remaining") == "0":
+            try:
+                self._pacer.limited(route, float(response.headers.get("X-RateLimit-Reset-After", "0")))
+            except ValueError:
+                pass
+
+    async def _failed(self, route: str, webhook_id: str, status: int, body: Mapping[str, Any]) -> None:
+        code = int(body.get("code") or 0)
+        message = str(body.get("message") or "")[:200]
+        if status == 429:
+            retry_after = float(body.get("retry_after") or 1.0)
+            self._pacer.limited(route, retry_after, bool(body.get("global")))
+            raise FloodWait(f"429 rate limited: retry after {retry_after:g}s", retry_after=retry_after)
+        if status in (401, 403, 404) or code in _GONE_CODES:
+            reason = f"{status} {message or 'webhook gone'} (code {code})"
+            self._gone[webhook_id] = reason
+            self._tokens.pop(webhook_id, None)
+            log.warning("Discord webhook %s is gone: %s; its deliveries stop", webhook_id, reason)
+            await self._notice(f"raqib: Discord webhook {webhook_id} was disabled: {reason}")
+            raise ChatGone(reason)
+        if status >= 500:
+            raise RetryLater(f"discord {status}")
+        raise Undeliverable(f"{status} {message} (code {code})")
+
+
+# --- the bot people talk to ------------------------------------------------------------------------
+
+
+def _description(name: str) -> str:
+    try:
+        text = t("ar", f"cmd_{name}")
+    except KeyError:
+        text = f"/{name}"
+    return shorten(text, COMMAND_DESCRIPTION_MAX)
+
+
+class _Client(discord.Client):
+    """Button presses arrive as interactions: handed to the bot, which owns the handlers."""
+
+    raqib: "DiscordBot"
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type == discord.InteractionType.component:
+            await self.raqib.on_button(interaction)
+
+
+class DiscordBot:
+    """discord.py's client with one slash command per router command, and the transports that
+    share its HTTP session and rate limits."""
+
+    def __init__(self, config, services: Services, token: str | None, factory: sessionmaker[Session]) -> None:
+        self.config = config
+        self.dc = config.discord
+        self.services = services
+        self._token = token
+        self._previous_base = discord.http.Route.BASE
+        self._previous_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = self.dc.api_base  # discord.py's class-wide API root (tests: the fake)
+        self.client = _Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=30.0,
+                              allowed_mentions=NO_MENTIONS)
+        self.client.raqib = self
+        self.tree = app_commands.CommandTree(self.client)
+        for name in COMMANDS:  # whatever the router has, Discord has: one free-text argument each
+            self.tree.add_command(self._command(name))
+        self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+        self.pacer = RequestPacer(self.dc.rate)
+        self.transport = DiscordTransport(self.client, config.timezone, self.pacer, self.notify_owners,
+                                          self.dc.concurrency)
+        self.webhooks = DiscordWebhookTransport(factory, config.timezone, self.pacer, self.dc.api_base,
+                                                self.notify_owners, self.dc.concurrency)
+        self._gateway: asyncio.Task | None = None
+        self._logged_in = False
+
+    def transports(self) -> dict[str, Any]:
+        out: dict[str, Any] = {WEBHOOK: self.webhooks}
+        if self._token:
+            out[BOT] = self.transport
+        return out
+
+    def _command(self, name: str) -> app_commands.Command:
+        async def run(interaction: discord.Interaction, args: str = "") -> None:
+            await self.on_command(interaction, name, args)
+
+        run.__annotations__ = {"interaction": discord.Interaction, "args": str, "return": None}
+        return app_commands.Command(name=name, description=_description(name), callback=run)
+
+    # lifecycle
+
+    async def start(self, connect: bool = True) -> None:
+        """Log in, publish the commands, then hold the gateway open (to receive them)."""
+        if not self._token:
+            return  # webhooks only: nothing to log in to
+        await self.client.login(self._token)
+        self._logged_in = True
+        try:
+            synced = await self.tree.sync()
+            log.info("discord: %d slash commands published", len(synced))
+        except discord.HTTPException as exc:
+            log.warning("discord: publishing the slash commands was refused (%s); carrying on", exc.status)
+        if connect:
+            await self._find_gateway()
+            self._gateway = asyncio.create_task(self.client.connect(reconnect=True), name="discord gateway")
+            self._gateway.add_done_callback(self._gateway_ended)
+        log.info("discord bot %s started", self.client.user)
+
+    async def _find_gateway(self) -> None:
+        """discord.py's Client connects to its built-in gateway address and never asks; asking the
+        configured API (``GET /gateway/bot``, as Discord documents) keeps the websocket beside it."""
+        try:
+            _, url, _ = await self.client.http.get_bot_gateway()
+        except discord.GatewayNotFound:
+            log.warning("discord: GET /gateway/bot failed; connecting to %s",
+                        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+            return
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+
+    @staticmethod
+    def _gateway_ended(task: asyncio.Task) -> None:
+        """discord.py reconnects by itself; reaching here means it gave up (a refused token,
+        privileged intents): commands stop, delivery carries on through REST."""
+        if not task.cancelled() and task.exception() is not None:
+            log.error("discord gateway stopped: %r; slash commands are unavailable", task.exception())
+
+    async def start_sending_only(self) -> None:
+        if self._token:
+            await self.client.login(self._token)
+            self._logged_in = True
+
+    async def stop(self) -> None:
+        await self.webhooks.close()
+        discord.http.Route.BASE = self._previous_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._previous_gateway
+        if self._token:  # also after a refused login: its HTTP session is open
+            await self.client.close()
+        if self._gateway is not None:
+            self._gateway.cancel()
+            try:
+                await self._gateway
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._gateway = None
+
+    async def __aenter__(self) -> "DiscordBot":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # interactions
+
+    def caller(self, interaction: discord.Interaction) -> Caller:
+        channel = interaction.channel
+        channel_id = interaction.channel_id or 0
+        thread = None
+        if channel is not None and getattr(channel, "type", None) in THREAD_TYPES:
+            thread = str(channel.id)  # a thread or forum post is its own destination
+        self.transport.forget(channel_id)
+        user = interaction.user
+        in_guild = interaction.guild_id is not None
+        permissions = interaction.permissions
+
+        async def check(_: Caller) -> bool:
+            return bool(in_guild and (permissions.manage_guild or permissions.administrator))
+
+        return Caller(
+            user_id=user.id if user else None,
+            chat=f"{BOT}:{channel_id}",
+            chat_type="group" if in_guild else "private",
+            language=language_for(str(interaction.locale.value) if interaction.locale else None),
+            thread_id=thread,
+            user_name=f"@{user.name}" if user else None,
+            chat_title=getattr(channel, "name", None),
+            is_owner=bool(user and user.id in self.dc.owners),
+            admin_check=check,
+        )
+
+    async def on_command(self, interaction: discord.Interaction, name: str, args: str) -> None:
+        if interaction.channel_id is None:  # no channel to subscribe or answer in (should not happen)
+            lang = language_for(str(interaction.locale.value) if interaction.locale else None)
+            await interaction.response.send_message(t(lang, "error"), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        reply = await handle_command(self.services, self.caller(interaction), name, args or "")
+        if reply is None or (not reply.spans and reply.photo is None):
+            await interaction.delete_original_response()  # a throttled user, told once already
+            return
+        rendered = render_reply(reply)
+        await interaction.followup.send(**rendered.kwargs())
+
+    async def on_button(self, interaction: discord.Interaction) -> None:
+        data = (interaction.data or {}).get("custom_id", "")  # type: ignore[union-attr]
+        reply = await handle_callback(self.services, self.caller(interaction), str(data))
+        try:
+            if reply.spans and reply.edit:
+                await interaction.response.edit_message(**render_reply(reply).kwargs(edit=True))
+                if reply.notice:
+                    await interaction.followup.send(escape(reply.notice)[:CONTENT_MAX], ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            elif reply.spans or reply.photo is not None:
+                await interaction.response.send_message(**render_reply(reply).kwargs())
+            else:
+                await interaction.response.send_message(escape(reply.notice or "✓")[:CONTENT_MAX], ephemeral=True,
+                                                        allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            log.warning("answering a button press failed: %s", exc.status)
+
+    async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        log.error("discord command failed: %r", error, exc_info=error)
+
+    async def notify_owners(self, text: str) -> None:
+        """A direct message to each owner; without a bot token (webhooks only) the log says it."""
+        log.warning("%s", text)
+        if not self._token or not self._logged_in:
+            return
+        for owner in sorted(self.dc.owners):
+            try:
+                dm = await self.client.create_dm(discord.Object(owner))
+                await dm.send(text[:CONTENT_MAX], allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.warning("could not tell owner %s: %s", owner, exc.status)
+
+
+def services_for(app, config) -> Services:  # app: bot.app.App (not imported: keeps this light)
+    from handlers.throttle import Throttle
+
+    dc = config.discord
+    return Services(
+        factory=app.factory,
+        timezone=config.timezone,
+        topics=app.topics,
+        clock=app.clock,
+        backlog=dc.backlog,
+        throttle=Throttle(dc.command_rate, dc.command_burst),
+    )

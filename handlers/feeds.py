@@ -1,0 +1,96 @@
+"""/feed add|remove|enable|list|status: admins choose the feeds raqib follows, from chat.
+
+Adding a feed checks its URL through the same fetch guards as every poll (a private address is
+refused here, with the reason) and polls it once at once; that first fetch stores the feed's
+current items without alerting, so following a feed does not flood the chat with old news.
+"""
+
+from __future__ import annotations
+
+from handlers.base import Caller, Reply, text
+from handlers.format import when
+from handlers.services import Services
+from handlers.texts import t
+from storage import feeds as feed_store
+
+_MAX_URL = 2000
+
+
+async def feed(services: Services, caller: Caller, args: str) -> Reply:
+    lang = caller.language
+    if not await caller.is_admin():
+        return text(t(lang, "admins_only"))
+    action, _, rest = args.strip().partition(" ")
+    action, target = action.lower(), rest.strip()
+    if action in ("list", "status") and not target:
+        return await (_list if action == "list" else _status)(services, lang)
+    if action in ("add", "remove", "enable") and target and len(target) <= _MAX_URL and " " not in target:
+        return await {"add": _add, "remove": _remove, "enable": _enable}[action](services, caller, target)
+    return text(t(lang, "feed_usage"))
+
+
+async def _add(services: Services, caller: Caller, url: str) -> Reply:
+    lang = caller.language
+    if services.feeds is None:
+        return text(t(lang, "feed_unavailable"))
+    from bot.fetch import FetchError
+
+    try:
+        row, created, report = await services.feeds.add(url, admin_chat=caller.chat)
+    except FetchError as exc:
+        return text(t(lang, "feed_refused", reason=exc.reason[:300]))
+    if not created:
+        return Reply().add(t(lang, "feed_exists")).code(row.url)
+    if report is not None and report.error:
+        return text(t(lang, "feed_first_failed", name=row.name, reason=report.error[:300]))
+    reply = Reply().add(t(lang, "feed_added", name=row.name)).code(report.status if report else "")
+    return reply.line().add(t(lang, "feed_added_quiet"))
+
+
+async def _remove(services: Services, caller: Caller, key: str) -> Reply:
+    row = await services.db(lambda s: feed_store.remove_feed(s, key, services.clock()))
+    if row is None:
+        return Reply().add(t(caller.language, "feed_unknown")).code(key)
+    return Reply().add(t(caller.language, "feed_removed")).code(row.url)
+
+
+async def _enable(services: Services, caller: Caller, key: str) -> Reply:
+    row = await services.db(lambda s: feed_store.enable_feed(s, key, services.clock()))
+    if row is None:
+        return Reply().add(t(caller.language, "feed_unknown")).code(key)
+    return Reply().add(t(caller.language, "feed_enabled")).code(row.url)
+
+
+async def _list(services: Services, lang: str) -> Reply:
+    rows = await services.db(feed_store.list_feeds)
+    if not rows:
+        return text(t(lang, "feed_none"))
+    reply = Reply().line(t(lang, "feed_list_title"), "bold")
+    for row in rows:
+        reply.add("• ").add(t(lang, "feed_line", name=row.name, minutes=max(1, row.interval_s // 60)))
+        reply.add(" ").code(row.url).line()
+    return reply
+
+
+async def _status(services: Services, lang: str) -> Reply:
+    """Each feed's health: its last success, failures in a row, or why it was disabled/refused."""
+    rows = await services.db(feed_store.list_feeds)
+    if not rows:
+        return text(t(lang, "feed_none"))
+    tz = services.timezone
+    reply = Reply().line(t(lang, "feed_status_title"), "bold")
+    for row in rows:
+        if row.disabled_reason:
+            reply.add(t(lang, "feed_disabled", name=row.name, reason=row.disabled_reason[:200], url=row.url))
+        elif row.error_count:
+            nxt = when(row.next_check_at, tz) if row.next_check_at else "-"
+            reply.add(t(lang, "feed_failing", name=row.name, errors=row.error_count, when=nxt))
+            reply.add(" — ").code((row.last_error or "")[:200])
+        elif row.last_success_at:
+            reply.add(t(lang, "feed_ok", name=row.name, when=when(row.last_success_at, tz)))
+            if row.last_status:
+                reply.add(" — ").code(row.last_status[:200])
+        else:
+            reply.add(t(lang, "feed_never", name=row.name))
+        reply.line()
+    return reply

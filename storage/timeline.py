@@ -1,0 +1,53 @@
+"""A topic's stories with their event dates and how many sources reported each: SQL for /timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Story, StoryTopic, Watchlist
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    story_id: int
+    headline: str
+    event_date: datetime
+    published_at: datetime
+    sources: int
+    articles: int
+    url: str
+
+
+def topic_timeline(
+    session: Session, slug: str, start: datetime | None = None, end: datetime | None = None, limit: int = 500
+) -> list[TimelineRow]:
+    """The topic's stories in event order (event date, else publication date), within [start, end)."""
+    when = func.coalesce(Story.event_date, Story.published_at)
+    sources = (
+        select(Article.story_id, func.count(func.distinct(Article.source_id)).label("n"))
+        .group_by(Article.story_id)
+        .subquery()
+    )
+    lead = Article.__table__.alias("lead")
+    q = (
+        select(Story.id, Story.headline, Story.event_date, Story.published_at, sources.c.n, Story.article_count,
+               lead.c.url)
+        .join(StoryTopic, StoryTopic.story_id == Story.id)
+        .join(Watchlist, Watchlist.id == StoryTopic.watchlist_id)
+        .join(sources, sources.c.story_id == Story.id)
+        .join(lead, lead.c.id == Story.lead_article_id)
+        .where(Watchlist.slug == slug)
+    )
+    if start is not None:
+        q = q.where(when >= start)
+    if end is not None:
+        q = q.where(when < end)
+    q = q.order_by(when, Story.id).limit(limit)
+    return [
+        TimelineRow(sid, headline, event or published, published, n, count, url)
+        for sid, headline, event, published, n, count, url in session.execute(q)
+    ]

@@ -1,0 +1,83 @@
+"""Event dates: the expressions of the issue and the seeds, Hijri, resolution against the
+publication date, the choice of an article's event date, and accuracy beside plain dateparser."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.eventdates import event_date, find_dates, parse_expression
+from bot.sources.files import read_article_file
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO))
+from bench.bench_eventdates import SEED_CASES, dataset_cases, ours, plain, score  # noqa: E402
+
+UTC = timezone.utc
+
+
+def d(y, m, day=1):
+    return datetime(y, m, day, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "text, base, expected",
+    [
+        ("18 ديسمبر/كانون الأول", d(2025, 12, 25), d(2025, 12, 18)),
+        ("18 ديسمبر/كانون الأول", d(2026, 1, 3), d(2025, 12, 18)),  # last December, read in January
+        ("أغسطس/آب 2025", d(2026, 3, 1), d(2025, 8)),
+        ("في أبريل/نيسان", d(2025, 12, 25), d(2025, 4)),
+        ("في أبريل/نيسان", d(2025, 2, 10), d(2024, 4)),
+        ("يونيو الماضي", d(2025, 1, 1), d(2024, 6)),
+        ("يونيو الماضي", d(2025, 6, 20), d(2024, 6)),  # "last June" said in June is a year ago
+        ("في يونيو من العام الماضي", d(2025, 12, 25), d(2024, 6)),
+        ("date 2025-08-13", d(2026, 1, 1), d(2025, 8, 13)),
+        ("26 شوال 1436 هـ", d(2026, 1, 1), d(2015, 8, 11)),
+        ("الخميس ٢٦ شوّال ١٤٣٦ هـ", d(2026, 1, 1), d(2015, 8, 11)),
+        ("14 تشرين الثاني 2023", d(2026, 1, 1), d(2023, 11, 14)),
+        ("في شباط", d(2025, 5, 1), d(2025, 2)),
+        ("5 فيفري 2024", d(2026, 1, 1), d(2024, 2, 5)),
+        ("3 أوت 2024", d(2026, 1, 1), d(2024, 8, 3)),
+        ("منذ 3 أيام", d(2025, 12, 25), d(2025, 12, 22)),  # dateparser's part
+    ],
+)
+def test_expressions(text, base, expected):
+    got = parse_expression(text, base)
+    assert got is not None and got.date() == expected.date()
+
+
+def test_no_date_is_invented():
+    assert find_dates("قال المسؤول إن 18 شخصًا أصيبوا في الحادث", d(2025, 1, 1)) == []
+    assert parse_expression("كوريا الشمالية", d(2025, 1, 1)) is None
+
+
+def test_seed_event_dates_follow_the_story_not_the_file(seed_files):
+    dates = {}
+    for path in seed_files:
+        a = read_article_file(path)
+        dates[path.name[:3]] = event_date(a.title, a.body, a.published_at, a.date_source).date()
+    assert dates["004"] == d(2025, 8, 13).date()  # the phone call, dated in the text
+    assert dates["002"] == d(2025, 12, 25).date()  # Putin's letter: its publication date
+    assert dates["000"] == d(2025, 12, 18).date()  # Kim's reply to the letter of 18 December
+    assert dates["003"].year == 2025 and dates["001"].year == 2024  # background pieces
+    assert dates["001"] < dates["003"] < dates["004"] < dates["000"] < dates["002"]
+
+
+def test_a_stated_publication_date_keeps_old_background_dates_out():
+    body = "زار بوتين بيونغ يانغ في يونيو من العام الماضي. واليوم أعلن الكرملين رسالة جديدة."
+    assert event_date("رسالة", body, d(2025, 12, 25), "text") == d(2025, 12, 25)
+    body = "أجرى الزعيمان اتصالا هاتفيا في 13 أغسطس/آب."
+    assert event_date("اتصال", body, d(2025, 8, 14), "text") == d(2025, 8, 13)
+
+
+def test_accuracy_beats_plain_dateparser(shared_data):
+    data = dataset_cases(shared_data / "dateparser_arabic" / "arabic_date_cases.json")
+    assert len(data) >= 15
+    ours_data, n = score(data, ours)
+    plain_data, _ = score(data, plain)
+    assert ours_data >= plain_data and ours_data >= 0.85 * n
+    ours_seeds, n_seeds = score(SEED_CASES, ours)
+    plain_seeds, _ = score(SEED_CASES, plain)
+    assert ours_seeds == n_seeds and plain_seeds < n_seeds

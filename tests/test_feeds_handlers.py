@@ -1,0 +1,124 @@
+"""/feed add|remove|enable|list|status and /explain of an unstored URL, through the router, with a
+real FeedPoller fetching from the local feed server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.config import FeedsConfig
+from bot.feed_poller import FeedPoller
+from bot.pipeline import Pipeline
+from handlers import help as help_cmd
+from handlers import router
+from storage import feeds as feed_store
+from storage.db import transaction
+from tests.conftest import SHARED_DATA
+from tests.fake_feeds import FakeFeeds, rss, saudi_items
+from tests.telegram_support import caller
+
+OWNER = caller(1, owner=True)
+OWNER_EN = caller(1, owner=True, language="en")
+
+
+@pytest.fixture
+def setup(env):
+    services, clock = env
+    with FakeFeeds() as server:
+        cfg = FeedsConfig(allow_hosts=("127.0.0.1",), max_failures=2)
+        pipeline = Pipeline(services.factory, clock=clock, topics=services.topics)
+        poller = FeedPoller(services.factory, pipeline, cfg, clock=clock)
+        services.feeds = poller
+        yield services, clock, server
+        asyncio.run(poller.aclose())
+
+
+def say(services, who, args: str, command: str = "feed") -> str:
+    async def go():
+        # The poller's HTTP client belongs to one event loop: a fresh one per command here.
+        services.feeds.fetcher = type(services.feeds.fetcher)(services.feeds.fetcher.policy)
+        try:
+            return await router.handle_command(services, who, command, args)
+        finally:
+            await services.feeds.fetcher.aclose()
+
+    return asyncio.run(go()).plain()
+
+
+def test_only_admins_and_usage(setup):
+    services, _, server = setup
+    assert "للمشرفين فقط" in say(services, caller(5), "list")
+    assert "للمشرفين فقط" in say(services, caller(5, chat="telegram:-100", chat_type="supergroup"), "add http://x/")
+    assert "/feed add" in say(services, OWNER, "")
+    assert "/feed add" in say(services, OWNER, "add")
+    assert "/feed add" in say(services, OWNER, "frobnicate x")
+    assert "feed" in [name for name, _ in help_cmd.menu("ar")]
+
+
+def test_add_list_status_remove(setup):
+    services, clock, server = setup
+    server.add("/rss", body=rss(saudi_items(3)))
+    url = server.url("/rss")
+    group_admin = caller(7, chat="telegram:-1009", chat_type="supergroup", group_admin=True)
+    out = say(services, group_admin, f"add {url}")
+    assert "أُضيف المصدر" in out and "3 item(s), 3 new" in out and "دون تنبيه" in out
+    assert "متابَع من قبل" in say(services, OWNER, f"add {url}")
+    with transaction(services.factory) as s:
+        assert feed_store.find_feed(s, url).admin_chat == "telegram:-1009"
+    listed = say(services, OWNER_EN, "list")
+    assert "Feeds followed:" in listed and url in listed and "every 15 min" in listed
+    status = say(services, OWNER_EN, "status")
+    assert "✅" in status and "last success" in status and "3 new" in status
+    assert "Removed:" in say(services, OWNER_EN, f"remove {url}")
+    assert "No feeds yet" in say(services, OWNER_EN, "list")
+    assert "No feed with this URL" in say(services, OWNER_EN, f"remove {url}")
+
+
+def test_refused_url_is_one_clear_line_and_stores_nothing(setup):
+    services, _, _ = setup
+    out = say(services, OWNER, "add http://192.168.1.1/rss.xml")
+    assert out == "لم يُضف المصدر: refused: 192.168.1.1 resolves to a private address (192.168.1.1)"
+    assert "refused: only http and https" in say(services, OWNER_EN, "add file:///etc/passwd")
+    with transaction(services.factory) as s:
+        assert feed_store.list_feeds(s) == []
+
+
+def test_status_shows_failing_and_disabled_then_enable(setup):
+    services, clock, server = setup
+    route = server.add("/down", status=500)
+    url = server.url("/down")
+    assert "the first fetch failed: HTTP 500" in say(services, OWNER_EN, f"add {url}")
+    failing = say(services, OWNER_EN, "status")
+    assert "⚠️" in failing and "1 failures in a row" in failing and "HTTP 500" in failing
+
+    async def tick():
+        services.feeds.fetcher = type(services.feeds.fetcher)(services.feeds.fetcher.policy)
+        try:
+            return await services.feeds.tick()
+        finally:
+            await services.feeds.fetcher.aclose()
+
+    clock.advance(100_000)
+    asyncio.run(tick())
+    disabled = say(services, OWNER_EN, "status")
+    assert "⛔" in disabled and "2 failures in a row; last: HTTP 500" in disabled and f"/feed enable {url}" in disabled
+    # The admin chat that added it was told once, through the outbox.
+    from tests.telegram_support import queued
+
+    assert len(queued(services.factory, OWNER_EN.chat)) == 1
+    route.status, route.body = 200, rss(saudi_items(1))
+    assert "Re-enabled:" in say(services, OWNER_EN, f"enable {url}")
+    asyncio.run(tick())
+    assert "✅" in say(services, OWNER_EN, "status")
+
+
+def test_explain_fetches_an_unstored_url_through_the_guards(setup):
+    services, _, server = setup
+    page = (SHARED_DATA / "newspaper4k_cnn_arabic" / "html_arabic_article.html").read_bytes()
+    server.add("/page", body=page, content_type="text/html; charset=utf-8")
+    out = say(services, OWNER_EN, server.url("/page"), command="explain")
+    assert "kursk — كورسك" in out and ("✅" in out or "❌" in out)
+    assert "Could not fetch the link: refused: 10.0.0.1 resolves to a private address" in say(
+        services, OWNER_EN, "http://10.0.0.1/secret", command="explain")
+    assert "Could not fetch the link: HTTP 404" in say(services, OWNER_EN, server.url("/missing"), command="explain")

@@ -1,0 +1,280 @@
+"""Search: query parsing, Arabic-aware expansion against the index, ranking, hostile input, the
+/search command with paging, the CLI; every database test runs on SQLite (FTS5) and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from bot import cli
+from bot.app import App
+from bot.config import load_config
+from bot.search import (
+    PAGE_SIZE,
+    QueryError,
+    expand,
+    parse_query,
+    search,
+    snippet,
+)
+from handlers import router
+from storage import search as search_store
+from storage.db import transaction
+from tests.conftest import SEEDS, write_config
+from tests.telegram_support import caller
+
+
+# --- parsing (no database) --------------------------------------------------------------------
+
+
+def test_quotes_filters_and_normalization_are_parsed():
+    q = parse_query('"كوريا الشمالية" وروسيا topic:Kursk source:files from:2025-08-01 to:٢٠٢٥-١٢-٣١')
+    assert q.terms == (("كوريا", "الشماليه"), ("وروسيا",))
+    assert q.filters.topic == "kursk" and q.filters.source == "files"
+    assert q.filters.start == datetime(2025, 8, 1, tzinfo=timezone.utc)
+    assert q.filters.end == datetime(2026, 1, 1, tzinfo=timezone.utc)  # to: includes its day
+    # Diacritics, tatweel, hamza forms and ى fold to the matcher's keys; نج is folded to نغ.
+    assert parse_query("إِيـــران مُوسى بيونج").terms == (("ايران",), ("موسي",), ("بيونغ",))
+    assert parse_query('source:"Saudi Press" النفط').filters.source == "Saudi Press"
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("", "search_usage"),
+        ("   ", "search_usage"),
+        ("في من على", "search_stopwords"),
+        ('"في من"', "search_stopwords"),
+        ('"كوريا الشمالية', "search_unbalanced"),
+        ("from:2025-13-45 روسيا", "search_bad_date"),
+        ("from:2025-12-01 to:2025-01-01 روسيا", "search_bad_range"),
+        ("topic: روسيا", "search_bad_filter"),
+        ("topic:kursk", "search_filters_only"),
+        ("روسيا " * 2000, "search_too_long"),
+        (" ".join(f"كلمة{i}" for i in range(12)), "search_too_many"),
+    ],
+)
+def test_hostile_queries_are_refused_with_a_named_reason(raw, key):
+    with pytest.raises(QueryError) as err:
+        parse_query(raw)
+    assert err.value.key == key
+
+
+def test_fts_syntax_in_a_query_is_only_text():
+    q = parse_query('روسيا* OR NEAR(a b) AND "x" ^ - : ( )')
+    expression = search_store.fts5_expression([[k] for k in q.terms])
+    # Every key is quoted; the operators typed by the user are gone or quoted, never syntax.
+    assert all(part.startswith("(\"") for part in expression.split(" AND "))
+
+
+def test_snippet_marks_the_matched_words_as_written():
+    body = "قال مسؤول إن بيونغ يانغ أرسلت جنودًا إلى روسيا، وإنّ موسكو رحبت."
+    pieces = snippet("", body, {"روسيا", "بيونغ"})
+    marked = [p for p, hit in pieces if hit]
+    assert marked == ["بيونغ", "روسيا،"]
+    assert "".join(p for p, _ in pieces) == body
+
+
+# --- against the index --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(tmp_path, db_url):
+    app = App(load_config(write_config(tmp_path, db_url)))
+    app.bootstrap()
+    app.ingest_paths([SEEDS])
+    yield app
+    app.close()
+
+
+def _ids(app, raw, **kw):
+    with transaction(app.factory) as s:
+        return [r.story_id for r in search(s, parse_query(raw), **kw).results]
+
+
+def _story_of(app, name):
+    with transaction(app.factory) as s:
+        return s.execute(text("SELECT story_id FROM articles WHERE url LIKE :u"), {"u": f"%{name}%"}).scalar()
+
+
+def test_index_is_written_with_the_article(seeded):
+    with transaction(seeded.factory) as s:
+        assert s.execute(text("SELECT count(*) FROM search_docs")).scalar() == 5
+        assert s.execute(text("SELECT count(*) FROM articles")).scalar() == 5
+        assert "كورسك" in search_store.terms_with_prefix(s, "كورسك")
+
+
+def test_proclitics_endings_and_transliterations_are_found(seeded):
+    with transaction(seeded.factory) as s:
+        forms, _ = expand(s, parse_query("روسيا"))
+        assert {"وروسيا", "لروسيا", "روسيا"} <= {seq[0] for seq in forms[0]}
+        # The matcher's own rule: الروسية is a form of روسيا.
+        assert any(seq[0].startswith("الروسي") for seq in forms[0])
+    # Seed 003 spells the capital بيونج يانج, seed 000 بيونغ يانغ; either query finds both.
+    both = {_story_of(seeded, "003_"), _story_of(seeded, "000_")}
+    assert both <= set(_ids(seeded, "بيونج يانج")) and both <= set(_ids(seeded, "بيونغ يانغ"))
+    assert _ids(seeded, "Hwasong") == [_story_of(seeded, "001_")]
+    assert _ids(seeded, "hwasong") == [_story_of(seeded, "001_")]
+    assert _ids(seeded, "زلزال") == []
+
+
+def test_a_phrase_needs_its_words_in_order(seeded):
+    assert _story_of(seeded, "000_") in _ids(seeded, '"كوريا الشمالية"')
+    assert _ids(seeded, '"الشمالية كوريا"') == []
+    # The words are all there in seed 000, but never as this phrase.
+    assert _ids(seeded, '"روسيا كيم"') == [] and _ids(seeded, "روسيا كيم")
+
+
+def test_filters_narrow_the_results(seeded):
+    everything = set(_ids(seeded, "كيم"))
+    kursk = set(_ids(seeded, "كيم topic:kursk"))
+    assert kursk and kursk < everything
+    assert _ids(seeded, "كيم source:nowhere") == []
+    assert set(_ids(seeded, "كيم source:FILES")) == everything
+    assert _ids(seeded, "كيم from:2025-08-13 to:2025-08-13") == [_story_of(seeded, "004_")]
+    assert _story_of(seeded, "004_") not in _ids(seeded, "كيم from:2025-09-01")
+
+
+def test_ranking_prefers_relevance_and_recency_and_pages_hold_five(tmp_path, db_url):
+    app = App(load_config(write_config(tmp_path, db_url)))
+    app.bootstrap()
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    cities = ["الرياض", "جدة", "مكة", "الدمام", "تبوك", "أبها", "حائل", "نجران", "جازان", "الطائف", "القصيم", "ينبع"]
+    pool = ("سكان أضرار فرق دفاع مدني أحياء مباني طرق مستشفى مدارس كهرباء مياه جسر سوق ميناء مطار شركة "
+            "وزارة لجنة تقرير هيئة مساحة رصد محطة قياس درجة عمق مركز جبل وادي ساحل بحر سهل مزرعة قرية").split()
+    for i, city in enumerate(cities):
+        rng = random.Random(i)
+        words = [rng.choice(pool) for _ in range(40)]
+        mentions = "الزلزال " * (6 if i == 3 else 1)
+        (folder / f"{i:03d}.txt").write_text(
+            f"خبر {city} رقم {i}\ndate 2025-0{1 + i % 9}-1{i % 10}\n"
+            f"شهدت مدينة {city} {mentions} {' '.join(words)}.",
+            encoding="utf-8",
+        )
+    app.ingest_paths([folder])
+    with transaction(app.factory) as s:
+        first = search(s, parse_query("زلزال"), 0, now=datetime(2025, 12, 31, tzinfo=timezone.utc))
+        second = search(s, parse_query("زلزال"), 1, now=datetime(2025, 12, 31, tzinfo=timezone.utc))
+        third = search(s, parse_query("زلزال"), 2, now=datetime(2025, 12, 31, tzinfo=timezone.utc))
+    app.close()
+    assert first.total == len(cities) and first.pages == 3
+    assert len(first.results) == len(second.results) == PAGE_SIZE and len(third.results) == 2
+    seen = [r.story_id for p in (first, second, third) for r in p.results]
+    assert len(set(seen)) == len(cities)  # no story twice across pages
+    scores = [r.score for p in (first, second, third) for r in p.results]
+    assert scores == sorted(scores, reverse=True)
+    # The article that says الزلزال six times ranks first although it is not the newest.
+    assert "الدمام" in first.results[0].headline
+    assert any(hit for _, hit in first.results[0].snippet)
+
+
+def test_a_failed_store_leaves_no_index_rows(tmp_path, db_url, monkeypatch):
+    app = App(load_config(write_config(tmp_path, db_url)))
+    app.bootstrap()
+    from storage import outbox
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(outbox, "enqueue", boom)
+    with pytest.raises(RuntimeError):
+        app.ingest_paths([SEEDS / "000_c3565df5185bbf54.txt"])
+    with transaction(app.factory) as s:
+        assert s.execute(text("SELECT count(*) FROM articles")).scalar() == 0
+        assert s.execute(text("SELECT count(*) FROM search_docs")).scalar() == 0
+        assert search_store.terms_with_prefix(s, "كورسك") == []
+    monkeypatch.undo()
+    app.ingest_paths([SEEDS / "000_c3565df5185bbf54.txt"])
+    assert _ids(app, "كورسك")
+    app.close()
+
+
+def test_migration_backfill_indexes_articles_stored_before_it(tmp_path, db_url):
+    """Revision 0003 indexes the articles a store held before search existed."""
+    import importlib
+
+    from storage.db import make_engine
+
+    engine = make_engine(db_url)
+    app = App(load_config(write_config(tmp_path, db_url)))
+    app.bootstrap()
+    app.ingest_paths([SEEDS])
+    with engine.begin() as conn:  # the archive as it was before 0003: no search rows at all
+        if conn.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO search_fts(search_fts) VALUES('delete-all')"))
+        conn.execute(text("DELETE FROM search_terms"))
+        conn.execute(text("DELETE FROM search_docs"))
+    assert not _ids(app, "كورسك")
+    migration = importlib.import_module("storage.migrations.versions.0003_search")
+    with engine.begin() as conn:
+        migration._backfill(conn)
+    assert _ids(app, "كورسك")
+    with transaction(app.factory) as s:
+        assert s.execute(text("SELECT count(*) FROM search_docs")).scalar() == 5
+    app.close()
+    engine.dispose()
+
+
+# --- the command, in chat and on the command line ----------------------------------------------
+
+
+def test_search_command_pages_with_buttons_and_bolds_matches(env):
+    services, clock = env
+    app_factory = services.factory
+    from bot.pipeline import Pipeline
+    from bot.article import Article
+    from storage import sources
+
+    with transaction(app_factory) as s:
+        src = sources.ensure_source(s, "wire", "files", "-", 0, clock()).id
+    pipeline = Pipeline(app_factory, clock=clock)
+    pool = ("وفد محادثات تجارة طاقة نقل مصادر مسؤولين عاصمة اتفاق صفقة غاز نفط قمح سلاح حدود لجنة خبراء "
+            "وزير سفير مؤتمر بيان زيارة ملف قضايا موانئ سكك بنوك عملة استثمار مصانع").split()
+    for i in range(7):
+        rng = random.Random(100 + i)
+        pipeline.process(src, Article(
+            "wire", f"https://wire.example/{i}", f"تقرير رقم {i} عن موسكو",
+            f"ذكرت مصادر في بموسكو {' '.join(rng.choice(pool) for _ in range(40))}.",
+            datetime(2025, 8, 1, tzinfo=timezone.utc) + timedelta(days=i),
+        ))
+    reply = asyncio.run(router.handle_command(services, caller(1), "search", "موسكو"))
+    out = reply.plain()
+    assert "صفحة 1 من 2" in out and out.count("↗") == 5
+    assert any(s.style == "bold" and "موسكو" in s.text for s in reply.spans)
+    assert reply.buttons and reply.buttons[0][0].label == "التالي »"
+    data = reply.buttons[0][0].data
+    assert len(data.encode()) <= 64
+    page2 = asyncio.run(router.handle_callback(services, caller(1), data))
+    assert page2.edit and "صفحة 2 من 2" in page2.plain() and page2.plain().count("↗") == 2
+    assert [b.label for b in page2.buttons[0]] == ["« السابق"]
+    first_headlines = {s.text for s in reply.spans if s.style == "bold" and "تقرير" in s.text}
+    second_headlines = {s.text for s in page2.spans if s.style == "bold" and "تقرير" in s.text}
+    assert len(first_headlines) == 5 and not first_headlines & second_headlines
+    en = asyncio.run(router.handle_command(services, caller(1, language="en"), "search", '"كوريا'))
+    assert "quote is not closed" in en.plain()
+    assert "too common" in asyncio.run(router.handle_command(services, caller(1, language="en"), "search", "في")).plain()
+    assert "لا قصص" in asyncio.run(router.handle_command(services, caller(1), "search", "زلزال")).plain()
+    expired = asyncio.run(router.handle_callback(services, caller(1), "srch:unknownkey:1"))
+    assert expired.notice == "انتهت صلاحية هذا الزر."
+
+
+def test_cli_search_jsonl(tmp_path, db_url, capsys):
+    config = write_config(tmp_path, db_url)
+    assert cli.main(["ingest", str(SEEDS), "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert cli.main(["search", '"كوريا الشمالية"', "topic:kursk", "--format", "jsonl", "--config", str(config)]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and all(set(r) == {"story_id", "headline", "url", "source", "published", "snippet", "score"} for r in rows)
+    assert all(datetime.fromisoformat(r["published"]) for r in rows)
+    assert all("كوري" in r["snippet"] for r in rows)
+    assert cli.main(["search", "في", "--config", str(config)]) == 2
+    assert "too common" in capsys.readouterr().err
+    # FTS syntax inside a word is just text: no results, no traceback.
+    assert cli.main(["search", 'NEAR("x*', "--config", str(config)]) == 0
+    assert "no matching stories" in capsys.readouterr().err
