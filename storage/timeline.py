@@ -27,18 +27,19 @@ def topic_timeline(
 ) -> list[TimelineRow]:
     """The topic's stories in event order (event date, else publication date), within [start, end)."""
     when = func.coalesce(Story.event_date, Story.published_at)
+    # Correlated, so only the rows returned are counted (through the story_id index), never the archive.
     sources = (
-        select(Article.story_id, func.count(func.distinct(Article.source_id)).label("n"))
-        .group_by(Article.story_id)
-        .subquery()
+        select(func.count(func.distinct(Article.source_id)))
+        .where(Article.story_id == Story.id)
+        .correlate(Story)
+        .scalar_subquery()
     )
     lead = Article.__table__.alias("lead")
     q = (
-        select(Story.id, Story.headline, Story.event_date, Story.published_at, sources.c.n, Story.article_count,
+        select(Story.id, Story.headline, Story.event_date, Story.published_at, sources, Story.article_count,
                lead.c.url)
         .join(StoryTopic, StoryTopic.story_id == Story.id)
         .join(Watchlist, Watchlist.id == StoryTopic.watchlist_id)
-        .join(sources, sources.c.story_id == Story.id)
         .join(lead, lead.c.id == Story.lead_article_id)
         .where(Watchlist.slug == slug)
     )
