@@ -166,3 +166,17 @@ def test_outage_notices_ride_the_outbox_but_are_never_listed_as_news(app, seed_f
         listed = article_store.list_stories(s)
     assert "تعطل المصدر" in {j.headline for j in jobs if j.chat == "console:kursk-desk"}
     assert [r.headline for r in listed] == [read_article_file(seed_files[2]).title]
+
+
+def test_timeline_counts_the_sources_that_carried_a_story(app, seed_files):
+    from storage import sources
+    from storage.timeline import topic_timeline
+
+    seed = read_article_file(seed_files[2])
+    with transaction(app.factory) as s:
+        other = sources.ensure_source(s, "other-outlet", "feed", "https://other.example/rss", 600, app.clock()).id
+    app.pipeline.process(_source(app), seed)
+    assert app.pipeline.process(other, _variant(seed, 1)).status == JOINED
+    with transaction(app.factory) as s:
+        rows = topic_timeline(s, "kursk")
+    assert [(r.sources, r.articles) for r in rows] == [(2, 2)]
