@@ -36,3 +36,20 @@ def alert_reply(alert: Alert, tz: tzinfo) -> Reply:
     reply.add(f"{t(lang, 'alert_source')}: {alert.source} · {when(alert.published, tz)}").add("\n")
     reply.link(t(lang, "alert_link"), alert.url)
     return reply
+
+
+_SENTENCE_END = ".!?؟…\n"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut after the last whole sentence that fits (else at a word),
+    with an ellipsis: every platform has a length limit, none should cut mid-sentence."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - 1)
+    head = text[:room]
+    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
+    if cut >= room // 3:
+        return head[: cut + 1].rstrip() + "…"
+    space = head.rfind(" ")
+    return (head[:space] if space > 0 else head).rstrip() + "…"

@@ -33,7 +33,7 @@ from bot.alerts import Alert
 from bot.transports.base import ChatGone, FloodWait, RetryLater, Undeliverable
 from bot.transports.discord_address import BOT, WEBHOOK, redact, snowflake
 from handlers.base import Caller, Reply, Span
-from handlers.format import topic_tag, when
+from handlers.format import shorten, topic_tag, when
 from handlers.router import COMMANDS, handle_callback, handle_command
 from handlers.services import Services
 from handlers.texts import language_for, t
@@ -55,7 +55,6 @@ BUTTON_LABEL_MAX = 80
 COMMAND_DESCRIPTION_MAX = 100
 THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
 NO_MENTIONS = discord.AllowedMentions.none()
-_SENTENCE_END = ".!?؟…\n"
 
 # Discord JSON error codes that mean "this destination is gone for good".
 UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK_TOKEN = 10003, 10015, 50001, 50027
@@ -66,17 +65,6 @@ _GONE_CODES = {UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK
 # --- rendering --------------------------------------------------------------------------------
 
 
-def shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut after the last whole sentence that fits (else at a word)."""
-    if len(text) <= limit:
-        return text
-    room = max(0, limit - 1)
-    head = text[:room]
-    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
-    if cut >= room // 3:
-        return head[: cut + 1].rstrip() + "…"
-    space = head.rfind(" ")
-    return (head[:space] if space > 0 else head).rstrip() + "…"
 
 
 def escape(text: str) -> str:

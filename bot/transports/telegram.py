@@ -50,7 +50,7 @@ from bot.alerts import Alert
 from bot.config import Config, TelegramConfig
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Undeliverable
 from handlers.base import Caller, Reply, Span
-from handlers.format import alert_reply
+from handlers.format import alert_reply, shorten
 from handlers.help import menu
 from handlers.router import COMMANDS, handle_callback, handle_command
 from handlers.services import Services
@@ -62,7 +62,6 @@ PLATFORM = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
-_SENTENCE_END = ".!?؟…\n"
 
 # --- rendering --------------------------------------------------------------------------------
 
@@ -92,18 +91,6 @@ def _html(spans: list[Span]) -> str:
     return "".join(_span_html(s) for s in spans).strip()
 
 
-def shorten(text: str, limit: int) -> str:
-    """At most ``limit`` characters, cut after the last whole sentence that fits (else at a word),
-    with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    room = max(0, limit - 1)
-    head = text[:room]
-    cut = max(head.rfind(ch) for ch in _SENTENCE_END)
-    if cut >= room // 3:
-        return head[: cut + 1].rstrip() + "…"
-    space = head.rfind(" ")
-    return (head[:space] if space > 0 else head).rstrip() + "…"
 
 
 def render_html(reply: Reply, limit: int = MAX_MESSAGE) -> str:
