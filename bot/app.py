@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +26,9 @@ from storage import chats as chat_store
 from storage import sources as source_store
 from storage import watchlists as watchlist_store
 from storage.db import make_engine, session_factory, transaction, upgrade
+
+if TYPE_CHECKING:
+    from handlers.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +89,21 @@ class App:
     def feed_poller(self, **kw) -> FeedPoller:
         """A feed poller for this config; create it inside the event loop that will use it."""
         return FeedPoller(self.factory, self.pipeline, self.config.feeds, clock=self.clock, rules=self.boilerplate, **kw)
+
+    def chat_services(self, backlog: int, command_rate: float, command_burst: int) -> Services:
+        """What chat commands get, the same on every platform (only limits differ per platform)."""
+        from handlers.services import Services
+        from handlers.throttle import Throttle
+
+        return Services(
+            factory=self.factory,
+            timezone=self.config.timezone,
+            topics=self.topics,
+            clock=self.clock,
+            backlog=backlog,
+            throttle=Throttle(command_rate, command_burst),
+            feeds=self.feed_poller(),
+        )
 
     def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
         policy = RetryPolicy(self.config.max_attempts, self.config.backoff_base_s, self.config.backoff_max_s)

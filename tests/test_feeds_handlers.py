@@ -122,3 +122,21 @@ def test_explain_fetches_an_unstored_url_through_the_guards(setup):
     assert "Could not fetch the link: refused: 10.0.0.1 resolves to a private address" in say(
         services, OWNER_EN, "http://10.0.0.1/secret", command="explain")
     assert "Could not fetch the link: HTTP 404" in say(services, OWNER_EN, server.url("/missing"), command="explain")
+
+
+def test_every_platform_gives_feed_commands_a_poller(tmp_path):
+    """/feed and /explain <url> need the poller on Discord as much as on Telegram."""
+    from bot.app import App
+    from bot.config import load_config
+    from bot.transports import discord as discord_transport
+    from bot.transports import telegram as telegram_transport
+    from tests.conftest import write_config
+
+    app = App(load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'p.db'}"), env={}))
+    try:
+        for transport in (telegram_transport, discord_transport):
+            services = transport.services_for(app, app.config)
+            assert services.feeds is not None, transport.__name__
+            assert services.factory is app.factory and services.topics is app.topics
+    finally:
+        app.close()

@@ -634,14 +634,5 @@ class DiscordBot:
 
 
 def services_for(app, config) -> Services:  # app: bot.app.App (not imported: keeps this light)
-    from handlers.throttle import Throttle
-
     dc = config.discord
-    return Services(
-        factory=app.factory,
-        timezone=config.timezone,
-        topics=app.topics,
-        clock=app.clock,
-        backlog=dc.backlog,
-        throttle=Throttle(dc.command_rate, dc.command_burst),
-    )
+    return app.chat_services(dc.backlog, dc.command_rate, dc.command_burst)

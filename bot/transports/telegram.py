@@ -523,15 +523,5 @@ class TelegramBot:
 
 
 def services_for(app, config: Config) -> Services:  # app: bot.app.App (not imported: keeps this light)
-    from handlers.throttle import Throttle
-
     tg = config.telegram
-    return Services(
-        factory=app.factory,
-        timezone=config.timezone,
-        topics=app.topics,
-        clock=app.clock,
-        backlog=tg.backlog,
-        throttle=Throttle(tg.command_rate, tg.command_burst),
-        feeds=app.feed_poller() if hasattr(app, "feed_poller") else None,
-    )
+    return app.chat_services(tg.backlog, tg.command_rate, tg.command_burst)
