@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -17,7 +16,7 @@ from bot.boilerplate import load_rules
 from bot.config import Config
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.feed_poller import FeedPoller, register_config_feeds
-from bot.pipeline import Outcome, Pipeline
+from bot.pipeline import Pipeline, PollReport
 from bot.sources.files import iter_article_files, load_articles
 from bot.topics import TopicIndex, seed_watchlists
 from bot.transports.base import Transport
@@ -33,16 +32,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLI_SOURCE = "files"
-
-
-@dataclass
-class PollReport:
-    source: str
-    outcomes: list[Outcome] = field(default_factory=list)
-    error: str | None = None
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
 
 
 class App:

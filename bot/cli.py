@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from bot.app import App, PollReport
+from bot.app import App
+from bot.pipeline import PollReport
 from bot.config import CHAT_ADDRESS, Config, ConfigError, load_config
 from bot.explain import format_explanations
 from bot.pipeline import DUPLICATE, JOINED, NEW

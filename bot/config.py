@@ -415,13 +415,19 @@ def _subscriptions(items: Any, env: Mapping[str, str] | None = None) -> tuple[Su
     return tuple(out)
 
 
-def _owner_ids(table: dict[str, Any], env: Mapping[str, str], section: str, platform: str) -> set[int]:
-    """Owner user ids from `<section>.owners` or RAQIB_<SECTION>_OWNERS ("1,2" or "1 2")."""
-    env_name = f"RAQIB_{section.upper()}_OWNERS"
-    raw = env.get(env_name, table.get("owners", []))
-    label = f"{env_name} (environment)" if env_name in env else f"{section}.owners"
+def _listed(table: dict[str, Any], env: Mapping[str, str], section: str, key: str) -> tuple[Any, str]:
+    """A list setting from the file, or from RAQIB_<SECTION>_<KEY> written "a,b" or "a b";
+    with the label an error message should name."""
+    env_name = f"RAQIB_{section}_{key}".upper()
+    raw = env.get(env_name, table.get(key, []))
     if isinstance(raw, str):
         raw = [part for part in re.split(r"[\s,]+", raw) if part]
+    return raw, (f"{env_name} (environment)" if env_name in env else f"{section}.{key}")
+
+
+def _owner_ids(table: dict[str, Any], env: Mapping[str, str], section: str, platform: str) -> set[int]:
+    """Owner user ids from `<section>.owners` or RAQIB_<SECTION>_OWNERS ("1,2" or "1 2")."""
+    raw, label = _listed(table, env, section, "owners")
     if not isinstance(raw, list):
         raise ConfigError(f"{label}: expected a list of {platform} user ids")
     owners = set()
@@ -483,10 +489,7 @@ def _telegram(table: dict[str, Any], values: dict[tuple[str, str], Any], env: Ma
 
 def _feeds(raw: dict[str, Any], values: dict[tuple[str, str], Any], env: Mapping[str, str]) -> FeedsConfig:
     table = raw.get("feeds", {})
-    allow_raw = env.get("RAQIB_FEEDS_ALLOW_HOSTS", table.get("allow_hosts", []))
-    label = "RAQIB_FEEDS_ALLOW_HOSTS (environment)" if "RAQIB_FEEDS_ALLOW_HOSTS" in env else "feeds.allow_hosts"
-    if isinstance(allow_raw, str):
-        allow_raw = [part for part in re.split(r"[\s,]+", allow_raw) if part]
+    allow_raw, label = _listed(table, env, "feeds", "allow_hosts")
     if not isinstance(allow_raw, list) or not all(isinstance(h, str) for h in allow_raw):
         raise ConfigError(f"{label}: expected host names or CIDRs, e.g. [\"10.0.0.0/8\", \"feeds.local\"]")
     for entry in allow_raw:

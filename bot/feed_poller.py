@@ -15,7 +15,7 @@ import random
 import threading
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ from bot.article import Article, utcnow
 from bot.boilerplate import Rules, load_rules
 from bot.config import FeedsConfig
 from bot.fetch import FetchError, FetchPolicy, SafeFetcher
-from bot.pipeline import Outcome, Pipeline
+from bot.pipeline import Outcome, Pipeline, PollReport
 from bot.sources.feeds import (
     FeedError,
     FeedItem,
@@ -47,18 +47,12 @@ RETRY_STATUSES = (429, 503)
 
 
 @dataclass
-class FeedReport:
-    """How one poll went; same shape as ``bot.app.PollReport`` so the CLI prints both alike."""
+class FeedReport(PollReport):
+    """A poll report plus what only feeds have: the HTTP outcome, whether the body was parsed."""
 
-    source: str
-    outcomes: list[Outcome] = field(default_factory=list)
-    error: str | None = None
     status: str = ""
     parsed: bool = False
     disabled: bool = False
-
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
 
 
 def fetch_policy(cfg: FeedsConfig) -> FetchPolicy:

@@ -8,7 +8,7 @@ crash leaves either all of it or none of it.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
@@ -40,6 +40,18 @@ class Outcome:
     topics: tuple[str, ...] = ()
     queued: int = 0
     detail: str = ""
+
+
+@dataclass
+class PollReport:
+    """What one poll of one source produced, whatever kind of source it is."""
+
+    source: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    error: str | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
 
 
 def dedup_text(article: Article) -> str:

@@ -37,6 +37,31 @@ def env(db_url):
     engine.dispose()
 
 
+def wait_until(predicate, timeout: float) -> bool:
+    """Poll a condition a subprocess or server thread will make true; False if it never did."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.fixture
+def seeded(tmp_path, db_url):
+    """An App over a fresh database holding the five seeds, ingested."""
+    from bot.app import App
+    from bot.config import load_config
+
+    app = App(load_config(write_config(tmp_path, db_url)))
+    app.bootstrap()
+    app.ingest_paths([SEEDS])
+    yield app
+    app.close()
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return SEEDS

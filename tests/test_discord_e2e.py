@@ -81,6 +81,16 @@ class Harness:
         answer = self.fake.sent("followup")[before]
         return answer.content + "".join(e.get("description") or "" for e in answer.embeds)
 
+    def subscribe_webhook(self, url: str, topic: str) -> str:
+        """Subscribe a webhook URL as `raqib subscriptions add` does; returns the stored address."""
+        from bot.transports.discord_address import webhook_address
+        from storage import watchlists
+
+        with transaction(self.app.factory) as s:
+            address = webhook_address(s, f"discord-webhook:{url}", self.clock())
+            chats.subscribe(s, address, watchlists.get_watchlist(s, topic).id, self.clock())
+        return address
+
     async def ingest(self, *paths: Path) -> None:
         await asyncio.to_thread(self.app.ingest_paths, list(paths))
 
@@ -279,12 +289,7 @@ def test_a_webhook_destination_gets_embeds_with_wait_and_no_gateway(tmp_path, db
 
     async def scenario():
         async with Harness(tmp_path, db_url, fake, token=None) as h:  # webhooks only: no bot token
-            with transaction(h.app.factory) as s:
-                from bot.transports.discord_address import webhook_address
-                from storage import watchlists
-
-                address = webhook_address(s, f"discord-webhook:{url}", h.clock())
-                chats.subscribe(s, address, watchlists.get_watchlist(s, "dprk-russia").id, h.clock())
+            address = h.subscribe_webhook(url, "dprk-russia")
             assert address == f"discord-webhook:{ident}"
             await h.ingest(SEEDS)
             report = await h.deliver()
@@ -307,12 +312,7 @@ def test_webhook_429_waits_per_route_and_global_then_delivers_once(tmp_path, db_
 
     async def scenario():
         async with Harness(tmp_path, db_url, fake, token=None) as h:
-            with transaction(h.app.factory) as s:
-                from bot.transports.discord_address import webhook_address
-                from storage import watchlists
-
-                address = webhook_address(s, f"discord-webhook:{url}", h.clock())
-                chats.subscribe(s, address, watchlists.get_watchlist(s, "dprk-russia").id, h.clock())
+            h.subscribe_webhook(url, "dprk-russia")
             await h.ingest(SEEDS)
             total = len(h.rows())
             fake.fail(rf"POST /webhooks/{ident}/", 429, {"message": "You are being rate limited.",
@@ -345,12 +345,7 @@ def test_an_unknown_webhook_is_disabled_with_a_notice_to_the_owners(tmp_path, db
 
     async def scenario():
         async with Harness(tmp_path, db_url, fake) as h:
-            with transaction(h.app.factory) as s:
-                from bot.transports.discord_address import webhook_address
-                from storage import watchlists
-
-                address = webhook_address(s, f"discord-webhook:{url}", h.clock())
-                chats.subscribe(s, address, watchlists.get_watchlist(s, "dprk-russia").id, h.clock())
+            address = h.subscribe_webhook(url, "dprk-russia")
             del fake.webhooks[ident]  # someone deleted the webhook in Discord
             await h.ingest(SEEDS)
             report = await h.deliver()
@@ -373,12 +368,7 @@ def test_webhook_server_errors_retry_and_rejected_content_fails_alone(tmp_path, 
 
     async def scenario():
         async with Harness(tmp_path, db_url, fake, token=None) as h:
-            with transaction(h.app.factory) as s:
-                from bot.transports.discord_address import webhook_address
-                from storage import watchlists
-
-                address = webhook_address(s, f"discord-webhook:{url}", h.clock())
-                chats.subscribe(s, address, watchlists.get_watchlist(s, "dprk-russia").id, h.clock())
+            address = h.subscribe_webhook(url, "dprk-russia")
             await h.ingest(SEEDS)
             total = len(h.rows())
             fake.fail(rf"POST /webhooks/{ident}/", 502, {"message": "Bad Gateway"})

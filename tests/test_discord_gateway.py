@@ -10,25 +10,14 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 from storage import outbox
 from storage.db import make_engine, session_factory, transaction
-from tests.conftest import REPO, SEEDS, write_config
+from tests.conftest import REPO, SEEDS, wait_until as _until, write_config
 from tests.fake_discord import TOKEN, FakeDiscord
 from tests.fake_discord_gateway import FakeGateway
 
 CHANNEL = 1_200_000_000_000_000_600
-
-
-def _until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_run_holds_the_gateway_and_a_slash_command_over_it_brings_the_alerts_once(tmp_path):

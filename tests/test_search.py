@@ -83,15 +83,6 @@ def test_snippet_marks_the_matched_words_as_written():
 # --- against the index --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def seeded(tmp_path, db_url):
-    app = App(load_config(write_config(tmp_path, db_url)))
-    app.bootstrap()
-    app.ingest_paths([SEEDS])
-    yield app
-    app.close()
-
-
 def _ids(app, raw, **kw):
     with transaction(app.factory) as s:
         return [r.story_id for r in search(s, parse_query(raw), **kw).results]

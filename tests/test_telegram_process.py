@@ -7,28 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from storage import outbox
 from storage.db import make_engine, session_factory, transaction
-from tests.conftest import REPO, SEEDS, write_config
+from tests.conftest import REPO, SEEDS, wait_until as _until, write_config
 from tests.fake_telegram import TOKEN, FakeTelegram
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 CHATS = list(range(301, 313))  # 12 private chats × 5 dprk-russia seed stories = 60 alerts
-
-
-def _until(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def _start(config: Path, fake: FakeTelegram, log: Path) -> subprocess.Popen:

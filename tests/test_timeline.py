@@ -10,8 +10,6 @@ from datetime import datetime, timezone
 import pytest
 
 from bot import cli
-from bot.app import App
-from bot.config import load_config
 from bot.timeline import PeriodError, parse_period, shape
 from handlers import router
 from tests.conftest import SEEDS, write_config
@@ -25,15 +23,6 @@ ORDER = ["فبراير 2022", "يتعهد بتعزيز", "اتصالا هاتف�
 def _png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return struct.unpack(">II", data[16:24])
-
-
-@pytest.fixture
-def seeded(tmp_path, db_url):
-    app = App(load_config(write_config(tmp_path, db_url)))
-    app.bootstrap()
-    app.ingest_paths([SEEDS])
-    yield app
-    app.close()
 
 
 def test_seeds_timeline_in_event_order_in_chat(seeded):
