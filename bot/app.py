@@ -16,7 +16,7 @@ from bot.boilerplate import load_rules
 from bot.config import Config
 from bot.delivery import DeliveryWorker, RetryPolicy
 from bot.feed_poller import FeedPoller, register_config_feeds
-from bot.pipeline import Pipeline, PollReport
+from bot.pipeline import FAILED, Pipeline, PollReport
 from bot.sources.files import iter_article_files, load_articles
 from bot.topics import TopicIndex, seed_watchlists
 from bot.transports.base import Transport
@@ -50,7 +50,8 @@ class App:
         self.engine.dispose()
 
     def bootstrap(self) -> None:
-        """Schema, default watchlists, configured sources and subscriptions: safe to repeat."""
+        """Schema, default watchlists, configured sources and subscriptions: safe to repeat, and safe
+        for workers started together (a migration lock, and every row created at most once)."""
         upgrade(self.engine)
         now = self.clock()
         with transaction(self.factory) as s:
@@ -62,6 +63,9 @@ class App:
             register_config_feeds(s, self.config.feeds, now)
             for sub in self.config.subscriptions:
                 address = webhook_address(s, sub.chat, now)  # a webhook URL: its token stored apart
+                live = chat_store.resolve_address(s, address)
+                if live != address:  # subscribe() follows the move; the operator should too
+                    log.warning("config names %s, which moved to %s; update the config", address, live)
                 for topic in sub.topics:
                     row = watchlist_store.get_watchlist(s, topic)
                     if row is None:
@@ -95,7 +99,9 @@ class App:
         )
 
     def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
-        policy = RetryPolicy(self.config.max_attempts, self.config.backoff_base_s, self.config.backoff_max_s)
+        policy = RetryPolicy(
+            self.config.backoff_base_s, self.config.backoff_max_s, self.config.give_up_after_hours * 3600
+        )
         return DeliveryWorker(
             self.factory,
             transports,
@@ -103,7 +109,13 @@ class App:
             lease_s=self.config.lease_s,
             batch=self.config.delivery_batch,
             clock=self.clock,
+            owners=self.owner_chats(),
         )
+
+    def owner_chats(self) -> list[str]:
+        """Where raqib's own notices go: each Telegram owner's private chat (its id is the user's).
+        Discord owners are not reached this way yet: a direct message is not an outbox address."""
+        return [f"telegram:{owner}" for owner in sorted(self.config.telegram.owners)]
 
     def ingest_paths(self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar)."""
@@ -132,7 +144,9 @@ class App:
             if not cfg.path.is_dir():
                 raise FileNotFoundError(f"source folder not found: {cfg.path}")
             report = self.ingest_paths([cfg.path], source=name)
-            error = None
+            failed = [o for o in report.outcomes if o.status == FAILED]
+            # The other files were stored; the source's status says which one was not, and why.
+            error = f"{len(failed)} file(s) not stored; first: {failed[0].url}: {failed[0].detail}"[:500] if failed else None
         except Exception as exc:  # one broken source must not stop the others
             log.exception("polling %s failed", name)
             report, error = PollReport(name, error=str(exc)), str(exc)

@@ -94,7 +94,7 @@ _OPEN_QUOTES = "\"“«„‘‹"
 _CLOSE_QUOTES = "\"”»’›"
 _TERMINATORS = ".!?؟…"
 # An abbreviation or initial before a full stop does not end a sentence ("د. محمد", "U.S.").
-_ABBREVIATION = re.compile(r"(?:^|\s)(?:(?:[^\W\d_]\.)+|(?:Dr|Mr|Mrs|Ms|St|No|vs|Jr|Sr)\.)$")
+_ABBREVIATION = re.compile(r"(?:(?:[^\W\d_]\.)+|(?:Dr|Mr|Mrs|Ms|St|No|vs|Jr|Sr)\.)")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -108,21 +108,31 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if s]
 
 
+# The characters the splitter has to look at; everything between them is skipped by the regex engine.
+_QUOTED_STOPS = re.compile("[" + re.escape(_OPEN_QUOTES + _CLOSE_QUOTES + _TERMINATORS) + "]")
+_STOPS = re.compile("[" + re.escape(_TERMINATORS) + "]")
+
+
 def _split_line(line: str, quotes: bool) -> list[str]:
+    """One pass over the line: O(len(line)) however long it is (a 2 MB file can be one line)."""
     out: list[str] = []
     start = 0
     depth = 0
     straight_open = False
     n = len(line)
-    i = 0
-    while i < n:
+    stops = _QUOTED_STOPS if quotes else _STOPS
+    m = stops.search(line)
+    while m is not None:
+        i = m.start()
         ch = line[i]
+        nxt = i + 1
         if quotes and ch == '"':
             straight_open = not straight_open
         elif quotes and ch in _OPEN_QUOTES:
             depth += 1
-        elif quotes and ch in _CLOSE_QUOTES and depth:
-            depth -= 1
+        elif quotes and ch in _CLOSE_QUOTES:
+            if depth:
+                depth -= 1
         elif ch in _TERMINATORS and depth == 0 and not straight_open:
             j = i + 1
             while j < n and line[j] in _TERMINATORS:
@@ -132,9 +142,8 @@ def _split_line(line: str, quotes: bool) -> list[str]:
             if _is_boundary(line, i, j):
                 out.append(line[start:j].strip())
                 start = j
-            i = j
-            continue
-        i += 1
+            nxt = j
+        m = stops.search(line, nxt)
     tail = line[start:].strip()
     if tail:
         # An unbalanced quote must not swallow the rest of the paragraph into one sentence.
@@ -147,10 +156,19 @@ def _split_line(line: str, quotes: bool) -> list[str]:
 
 def _is_boundary(line: str, i: int, j: int) -> bool:
     if line[i] == "." and j == i + 1:
-        before, after = line[:i], line[j:j + 1]
+        after = line[j:j + 1]
         # 3.5, 1.000 and URLs: a dot between two non-spaces is not a full stop.
         if after and not after.isspace():
             return False
-        if _ABBREVIATION.search(before + "."):
+        if _ABBREVIATION.fullmatch(_word_before(line, i) + "."):
             return False
     return j >= len(line) or line[j].isspace()
+
+
+def _word_before(line: str, i: int) -> str:
+    """The run of non-space characters ending at ``i`` (exclusive). Each such run ends at most
+    one full stop followed by a space, so over a line these scans add up to its length."""
+    k = i
+    while k > 0 and not line[k - 1].isspace():
+        k -= 1
+    return line[k:i]

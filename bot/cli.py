@@ -14,19 +14,21 @@ from bot.app import App
 from bot.pipeline import PollReport
 from bot.config import CHAT_ADDRESS, Config, ConfigError, load_config
 from bot.explain import format_explanations
-from bot.pipeline import DUPLICATE, JOINED, NEW
+from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW
 from bot.sources.files import SkippedFile, read_article_file
 from bot.topics import to_watchlist
 from bot.transports.console import ConsoleTransport
 from bot.transports.discord_address import WebhookAddressError, redact, webhook_address
 from bot.watchlists import WatchlistError
 from storage import articles as article_store
+from storage import audit
 from storage import chats as chat_store
 from storage import watchlists as watchlist_store
 from storage.db import current_revision, transaction
 
 log = logging.getLogger("raqib")
 DEFAULT_CONFIG = "config.toml"
+CLI_ACTOR = "cli"  # who the audit trail names for changes made with this command line
 
 
 class UsageError(Exception):
@@ -90,6 +92,13 @@ def _parser() -> argparse.ArgumentParser:
 
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
+
+    box = sub.add_parser("outbox", parents=[common], help="the delivery queue: status, list, retry")
+    box.add_argument("action", choices=["status", "list", "retry"])
+    box.add_argument("--failed", action="store_true", help="retry: re-queue given-up (failed) alerts too")
+    box.add_argument("--state", action="append", choices=["pending", "sending", "failed", "dead", "sent"],
+                     help="list: rows in this state (repeatable; default pending, sending and failed)")
+    box.add_argument("--limit", type=int, default=50)
     return p
 
 
@@ -143,11 +152,15 @@ def _say(report: PollReport) -> None:
     if report.error:
         print(f"{report.source}: error: {report.error}", file=sys.stderr)
         return
+    failed = [o for o in report.outcomes if o.status == FAILED]
     print(
         f"{report.source}: {len(report.outcomes)} article(s): {report.count(NEW)} new stor(ies), "
-        f"{report.count(JOINED)} near-duplicate(s), {report.count(DUPLICATE)} duplicate(s)",
+        f"{report.count(JOINED)} near-duplicate(s), {report.count(DUPLICATE)} duplicate(s)"
+        + (f", {len(failed)} not stored" if failed else ""),
         file=sys.stderr,
     )
+    for outcome in failed:  # one line each: the batch went on without them
+        print(f"  not stored: {outcome.url[:200]}: {outcome.detail}", file=sys.stderr)
 
 
 def _telegram(app: App, config: Config):
@@ -334,6 +347,9 @@ def cmd_subscriptions(config: Config, args: argparse.Namespace) -> int:
                 changed = chat_store.subscribe(s, args.chat, row.id, app.clock())
             else:
                 changed = chat_store.unsubscribe(s, args.chat, row.id)
+            if changed:  # audited like a change made from chat (issue 10); the actor is the CLI
+                audit.record(s, "subscription", f"{args.chat} → {row.scope}/{row.slug}",
+                             "subscribe" if args.action == "add" else "unsubscribe", CLI_ACTOR, None, app.clock())
         verb = {"add": ("subscribed", "already subscribed"), "remove": ("unsubscribed", "was not subscribed")}
         print(f"{args.chat} {verb[args.action][0 if changed else 1]}: {args.topic}")
         return 0
@@ -372,8 +388,8 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
             return 0
         if args.action in ("remove", "enable"):
             with transaction(app.factory) as s:
-                fn = feed_store.remove_feed if args.action == "remove" else feed_store.enable_feed
-                row = fn(s, args.target, app.clock())
+                fn = audit.remove_feed if args.action == "remove" else audit.enable_feed
+                row = fn(s, args.target, CLI_ACTOR, None, app.clock())
             if row is None:
                 raise UsageError(f"no feed {args.target!r}")
             print(f"{'removed' if args.action == 'remove' else 're-enabled'}: {row.name} ({row.url})")
@@ -401,8 +417,11 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
                         continue
                     if not created:
                         print(f"{row.name}: already followed ({row.url})", file=sys.stderr)
-                    elif report is not None:
-                        print(f"added {row.name}: {report.status}", file=sys.stderr)
+                    else:
+                        with transaction(app.factory) as s:
+                            audit.record(s, "feed", row.url, "add", CLI_ACTOR, None, app.clock(), after=row.name)
+                        if report is not None:
+                            print(f"added {row.name}: {report.status}", file=sys.stderr)
             finally:
                 await poller.aclose()
             return failures
@@ -440,6 +459,49 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
 
         upgrade(app.engine)
         print(f"database at revision {current_revision(app.engine)}")
+        return 0
+    finally:
+        app.close()
+
+
+def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
+    """Look at the delivery queue, or re-queue by hand: ``retry`` makes alerts waiting on a backoff
+    due now; ``retry --failed`` gives the given-up ones another go (not those of gone chats)."""
+    from storage import outbox as outbox_store
+    from storage import status as status_store
+
+    app = _app(config)
+    try:
+        now = app.clock()
+        if args.action == "retry":
+            with transaction(app.factory) as s:
+                done = outbox_store.requeue(s, now, include_failed=args.failed)
+            print(f"{done['waiting']} waiting alert(s) due now", end="")
+            print(f", {done['failed']} failed alert(s) re-queued" if args.failed else "")
+            return 0
+        if args.action == "status":
+            with transaction(app.factory) as s:
+                box = status_store.outbox_health(s)
+                states = outbox_store.counts(s)
+            names = ("pending", "sending", "sent", "failed", "dead")
+            print("  ".join(f"{state} {states.get(state, 0)}" for state in names))
+            if box.oldest_pending is not None:
+                print(f"{box.pending} waiting since {box.oldest_pending.isoformat(timespec='seconds')}, "
+                      f"{box.retrying} retrying after errors")
+            if box.last_error:
+                print(f"last error: {box.last_error[:200]}")
+            return 0
+        if args.limit < 1:
+            raise UsageError("--limit must be at least 1")
+        with transaction(app.factory) as s:
+            rows = outbox_store.list_rows(s, args.state or ["pending", "sending", "failed"], args.limit)
+        for r in rows:
+            error = f"  {r.last_error[:120]}" if r.last_error else ""
+            queued, due = (d.isoformat(timespec="seconds") for d in (r.created_at, r.next_attempt_at))
+            print(f"{r.delivery_id:>7} {r.state:8} {r.chat:28} story {r.story_id:<6} tries {r.attempts:<3} "
+                  f"queued {queued}  next {due}{error}")
+        if not rows:
+            print("no rows", file=sys.stderr)
         return 0
     finally:
         app.close()
@@ -496,7 +558,8 @@ def cmd_timeline(config: Config, args: argparse.Namespace) -> int:
             wl = watchlist_store.get_watchlist(s, args.topic)
             if wl is None:
                 raise UsageError(f"no watchlist {args.topic!r}")
-            rows = timeline_store.topic_timeline(s, args.topic, period.start, period.end)
+            # the global watchlist only: a chat's own watchlist may share its slug
+            rows = timeline_store.topic_timeline(s, args.topic, period.start, period.end, watchlist_id=wl.id)
         if not rows:
             print("no stories for this topic in this period", file=sys.stderr)
             return 0
@@ -519,6 +582,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "subscriptions": cmd_subscriptions,
     "feeds": cmd_feeds,
     "db": cmd_db,
+    "outbox": cmd_outbox,
     "search": cmd_search,
     "timeline": cmd_timeline,
 }

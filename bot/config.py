@@ -119,7 +119,7 @@ class Config:
     boilerplate_files: tuple[Path, ...]
     dedup_window_days: int
     max_file_bytes: int
-    max_attempts: int
+    max_attempts: int  # retired (issue 9): still read so old configs load; nothing ends an alert by count
     backoff_base_s: float
     backoff_max_s: float
     delivery_batch: int
@@ -133,6 +133,8 @@ class Config:
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
+    # An alert still failing this long after it was queued is given up (and the owners told).
+    give_up_after_hours: float = 24.0
 
 
 def _positive_int(key: str, value: Any) -> int:
@@ -235,6 +237,7 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("delivery", "max_attempts", 8, _positive_int),
     ("delivery", "backoff_base", 5.0, _positive_float),
     ("delivery", "backoff_max", 3600.0, _positive_float),
+    ("delivery", "give_up_after_hours", 24.0, _positive_float),
     ("delivery", "batch_size", 50, _positive_int),
     ("delivery", "interval", 5, _positive_int),
     ("delivery", "lease", 120, _positive_int),
@@ -326,6 +329,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         telegram=_telegram(raw.get("telegram", {}), values, env),
         discord=_discord(raw.get("discord", {}), values, env),
         feeds=_feeds(raw, values, env),
+        give_up_after_hours=values["delivery", "give_up_after_hours"],
     )
 
 

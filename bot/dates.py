@@ -246,3 +246,175 @@ def _extend_left(line: str, start: int) -> tuple[int, bool]:
             start = found.start()
             labelled = labelled or pattern is _LABEL
     return start, labelled
+
+
+# --- Relative dates --------------------------------------------------------------------------------
+# "أمس", "أول من أمس (الخميس)", "غدا الأحد", "الخميس الماضي", "السبت المقبل", "الأسبوع الجاري",
+# "الشهر الماضي", "العام المقبل": one resolver, used by event dates (bot.eventdates) and by the
+# timeline's periods (bot.timeline.parse_period), so both read a relative phrase the same way.
+
+DAY, WEEK, MONTH, YEAR = "day", "week", "month", "year"
+LAST, THIS, NEXT = -1, 0, 1
+
+WEEKDAY_NUMBERS: dict[str, int] = {  # datetime.weekday(): Monday = 0
+    normalize(w): n
+    for n, names in enumerate((("الاثنين", "الإثنين"), ("الثلاثاء",), ("الأربعاء",), ("الخميس",),
+                               ("الجمعة",), ("السبت",), ("الأحد",)))
+    for w in names
+}
+_WD = _alternation(("الاثنين", "الإثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"))
+_MARKER_WORDS = {
+    # Maghrebi outlets write "الفارط" and "المنقضي" for last, "الموالي" for next.
+    LAST: ("الماضي", "الماضية", "الماضيين", "المنصرم", "المنصرمة", "الفائت", "الفائتة", "السابق", "الفارط",
+           "الفارطة", "المنقضي", "المنقضية"),
+    THIS: ("الجاري", "الجارية", "الحالي", "الحالية"),
+    NEXT: ("المقبل", "المقبلة", "القادم", "القادمة", "الموالي", "الموالية"),
+}
+MARKERS: dict[str, int] = {normalize(w): d for d, words in _MARKER_WORDS.items() for w in words}
+MARKER = _alternation(w for words in _MARKER_WORDS.values() for w in words)
+_NB = r"(?<![^\W\d_])"  # not inside a word
+_NE = r"(?![^\W\d_])"
+# Day offsets; "أمس الأول" and "أول (من) أمس" are the day before yesterday.
+_OFFSET = rf"(?P<dby>{_tolerant('أول')}\s+(?:{_tolerant('من')}\s+)?{_tolerant('أمس')}" \
+          rf"|{_tolerant('أمس')}\s+{_tolerant('الأول')})" \
+          rf"|(?P<yday>{_tolerant('أمس')}|{_tolerant('البارحة')})" \
+          rf"|(?P<dat>{_tolerant('بعد غد')})" \
+          rf"|(?P<tmrw>{_tolerant('غدا')}[\u064b\u064c\u064d]?|{_tolerant('يوم غد')})" \
+          rf"|(?P<today>{_tolerant('اليوم')})"
+_UNITS = {normalize(w): u for w, u in (("الأسبوع", WEEK), ("الشهر", MONTH), ("العام", YEAR), ("السنة", YEAR))}
+_UNIT = _alternation(("الأسبوع", "الشهر", "العام", "السنة"))
+RELATIVE = re.compile(
+    rf"{_NB}(?:"
+    rf"(?:{_OFFSET}){_NE}(?:\s*[(،,]?\s*(?:يوم\s+)?(?P<owd>{_WD})(?:\s+(?P<owdmark>{MARKER}))?{_NE}\s*\)?)?"
+    rf"|(?:يوم\s+)?(?P<wd>{_WD})(?:\s+(?P<wdmark>{MARKER}))?{_NE}"
+    rf"|(?P<unit>{_UNIT})\s+(?P<umark>{MARKER}){_NE}"
+    rf"|{_tolerant('هذا')}\s+(?P<thisunit>{_tolerant('الأسبوع')}|{_tolerant('الشهر')}|{_tolerant('العام')})"
+    rf"|{_tolerant('هذه')}\s+(?P<thisyear>{_tolerant('السنة')})"
+    rf"){_NE}",
+    re.IGNORECASE,
+)
+# "اليوم" that is not today: "في اليوم" (per day), "طيلة اليوم", "اليوم التالي", outlets' names.
+_NOT_TODAY_BEFORE = frozenset(normalize(w) for w in (
+    "في", "طيلة", "طوال", "نفس", "ذات", "هذا", "ذلك", "لحظات", "منتصف", "عين", "روسيا", "مصر", "بوابة", "جريدة",
+    "لجريدة", "صحيفة", "لصحيفة", "قناة", "موقع"))
+_NOT_TODAY_AFTER = frozenset(normalize(w) for w in (
+    "التالي", "الموالي", "الأول", "الثاني", "الثالث", "الأخير", "العالمي", "الوطني", "الدولي", "السابع",
+    "الواحد", "الذي", "التي"))
+# A weekday that names something else: "صلاة الجمعة", "خطبة الجمعة", "كل سبت".
+_NOT_WEEKDAY_BEFORE = frozenset(normalize(w) for w in (
+    "صلاة", "صلاه", "خطبة", "خطب", "مقتطفات", "سوق", "حافز", "كل", "أيام", "يومي", "أيامي", "ليالي"))
+# "غدا" is also a verb, "became": "فالسواد غدا أكثر من راية".
+_GHADA_VERB_AFTER = frozenset(normalize(w) for w in ("أكثر", "أقل", "أشبه", "مثل", "كأنه", "واضحا", "جزءا"))
+
+
+@dataclass(frozen=True)
+class RelativeDate:
+    """A relative phrase resolved against an anchor; ``start``/``end`` are offsets in the text."""
+
+    date: datetime
+    precision: str
+    start: int
+    end: int
+    weekday_only: bool = False  # a bare weekday ("الخميس"): its direction came from the caller
+
+
+def _midnight(d: datetime) -> datetime:
+    return datetime(d.year, d.month, d.day, tzinfo=d.tzinfo or timezone.utc)
+
+
+def shift_months(d: datetime, months: int) -> datetime:
+    """The first of the month ``months`` away from ``d``'s month."""
+    index = d.year * 12 + d.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=d.tzinfo or timezone.utc)
+
+
+def weekday_date(weekday: int, anchor: datetime, direction: int, around: datetime | None = None) -> datetime:
+    """The date of ``weekday``: strictly before ``anchor`` (LAST), strictly after (NEXT), or the one
+    nearest ``around`` (default the anchor itself) for THIS; ties go to the past."""
+    day = _midnight(anchor)
+    if direction == LAST:
+        return day - timedelta(days=(day.weekday() - weekday) % 7 or 7)
+    if direction == NEXT:
+        return day + timedelta(days=(weekday - day.weekday()) % 7 or 7)
+    center = _midnight(around or anchor)
+    back = (center.weekday() - weekday) % 7
+    return center - timedelta(days=back) if back <= 3 else center + timedelta(days=7 - back)
+
+
+def _word_before(text: str, start: int) -> str:
+    words = normalize(text[max(0, start - 30):start]).split()
+    return words[-1] if words else ""
+
+
+def _word_after(text: str, end: int) -> str:
+    words = normalize(text[end:end + 30]).split()
+    return words[0] if words else ""
+
+
+def _inside_quotes(text: str, start: int) -> bool:
+    """A weekday a word or two into a quotation ("برنامج "لقاء الخميس"") names a title, not a day;
+    deeper into a quotation it is quoted speech, and a date."""
+    line = text[text.rfind("\n", 0, start) + 1:start]
+    opened = line.count("«") - line.count("»") + line.count("“") - line.count("”") > 0 or line.count('"') % 2 == 1
+    last_quote = max(line.rfind(q) for q in ('"', "«", "“"))
+    return opened and len(line[last_quote + 1:].split()) <= 2
+
+
+def iter_relative(text: str, anchor: datetime, bare_weekday: int = LAST) -> Iterator[RelativeDate]:
+    """Every relative date in ``text``, resolved against ``anchor`` (the publication date).
+
+    ``bare_weekday`` says which way an unmarked weekday ("قالت الخميس") points: LAST (the latest
+    one not after the anchor, news's usual reading) or NEXT (the next one not before it); the caller
+    decides from the sentence's tense. A weekday named after a day offset ("أمس الخميس", "غدا
+    الأحد") wins over the offset: it survives a publication date that is a day off.
+    """
+    day = _midnight(anchor)
+    for m in RELATIVE.finditer(text):
+        start, end = m.start(), m.end()
+        resolved: tuple[datetime, str] | None = None
+        bare = False
+        offset = next((o for g, o in (("dby", -2), ("yday", -1), ("today", 0), ("tmrw", 1), ("dat", 2)) if m[g]), None)
+        if offset is not None:
+            if m["today"] and not m["owd"] and (
+                _word_before(text, start) in _NOT_TODAY_BEFORE or _word_after(text, end) in _NOT_TODAY_AFTER
+            ):
+                continue
+            if m["tmrw"] and not m["owd"] and _word_after(text, end) in _GHADA_VERB_AFTER:
+                continue
+            target = day + timedelta(days=offset)
+            if m["owd"]:
+                wd = WEEKDAY_NUMBERS[normalize(m["owd"])]
+                mark = MARKERS.get(normalize(m["owdmark"] or ""), THIS)
+                target = weekday_date(wd, day, mark, around=target)
+            resolved = (target, DAY)
+        elif m["wd"]:
+            if _word_before(text, start) in _NOT_WEEKDAY_BEFORE or _inside_quotes(text, start):
+                continue
+            wd = WEEKDAY_NUMBERS[normalize(m["wd"])]
+            if m["wdmark"]:
+                resolved = (weekday_date(wd, day, MARKERS[normalize(m["wdmark"])]), DAY)
+            else:
+                back = (day.weekday() - wd) % 7
+                ahead = (wd - day.weekday()) % 7
+                shift = timedelta(days=ahead) if bare_weekday == NEXT else -timedelta(days=back)
+                resolved, bare = (day + shift, DAY), True
+        else:
+            unit = _UNITS[normalize(m["unit"] or m["thisunit"] or m["thisyear"])] if (
+                m["unit"] or m["thisunit"]) else YEAR
+            step = MARKERS[normalize(m["umark"])] if m["umark"] else THIS
+            if unit == WEEK:
+                resolved = (day + timedelta(days=7 * step), WEEK)
+            elif unit == MONTH:
+                resolved = (shift_months(day, step), MONTH)
+            else:
+                resolved = (datetime(day.year + step, 1, 1, tzinfo=day.tzinfo), YEAR)
+        yield RelativeDate(resolved[0], resolved[1], start, end, bare)
+
+
+def resolve_relative(phrase: str, anchor: datetime) -> RelativeDate | None:
+    """A phrase that is a relative date and nothing else ("الشهر الماضي", "أمس"), or None."""
+    phrase = phrase.strip()
+    for found in iter_relative(phrase, anchor):
+        if found.start == 0 and found.end == len(phrase):
+            return found
+    return None

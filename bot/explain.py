@@ -4,15 +4,51 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from bot.matching import Explanation, RuleCheck
+from bot.matching import Explanation, RuleCheck, TermHit
 
 _RULE_LABEL = {"any": "any (one of)", "none": "none (excluded)"}
+
+# The matcher's variant rules (bot/matching.py), named in Arabic for chat replies.
+VARIANT_RULES_AR = {
+    "vowel letter": "حرف علة",
+    "g letter": "حرف الجيم/الغين (غ ج ك ق)",
+    "t letter": "التاء/الطاء",
+    "s letter": "السين/الصاد",
+    "ch letters": "تش/ش/ج",
+    "j/y letter": "الجيم/الياء",
+    "doubled letter": "حرف مكرر",
+    "transposed letters": "حرفان متبادلان",
+    "article ال": "أداة التعريف",
+    "adjective": "صفة النسبة",
+    "-in ending": "ـين/ـن",
+    "ng letters": "نغ/نج",
+    "one word": "كلمة واحدة",
+    "two words": "كلمتان",
+}
+
+
+def variant_notes(hit: TermHit, lang: str | None = "en") -> list[str]:
+    """"ترمب ≈ ترامب: vowel letter" for each variant rule that found the term.
+
+    Rule names are English for ``lang`` "en" (the CLI) and Arabic otherwise (chat's default).
+    """
+    notes = []
+    for seen, word, rule in hit.variants:
+        name = rule if lang == "en" else VARIANT_RULES_AR.get(rule, rule)
+        notes.append(f"{seen} ≈ {word}: {name}")
+    return notes
+
+
+def _found(hit: TermHit) -> str:
+    text = f"{hit.term} ← {'، '.join(hit.found)}"
+    notes = variant_notes(hit)
+    return f"{text} [{'; '.join(notes)}]" if notes else text
 
 
 def _rule_line(rule: RuleCheck) -> str:
     label = _RULE_LABEL.get(rule.rule, f"{rule.rule} (one of)")
     if rule.hits:
-        found = "; ".join(f"{h.term} ← {'، '.join(h.found)}" for h in rule.hits)
+        found = "; ".join(_found(h) for h in rule.hits)
         missed = [t for t in rule.terms if t not in {h.term for h in rule.hits}]
         tail = f"   (not found: {' | '.join(missed)})" if missed else ""
         return f"    ✔ {label}: {found}{tail}"

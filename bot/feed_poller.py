@@ -26,7 +26,7 @@ from bot.article import Article, utcnow
 from bot.boilerplate import Rules, load_rules
 from bot.config import FeedsConfig
 from bot.fetch import FetchError, FetchPolicy, SafeFetcher
-from bot.pipeline import Outcome, Pipeline, PollReport
+from bot.pipeline import FAILED, NEW, Outcome, Pipeline, PollReport
 from bot.sources.feeds import (
     FeedError,
     FeedItem,
@@ -37,7 +37,7 @@ from bot.sources.feeds import (
     to_article,
 )
 from storage import feeds as feed_store
-from storage.db import transaction
+from storage.db import create_once, transaction
 from storage.feeds import FeedRow
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,15 @@ def default_name(url: str) -> str:
 
 
 def register_config_feeds(session: Session, cfg: FeedsConfig, now: datetime) -> None:
-    """Store the [[feeds.sources]] entries; a feed already stored keeps its polling state."""
+    """Store the [[feeds.sources]] entries; a feed already stored keeps its polling state.
+
+    Each in a savepoint: a worker starting beside this one may store the same feed first, and the
+    second look then finds it (storage.db.create_once)."""
     for src in cfg.sources:
-        feed_store.upsert_feed(
+        create_once(session, lambda src=src: feed_store.upsert_feed(
             session, src.name, src.url, src.interval_s, now, first_check_at=first_check(src.url, src.interval_s, now),
             topics=src.topics, admin_chat=src.admin, options={"fetch_full": True} if src.fetch_full else None,
-        )
+        ))
 
 
 class FeedPoller:
@@ -198,6 +201,19 @@ class FeedPoller:
         report = FeedReport(row.name)
         now = self.clock()
         try:
+            return await self._poll(row, report, now)
+        except Exception as exc:  # a bug or a database outage: recorded, never thrown at the scheduler
+            reason = " ".join(f"internal error: {type(exc).__name__}: {exc}".split())[:300]
+            log.debug("poll of %s failed", row.url, exc_info=True)
+            try:
+                return await self._failed(row, report, now, reason, None)
+            except Exception as again:
+                log.warning("feed %s: %s; recording it failed too: %s", row.name, reason, again)
+                report.error = report.status = reason
+                return report
+
+    async def _poll(self, row: FeedRow, report: FeedReport, now: datetime) -> FeedReport:
+        try:
             result = await self.fetcher.fetch(
                 row.url, accept=ACCEPT,
                 etag=row.etag if self.conditional else None,
@@ -234,10 +250,17 @@ class FeedPoller:
             now - timedelta(hours=self.cfg.max_age_hours))
         articles = [(to_article(item, row.name, now), quiet_before) for item in items]
         report.outcomes = await asyncio.to_thread(self._store, row.id, articles)
-        new = report.count("new")
+        new = report.count(NEW)
+        failed = [o for o in report.outcomes if o.status == FAILED]
         report.status = f"{result.status}: {len(items)} item(s), {new} new" + (
+            f", {len(failed)} failed" if failed else "") + (
             ", stored without alerts (first fetch)" if quiet_before is None else "")
         asked = requested_delay(result.headers, now, parsed.ttl_s)
+        if failed:
+            # The feed is fine, some items were not stored: say so in its status, and forget the
+            # validators and the body hash so the next poll reads the items again and retries them.
+            item_error = f"{len(failed)} item(s) not stored; first: {failed[0].url[:200]}: {failed[0].detail}"
+            return await self._succeeded(row, report, now, asked, None, None, None, item_error=item_error)
         return await self._succeeded(row, report, now, asked, etag, modified, digest)
 
     def _store(self, source_id: int, articles: list[tuple[Article, datetime | None]]) -> list[Outcome]:
@@ -274,11 +297,12 @@ class FeedPoller:
 
     async def _succeeded(
         self, row: FeedRow, report: FeedReport, now: datetime, asked: float | None,
-        etag: str | None, modified: str | None, digest: str | None,
+        etag: str | None, modified: str | None, digest: str | None, item_error: str | None = None,
     ) -> FeedReport:
         nxt = self._next_check(row, now, asked)
         await self._db(lambda s: feed_store.record_success(
-            s, row.id, now, nxt, report.status, etag=etag, last_modified=modified, content_hash=digest))
+            s, row.id, now, nxt, report.status, etag=etag, last_modified=modified, content_hash=digest,
+            item_error=item_error))
         return report
 
     async def _failed(self, row: FeedRow, report: FeedReport, now: datetime, reason: str, asked: float | None) -> FeedReport:

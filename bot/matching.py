@@ -13,30 +13,51 @@ of term forms:
 - country names ending in ا also match their nisba adjective (روسيا → الروسي، الروسية،
   الروسيين; أمريكا → الأمريكي), and feminine nisba terms their masculine (الشمالية → الشمالي), so
   "كوريا الشمالية" is also found as "الكوري الشمالي" / "الكورية الشمالية".
-Only the first token of a multi-word term may carry a proclitic.
+Only the first token of a multi-word term may carry a proclitic: a conjunction or preposition on
+a later word breaks the phrase (كوريا والشمالية is "Korea and the northern …"); later words still
+take the article and their endings (الكوريين الشماليين).
 
-Transliteration variants: a folding key plus rapidfuzz verification, no fuzzy search.
+Spelling variants, each named by ``explain`` ("ترمب ≈ ترامب: vowel letter"). Found without fuzzy
+search: either the variant spellings of a term word are enumerated when the Matcher is built (a
+few per word) and looked up like any form, or a folding key indexes the term word and rapidfuzz
+verifies the candidate.
 
-- Folding key (both sides): non-initial نج ≡ نغ ("ng": بيونج = بيونغ, جونج = جونغ, انجلترا =
-  انغلترا). Initial ج/غ stay apart: نجم (star) ≠ نغم (melody), جاز ≠ غاز.
-- A multi-word term is also found written as one word (بيونغ يانغ → بيونغيانغ, عبد الله →
-  عبدالله) and a long one-word term as two words.
-- A final -ين after a consonant may lose its ي (بوتين → بوتن, ستالين → ستالن), except for
-  words starting with ت (تعيين/تعين, تكوين/تكون are different words).
-- Long names (6+ letters, and 5+ letters once medial ا/و/ي are dropped: نتنياهو، الكرملين،
-  زيلينسكي) also match a spelling with one ا/و/ي more or less. Candidates are found by that
-  vowel-less skeleton and verified with rapidfuzz's Levenshtein distance (exactly one insertion
-  or deletion). Shorter words are excluded on purpose: one vowel letter turns صاروخ into صارخ,
-  معارض into معرض, حكومة into حكمة, فرنسا into فرنسوا; so are words ending in ة or ات (Arabic
-  feminine/plural morphology: معارضة/معرضة).
-- Vowel substitutions never match (بوتين ≠ بوتان), and neither does ج/ي: كيم يونغ أون is not
-  folded into كيم جونغ أون, because Korean Yong and Jong are different names (seed 001 quotes
-  كيم يونج هيون, South Korea's defence minister). Admins add such spellings explicitly.
+- Folding key (both sides): non-initial نج ≡ نغ ("ng letters": بيونج = بيونغ). Initial ج/غ stay
+  apart in 3-letter words: نجم (star) ≠ نغم (melody), جاز ≠ غاز.
+- One word / two words: بيونغ يانغ → بيونغيانغ, عبد الله → عبدالله; a long word split in two.
+- "-in ending": a final -ين after a consonant may lose its ي (بوتين → بوتن), not in words
+  starting with ت (تعيين/تعين).
+- "vowel letter": one ا/و/ي more or less. Long words (6+ letters with 5+ consonants: نتنياهو،
+  الكرملين) anywhere medial; short name-like words (4-5 letters) only between consonants or as
+  the diphthong اي/ي (ترامب/ترمب، كابول/كابل، بلير/بلاير). "Name-like" is data: an ordinary word
+  is one the dev data shows both with the article and without it (bot/data/lexicon_ar.tsv:
+  صارخ، معرض، قرار), which a foreign name almost never is (no الترامب). Ordinary words get no
+  short vowel variants (قرار ≠ قرر), and no variant is ever an ordinary word (صاروخ ≠ صارخ).
+- Letters that write one foreign sound: "g letter" غ/ج (any word of 4+ letters: ريغان/ريجان),
+  ك/ق for them only in words of 6+ letters, the -ng ending or throughout a word (غوغل → قوقل,
+  since كانا/غانا, كينيا/غينيا, غيري/كيري are other words); "t letter" ت/ط (طهران/تهران);
+  "s letter" س/ص; "ch letters" تش/ش/ج (تشافيز/شافيز); "j/y letter": initial ج/ي of a Korean
+  syllable in -نغ (كيم يونغ أون = كيم جونغ أون, while كيم يونج هيون and كيم يونغ نام stay other
+  Kims: the whole phrase must match). گ چ پ ڤ are folded by ``normalize``. One substitution (or
+  one letter throughout the word) per word, never two kinds.
+- "doubled letter": a consonant doubled or undoubled in a word of 5+ letters (هيلاري/هيللاري);
+  "transposed letters": two neighbouring letters swapped in a word of 6+ letters (أمريكا/أميركا).
+  The skeleton index (medial vowels dropped, doubled letters single) finds both, and vowels.
+- "article ال": a term with ال is found without it as an indefinite nisba (العراق → عراقي،
+  الحوثي → حوثيين) and, for a long name, bare (الكرملين → كرملين) unless the bare word is common
+  on its own (المغرب/مغرب). A term without ال is found with it (كرملين → الكرملين).
+- A short name's variant takes no ending (بروتين is not بيروت + ين, هولندي not هولاند + ي).
+- The name guard (bot/data/name_guard.txt) lists other names and words: a reading that cuts into
+  one (a proclitic, the article, an ending, a variant) is refused: بكين is not ب + كين, الرياضية
+  not الرياض + nisba, and a multiword entry guards its first word when the rest follows:
+  بروسيا دورتموند (the club) is not ب + روسيا, while بروسيا alone still is "in Russia".
+- Vowel substitutions never match (بوتين ≠ بوتان).
 
 Cost: each distinct token is analysed once per Matcher and memoised, so scanning an article is a
 dict lookup per token, then a walk of a token trie (term words → terms) from the tokens that are
-term words. Nothing loops over terms; compiling 5,000 terms takes ~0.1 s, so a new Matcher is
-built whenever an admin edits a watchlist.
+term words. Nothing loops over terms; compiling 5,000 terms takes a fraction of a second (the
+variants of a word are memoised across Matchers), so a new Matcher is built whenever an admin
+edits a watchlist.
 """
 
 from __future__ import annotations
@@ -46,6 +67,9 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
 
 from rapidfuzz.distance import Levenshtein
 
@@ -68,10 +92,15 @@ class TopicMatch:
 
 @dataclass(frozen=True)
 class TermHit:
-    """A term that was found, and how the article spelled it (distinct forms, in text order)."""
+    """A term that was found, and how the article spelled it (distinct forms, in text order).
+
+    ``variants`` names each spelling-variant rule that made a form match, as
+    ``(article's word, term's word, rule)``: ("ترمب", "ترامب", "vowel letter").
+    """
 
     term: str
     found: tuple[str, ...]
+    variants: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,6 +161,167 @@ def _ending_table() -> dict[str, tuple[tuple[str, str, str], ...]]:
 _ENDINGS_BY_LAST = _ending_table()
 
 
+# --- data: ordinary words and other names ------------------------------------------------------
+
+_DATA = Path(__file__).with_name("data")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, tuple[int, int]]:
+    """word -> (bare count, count with ال) in the dev data (bench/mine_spellings.py --lexicon)."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in (_DATA / "lexicon_ar.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            word, bare, definite = line.split("\t")
+            out[word] = (int(bare), int(definite))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Ordinary Arabic words: seen with the article ال, which foreign names almost never take,
+    and also without it (a name that keeps its ال, كرملين 0 / الكرملين 6, is not one)."""
+    return frozenset(w for w, (bare, definite) in _lexicon().items() if definite >= 2 and bare >= 2)
+
+
+@lru_cache(maxsize=1)
+def _guard_entries() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """bot/data/name_guard.txt: (one-word entries, first word -> second words of longer ones)."""
+    single: set[str] = set()
+    pairs: dict[str, set[str]] = {}
+    for line in (_DATA / "name_guard.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        words = normalize(line).split()
+        if len(words) == 1:
+            single.add(words[0])
+        elif len(words) > 1:
+            pairs.setdefault(words[0], set()).add(words[1])
+    return frozenset(single), {k: frozenset(v) for k, v in pairs.items()}
+
+
+# --- spelling variants of name-like words ------------------------------------------------------
+
+_VOWELS = frozenset("اوي")
+# Letters that write the same foreign sound: g (غ ج ك ق; گ is folded to ك), t (ت ط), s (س ص).
+_SOUND_CLASSES = (("غجكق", "g letter"), ("تط", "t letter"), ("سص", "s letter"))
+_SOUND_OF = {ch: (group, label) for group, label in _SOUND_CLASSES for ch in group}
+# "ch": تش, ش and ج (چ is folded to ج) write it: تشافيز = شافيز, تشانغ = جانغ.
+_CH = ("تش", "ش", "ج")
+_MIN_VARIANT = 4
+
+
+_CLITIC_ARTICLE = ("وال", "بال", "فال", "كال", "لل")
+_INFLECTIONS = ("ها", "هم", "هما", "هن", "كم", "نا")  # not ان/ين: طالبان is a name
+
+
+@lru_cache(maxsize=65_536)
+def _variant_shaped(word: str) -> bool:
+    """May have spelling variants at all: Arabic, 4+ letters, not feminine/plural, no clitic+ال."""
+    core = _strip_article(word)
+    return (
+        len(core) >= _MIN_VARIANT
+        and not word.startswith(_CLITIC_ARTICLE)
+        and not core.endswith(("ه", "ات"))
+        and _is_arabic(core)
+    )
+
+
+def _name_like(word: str) -> bool:
+    """Not an ordinary word: ordinary words are seen both with the article and without it in the
+    dev data (bot/data/lexicon_ar.tsv): صارخ, معرض, قرار; not ترامب, not كرملين.
+
+    Only name-like words take a vowel letter more or less in a short word (قرار is not قرر) and
+    the Korean j/y letter; the other classes hold for any word of their length.
+    """
+    if not _variant_shaped(word):
+        return False
+    common = _common_words()
+    if _strip_article(word) in common:
+        return False
+    # An ordinary word with a clitic or a pronoun is no name either: و+مركز, ل+طلب, مطالب+ها.
+    if word[0] in "وفبلك" and word[1:] in common:
+        return False
+    return not any(word.endswith(e) and word[: -len(e)] in common for e in _INFLECTIONS)
+
+
+def _edits(word: str) -> Iterator[tuple[str, str]]:
+    """(variant, rule): one edit of a kind transliteration makes, never two.
+
+    A vowel letter or a doubled letter more or less, and a swap with a vowel letter, are not
+    enumerated here: the skeleton index finds them (``_index_key``, ``_one_letter_rule``).
+    """
+    n = len(word)
+    # A short ordinary word keeps its letters (المغرب is not المجرب); names and long words vary.
+    name_like = n >= 6 or _name_like(word)
+    for i, letter in enumerate(word):
+        sound = _SOUND_OF.get(letter)
+        if sound:
+            group, label = sound
+            # غ and ج both write g (ريغان/ريجان) in words of any length; but in a short word ك
+            # or ق for them makes other words too often (كانا/غانا, كينيا/غينيا, غيري/كيري,
+            # بقينا/بكين in the dev data): there only the -ng ending (بيونك) and a sound written
+            # the same way throughout (غوغل → قوقل) count.
+            ng = label == "g letter" and i == n - 1 and word[i - 1] == "ن"
+            for other in group:
+                if other == letter:
+                    continue
+                g_pair = label != "g letter" or (letter in "غج" and other in "غج")
+                if n >= 6 or ng or (name_like and g_pair):
+                    yield word[:i] + other + word[i + 1:], label
+                if name_like and word.count(letter) > 1:  # one sound, one letter: غوغل → جوجل
+                    yield word.replace(letter, other), label
+    at = word.find("تش")  # the ch sound: تش is also written ش or ج (تشافيز/شافيز, تشانغ/جانغ)
+    if at >= 0:
+        for new in ("ش", "ج"):
+            yield word[:at] + new + word[at + 2:], "ch letters"
+    elif name_like and ("ش" in word or "ج" in word):  # شافيز → تشافيز, جونغ → تشونغ
+        at = word.find("ش") if "ش" in word else word.find("ج")
+        yield word[:at] + "تش" + word[at + 1:], "ch letters"
+    # Korean/Chinese syllables in -ng: Jong/Yong, Jang/Yang (كيم يونغ أون = كيم جونغ أون).
+    if word.endswith("نغ") and word[0] in "جي" and n <= 5 and _name_like(word):
+        yield ("ي" if word[0] == "ج" else "ج") + word[1:], "j/y letter"
+    if n >= 6:  # two neighbouring consonants swapped (a swap with a vowel: the skeleton index)
+        for i in range(1, n - 2):
+            a, b = word[i], word[i + 1]
+            if a != b and a not in _VOWELS and b not in _VOWELS:
+                yield word[:i] + b + a + word[i + 2:], "transposed letters"
+
+
+def _bare_count(word: str) -> int:
+    return _lexicon().get(word, (0, 0))[0]
+
+
+def _other_word(variant: str, word: str) -> bool:
+    """The variant is an ordinary word, or a word far more frequent than the term in the dev data
+    (يعلن for يعلون, علينا for علنا, عددا for عديدا): then it is that word, not a spelling."""
+    core = _strip_article(variant)
+    if core in _common_words():
+        return True
+    count = _bare_count(variant)
+    return count >= 50 and count > 5 * max(_bare_count(word), 10)
+
+
+def _spelling_variants(word: str) -> dict[str, str]:
+    """Variant spellings of a term word -> the rule, minus ordinary words and other names."""
+    if not _variant_shaped(word):
+        return {}
+    common = _common_words()
+    others, _ = _guard_entries()
+    out: dict[str, str] = {}
+    article = "ال" if _strip_article(word) != word else ""
+    for variant, rule in _edits(word[len(article):]):
+        variant = article + variant
+        if (
+            variant != word
+            and len(variant) >= _MIN_VARIANT
+            and not _other_word(variant, word)
+            and variant not in others
+            and variant not in out
+        ):
+            out[_fold(variant)] = rule
+    return out
+
+
 def _is_arabic(word: str) -> bool:
     return _ARABIC.search(word) is not None
 
@@ -153,6 +343,14 @@ def _skeleton(word: str) -> str:
     if len(word) < 3:
         return word
     return word[0] + word[1:-1].translate(_DROP_VOWELS) + word[-1]
+
+
+_RUNS = re.compile(r"(.)\1+")
+
+
+def _index_key(word: str) -> str:
+    """The skeleton with doubled letters single: ترامب/ترمب, هيللاري/هيلاري, زيلنيسكي collide."""
+    return _RUNS.sub(r"\1", _skeleton(word))
 
 
 def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:
@@ -223,21 +421,121 @@ def _in_variant(word: str) -> str | None:
     return None
 
 
-def _fuzzy_eligible(word: str) -> bool:
+def _bare_forms(word: str) -> Iterator[tuple[str, frozenset[str]]]:
+    """A name stored with ال, written without it: (bare form, endings it accepts).
+
+    The nisba adjective drops the article when indefinite (العراق → مسؤول عراقي, الحوثي →
+    مسلحين حوثيين); a long name may be written bare (الكرملين → كرملين) unless the bare word is
+    common on its own in the dev data (المغرب → مغرب is also "sunset").
+    """
+    if not word.startswith("ال") or not _is_arabic(word):
+        return
+    core = word[2:]
+    if len(core) < _MIN_CORE or core.endswith("ه"):
+        return
+    # Only a name that keeps its article: seen bare at most 1 time in 20 in the dev data
+    # (عراق 5 / العراق 725, كرملين 0 / 6), not an ordinary word (دول / الدول, علي / العلي).
+    bare, definite = _lexicon().get(core, (0, 0))
+    if bare > max(2, definite // 20):
+        return
+    if core.endswith("ي"):
+        yield core, _NISBA
+        return
+    yield core, frozenset(_NISBA_ENDINGS)
+    if len(core) >= 5 and _lexicon().get(core, (0, 0))[0] < 3:
+        yield core, _accepted_endings(core)
+
+
+def _long(word: str) -> bool:
+    """6+ letters with 5+ consonants: long enough that one letter rarely makes another word."""
     core = _strip_article(word)
-    if len(core) < 6 or core.endswith(("ه", "ات")):
+    return len(core) >= 6 and len(_skeleton(core)) >= 5
+
+
+def _fuzzy_eligible(word: str) -> bool:
+    """Long words (and short name-like ones: ترمب/ترامب) take a vowel letter more or less."""
+    core = _strip_article(word)
+    if core.endswith(("ه", "ات")):
         return False
-    return len(_skeleton(core)) >= 5
+    return _long(word) or (core == word and _variant_shaped(core))
 
 
-@dataclass(frozen=True)
-class _Form:
+def _one_letter_rule(word: str, base: str, name_like: bool) -> str:
+    """The rule by which text ``base`` is term ``word`` with one letter more, less or swapped.
+
+    "" when it is none. A vowel letter (ا/و/ي) more or less: anywhere medial in a long word
+    (الكريملين), and in a short one only for a name-like word and between consonants (قرار is
+    not قرر; كوري is not كيري: a vowel moved). A doubled consonant more or less (هيللاري) in a word
+    of 5+ letters; two neighbouring letters swapped (اميركا/امريكا) in a word of 6+ letters.
+    """
+    if len(word) == len(base):
+        if len(word) < 6 or word == base:
+            return ""
+        diff = [k for k in range(len(word)) if word[k] != base[k]]
+        ok = len(diff) == 2 and diff[1] == diff[0] + 1 and word[diff[0]] == base[diff[1]]
+        return "transposed letters" if ok and word[diff[1]] == base[diff[0]] else ""
+    if abs(len(word) - len(base)) != 1 or Levenshtein.distance(word, base, score_cutoff=1) != 1:
+        return ""
+    longer, shorter = (word, base) if len(word) > len(base) else (base, word)
+    i = next((k for k in range(len(shorter)) if longer[k] != shorter[k]), len(shorter))
+    medial = 0 < i < len(longer) - 1
+    if len(shorter) >= 5 and medial and longer[i] == longer[i - 1] and longer[i] not in _VOWELS:
+        return "doubled letter"
+    if longer[i] not in _VOWELS or not 0 < i < len(longer) - 1:
+        return ""
+    while i > 0 and longer[i - 1] == longer[i]:
+        i -= 1  # the first of a run: بوتيين
+    if _long(word):
+        return "vowel letter"  # the long-word rule: any medial vowel letter
+    if not name_like or longer[i - 1] in _VOWELS:
+        return ""
+    if longer[i + 1] not in _VOWELS:
+        return "vowel letter"
+    # The diphthong ai written اي or ي before a consonant: بلاير = بلير (Blair).
+    tail = longer[i + 2:]
+    if longer[i:i + 2] == "اي" and tail and tail[0] not in _VOWELS:
+        return "vowel letter"
+    return ""
+
+
+_ONLY_BARE = frozenset({""})
+_Spelling = tuple[str, "frozenset[str] | None", str]  # key, endings (None: the word's own), rule
+
+
+@lru_cache(maxsize=131_072)
+def _derivations(
+    word: str,
+) -> tuple[tuple[_Spelling, ...], tuple[str, frozenset[str] | None, bool] | None]:
+    """What a term word is also found as, memoised across Matchers (one is built per edit).
+
+    Returns the derived spellings, and the word's skeleton-index entry (key, endings, name-like)
+    or None. A short name's variants take no ending: بروتين is not بيروت+ين, هولندي not هولاند+ي.
+    """
+    out: list[_Spelling] = []
+    stem = _nisba_stem(word)
+    if stem:
+        out.append((_fold(stem), _NISBA, "adjective"))
+    variant = _in_variant(word)
+    if variant:
+        out.append((variant, _accepted_endings(variant), "-in ending"))
+    endings = None if _long(word) else _ONLY_BARE
+    out.extend((spelling, endings, rule) for spelling, rule in _spelling_variants(word).items())
+    out.extend((bare, accepted, "article ال") for bare, accepted in _bare_forms(word))
+    indexed = (_index_key(word), endings, _name_like(word)) if _fuzzy_eligible(word) else None
+    return tuple(out), indexed
+
+
+class _Form(NamedTuple):
+    """A spelling under which a term word is found (a tuple: tens of thousands are built)."""
+
     word: int  # id of the term word this form belongs to
     endings: frozenset[str]
     primary: bool  # the word as written, not a derived form
+    rule: str = ""  # the spelling-variant rule that derived it, named by explain()
 
 
 _Hits = dict[int, bool]  # term word id -> found only with a proclitic
+_Rules = dict[int, str]  # term word id -> the variant rule it was found by ("" = as written)
 _NO_HITS: _Hits = {}  # shared, never mutated
 
 
@@ -327,8 +625,19 @@ class Matcher:
 
     def __init__(self, watchlists: Iterable[Watchlist]) -> None:
         self._forms: dict[str, list[_Form]] = {}
-        self._skeletons: dict[str, list[tuple[str, _Form]]] = {}
+        self._skeletons: dict[str, list[tuple[str, _Form, bool]]] = {}
         self._words: dict[tuple[str, bool], int] = {}
+        self._word_text: list[str] = []  # word id -> the term word (folded key)
+        self._term_words: dict[int, list[list[int]]] = {}  # term id -> its word-id paths
+        self._written: dict[int, tuple[str, ...]] = {}  # term id -> its words, unfolded
+        single, pairs = _guard_entries()
+        self._guard = single
+        # Article tokens that may open a guarded multiword name (with any proclitic): بروسيا.
+        self._guard_openers: dict[str, tuple[str, frozenset[str]]] = {
+            clitic + first: (first, nexts)
+            for first, nexts in pairs.items()
+            for clitic in ("", *_PROCLITICS)
+        }
         self._terms: dict[tuple[str, ...], int] = {}
         self._root = _Node()
         self._memo: dict[str, _Token] = {}
@@ -354,21 +663,24 @@ class Matcher:
         )
 
     def _term(self, term: str) -> tuple[int, str]:
-        words = tuple(_fold(w) for w in normalize(term).split())
+        written = tuple(normalize(term).split())
+        words = tuple(_fold(w) for w in written)
         if words in self._terms:
             return self._terms[words], term
         term_id = self._terms[words] = len(self._terms)
+        self._written[term_id] = written
         self._phrase(term_id, [self._word(w, derive=True) for w in words])
         joined = "".join(words)
         if len(words) > 1:
-            self._phrase(term_id, [self._word(joined, derive=False)])
+            self._phrase(term_id, [self._word(joined, derive=False, rule="one word")])
         elif len(joined) >= 6 and _is_arabic(joined):
             for cut in range(3, len(joined) - 2):
                 parts = (joined[:cut], joined[cut:])
-                self._phrase(term_id, [self._word(p, derive=False) for p in parts])
+                self._phrase(term_id, [self._word(p, False, rule="two words") for p in parts])
         return term_id, term
 
     def _phrase(self, term_id: int, words: list[int]) -> None:
+        self._term_words.setdefault(term_id, []).append(words)
         node = self._root
         for word in words:
             child = node.children.get(word)
@@ -378,62 +690,102 @@ class Matcher:
         if term_id not in node.terms:
             node.terms.append(term_id)
 
-    def _word(self, word: str, derive: bool) -> int:
+    def _word(self, word: str, derive: bool, rule: str = "") -> int:
         key = (word, derive)
         if key in self._words:
             return self._words[key]
         word_id = self._words[key] = len(self._words)
-        primary = _Form(word_id, _accepted_endings(word), primary=True)
+        self._word_text.append(word)
+        primary = _Form(word_id, _accepted_endings(word), primary=True, rule=rule)
         self._forms.setdefault(word, []).append(primary)
         if derive and _is_arabic(word):
             self._derived_forms(word, word_id, primary)
         return word_id
 
     def _derived_forms(self, word: str, word_id: int, primary: _Form) -> None:
-        stem = _nisba_stem(word)
-        if stem:
-            self._forms.setdefault(_fold(stem), []).append(_Form(word_id, _NISBA, primary=False))
-        variant = _in_variant(word)
-        if variant:
-            form = _Form(word_id, _accepted_endings(variant), primary=False)
-            self._forms.setdefault(variant, []).append(form)
-        if _fuzzy_eligible(word):
-            form = _Form(word_id, primary.endings, primary=False)
-            self._skeletons.setdefault(_skeleton(word), []).append((word, form))
+        spellings, indexed = _derivations(word)
+        made: dict[tuple[frozenset[str] | None, str], _Form] = {}
+        for spelling, endings, rule in spellings:
+            form = made.get((endings, rule))
+            if form is None:
+                form = made[(endings, rule)] = _Form(
+                    word_id, primary.endings if endings is None else endings, False, rule
+                )
+            self._forms.setdefault(spelling, []).append(form)
+        if indexed:
+            key, endings, name_like = indexed
+            form = _Form(word_id, primary.endings if endings is None else endings, False, "")
+            self._skeletons.setdefault(key, []).append((word, form, name_like))
 
     # analyse ---------------------------------------------------------------------------------
 
-    def _analyse(self, token: str) -> _Hits:
+    def _analyse(
+        self, token: str, guard: AbstractSet[str] = frozenset(), rules: _Rules | None = None
+    ) -> _Hits:
+        """Term words the token can be; ``rules`` (explain only) collects the rule per word.
+
+        A reading that cuts into a guarded word (another name, bot/data/name_guard.txt) is
+        refused: once a reading's core is such a word, it is looked up as written, and neither a
+        longer proclitic, the article nor an ending is taken off it (بروسيا دورتموند ≠ ب+روسيا).
+        """
         hits: _Hits = {}
         if not _is_arabic(token):
             for form in self._forms.get(token, ()):
                 if form.primary:
                     hits[form.word] = False
+                    if rules is not None:
+                        rules[form.word] = form.rule
             return hits or _NO_HITS
+        guard = guard or self._guard
         for rest, clitic, exact in _readings(token):
-            for core in _cores(rest):
-                for base, ending in _endings(core):
+            cores = tuple(_cores(rest))
+            guarded = not guard.isdisjoint(cores)
+            if guarded:  # the guarded word and what holds it (ال+word), never less
+                cores = cores[: next(i for i, c in enumerate(cores) if c in guard) + 1]
+            for core in cores:
+                for base, ending in ((core, ""),) if guarded else _endings(core):
                     if exact and ending:
                         break
-                    self._lookup(_fold(base), ending, clitic, exact, hits)
+                    self._lookup(_fold(base), ending, clitic, exact, hits, base, rules)
+            if guarded:
+                break
         return hits or _NO_HITS
 
-    def _lookup(self, base: str, ending: str, clitic: bool, exact: bool, hits: _Hits) -> None:
+    def _lookup(
+        self,
+        base: str,
+        ending: str,
+        clitic: bool,
+        exact: bool,
+        hits: _Hits,
+        written: str = "",
+        rules: _Rules | None = None,
+    ) -> None:
         for form in self._forms.get(base, ()):
             if ending in form.endings and (form.primary or not exact):
                 hits[form.word] = hits.get(form.word, True) and clitic
-        if exact or len(base) < 5 or not self._skeletons:
+                if rules is not None:
+                    rule = form.rule
+                    if not rule and written != base:
+                        rule = "ng letters"  # the folding key: بيونج = بيونغ
+                    if not rule or form.word not in rules:
+                        rules[form.word] = rule
+        if exact or len(base) < _MIN_VARIANT or not self._skeletons:
             return
-        for word, form in self._skeletons.get(_skeleton(base), ()):
-            if (
-                ending in form.endings
-                and abs(len(word) - len(base)) == 1
-                and Levenshtein.distance(word, base, score_cutoff=1) == 1
-            ):
+        for word, form, name_like in self._skeletons.get(_index_key(base), ()):
+            if ending not in form.endings or base in self._guard:
+                continue
+            rule = _one_letter_rule(word, base, name_like)
+            # An ordinary word is never a variant; but a name's spelling with a doubled letter
+            # more or less is not another Arabic word (فيرراري = فيراري, though الفيراري occurs).
+            doubled = rule == "doubled letter" and name_like
+            if rule and (doubled or not _other_word(base, word)):
                 hits[form.word] = hits.get(form.word, True) and clitic
+                if rules is not None:
+                    rules.setdefault(form.word, rule)
 
-    def _token(self, token: str) -> _Token:
-        hits = self._analyse(token)
+    def _token(self, token: str, guard: AbstractSet[str] = frozenset()) -> _Token:
+        hits = self._analyse(token, guard)
         if not hits:
             return _NOTHING
         roots = self._root.children
@@ -454,7 +806,22 @@ class Matcher:
                     if known is None:
                         known = memo[token] = self._token(token)
                     out[i] = known
+        if self._guard_openers and not self._guard_openers.keys().isdisjoint(tokens):
+            self._guard_context(tokens, out)  # type: ignore[arg-type]
         return out  # type: ignore[return-value]
+
+    def _guard_context(self, tokens: Sequence[str], infos: list[_Token]) -> None:
+        """Re-read a token that opens a guarded multiword name (بروسيا before دورتموند)."""
+        for i, token in enumerate(tokens[:-1]):
+            opener = self._guard_openers.get(token)
+            if opener and tokens[i + 1] in opener[1]:
+                infos[i] = self._token(token, self._guard | {opener[0]})
+
+    def _guard_at(self, tokens: Sequence[str], i: int) -> AbstractSet[str]:
+        opener = self._guard_openers.get(tokens[i])
+        if opener and i + 1 < len(tokens) and tokens[i + 1] in opener[1]:
+            return self._guard | {opener[0]}
+        return self._guard
 
     def _found(self, tokens: Sequence[str]) -> set[int]:
         """Ids of the terms in the text; the hot path, so no positions."""
@@ -508,7 +875,39 @@ class Matcher:
         tokens = [*head, _SEPARATOR, *tail]
         found = self._spans(tokens)
         surfaces = [*_surfaces(title, head), ("", 0, 0), *_surfaces(body, tail)]
-        return [_explain(topic, found, surfaces) for topic in self._topics]
+        variants = {t: self._variants(t, spans, tokens, surfaces) for t, spans in found.items()}
+        return [_explain(topic, found, surfaces, variants) for topic in self._topics]
+
+    def _variants(
+        self,
+        term_id: int,
+        spans: list[tuple[int, int]],
+        tokens: Sequence[str],
+        surfaces: list[tuple[str, int, int]],
+    ) -> tuple[tuple[str, int, str], ...]:
+        """(article's word, index of the term word, rule) for each word found by a variant rule.
+
+        The index is -1 for the term written as one word, -2 for a one-word term split in two.
+        """
+        paths = self._term_words[term_id]
+        size = len(self._written[term_id])
+        out: dict[tuple[str, int, str], None] = {}
+        for start, end in spans:
+            found: list[_Rules] = []
+            for i in range(start, end):
+                rules: _Rules = {}
+                self._analyse(tokens[i], self._guard_at(tokens, i), rules)
+                found.append(rules)
+            for path in paths:
+                if len(path) != end - start or any(w not in r for w, r in zip(path, found)):
+                    continue
+                whole = -1 if len(path) == 1 else -2  # joined, or split in two
+                for k, (word_id, rules) in enumerate(zip(path, found)):
+                    if rules[word_id]:
+                        surface = _surface(surfaces, start + k, start + k + 1)
+                        out[(surface, k if len(path) == size else whole, rules[word_id])] = None
+                break
+        return tuple(out)
 
 
 def _walk(
@@ -550,14 +949,21 @@ def _matched_terms(topic: _Topic, found: AbstractSet[int]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(terms))
 
 
+_Variants = dict[int, tuple[tuple[str, int, str], ...]]
+
+
 def _explain(
-    topic: _Topic, found: dict[int, list[tuple[int, int]]], surfaces: list[tuple[str, int, int]]
+    topic: _Topic,
+    found: dict[int, list[tuple[int, int]]],
+    surfaces: list[tuple[str, int, int]],
+    variants: _Variants,
 ) -> Explanation:
-    rules = [_check(f"all[{i}]", group, found, surfaces) for i, group in enumerate(topic.groups)]
+    groups = enumerate(topic.groups)
+    rules = [_check(f"all[{i}]", group, found, surfaces, variants) for i, group in groups]
     if topic.any:
-        rules.append(_check("any", topic.any, found, surfaces))
+        rules.append(_check("any", topic.any, found, surfaces, variants))
     if topic.none:
-        rules.append(_check("none", topic.none, found, surfaces))
+        rules.append(_check("none", topic.none, found, surfaces, variants))
     reasons = []
     for rule in rules:
         if rule.rule == "none":
@@ -578,13 +984,23 @@ def _check(
     terms: tuple[tuple[int, str], ...],
     found: dict[int, list[tuple[int, int]]],
     surfaces: list[tuple[str, int, int]],
+    variants: _Variants,
 ) -> RuleCheck:
     hits = []
     for term_id, term in terms:
         if term_id in found:
             forms = [_surface(surfaces, start, end) for start, end in found[term_id]]
-            hits.append(TermHit(term, tuple(dict.fromkeys(forms))))
+            named = tuple((seen, _term_word(term, k), why) for seen, k, why in variants[term_id])
+            hits.append(TermHit(term, tuple(dict.fromkeys(forms)), named))
     return RuleCheck(rule, tuple(term for _, term in terms), tuple(hits))
+
+
+def _term_word(term: str, index: int) -> str:
+    """The term's word at ``index`` as the admin wrote it (-1: the whole term, -2: its one word)."""
+    words = term.split()
+    if index < 0 or len(words) != len(normalize(term).split()):
+        return term if index < 0 or len(words) == 1 else normalize(term).split()[index]
+    return words[index]
 
 
 def _surface(surfaces: list[tuple[str, int, int]], start: int, end: int) -> str:

@@ -52,7 +52,7 @@ class Runner:
         for name, when in first_runs(self.app, now).items():
             cfg = next(c for c in self.app.config.sources if c.name == name)
             self.scheduler.add_job(
-                self.app.poll_source, "interval", seconds=cfg.interval_s, next_run_time=when,
+                self._poll, "interval", seconds=cfg.interval_s, next_run_time=when,
                 args=[name], id=f"poll:{name}", name=f"poll {name}",
             )
         if self.feeds is not None:
@@ -64,6 +64,14 @@ class Runner:
             self._drain, "interval", seconds=self.app.config.delivery_interval_s,
             next_run_time=now + timedelta(seconds=1), id="deliver", name="drain outbox",
         )
+
+    def _poll(self, name: str) -> None:
+        """Poll one file source; a failure is logged and the job lives on (the next tick polls again)."""
+        try:
+            self.app.poll_source(name)
+        except Exception as exc:
+            log.error("polling %s failed: %s; the next tick tries again", name, exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
 
     async def _feed_tick(self) -> None:
         """Poll the feeds that are due; each records its own outcome, so one failure stops nothing."""
@@ -88,6 +96,9 @@ class Runner:
             report = await self.worker.drain()
             if report.sent or report.failed or report.retried:
                 log.info("outbox: %d sent, %d retried, %d failed", report.sent, report.retried, report.failed)
+        except Exception as exc:  # the job must live on: the next tick drains again
+            log.error("outbox drain failed: %s; the next drain tries again", exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
         finally:
             self._drains.discard(task)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from itertools import groupby
 
+from bot.dates import MONTH, WEEK, YEAR, resolve_relative
 from storage.timeline import TimelineRow
 
 AR_MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر",
@@ -43,10 +44,24 @@ ALL_TIME = Period(None, None)
 
 
 def parse_period(raw: str, now: datetime, tz: tzinfo = timezone.utc) -> Period:
-    """``2025``, ``2025-08``, or the last ``30d`` / ``8w`` / ``6m`` / ``2y``; empty means all."""
-    raw = raw.strip().lower()
+    """``2025``, ``2025-08``, the last ``30d`` / ``8w`` / ``6m`` / ``2y``, or a relative phrase read
+    by the resolver event dates use ("أمس", "الأسبوع الماضي", "الشهر الجاري", "العام الماضي");
+    empty means all."""
+    raw = " ".join(raw.split()).lower()
     if not raw:
         return ALL_TIME
+    relative = resolve_relative(raw, now.astimezone(tz))
+    if relative is not None:
+        start = relative.date
+        if relative.precision == YEAR:
+            end = start.replace(year=start.year + 1)
+        elif relative.precision == MONTH:
+            end = start.replace(year=start.year + (start.month == 12), month=start.month % 12 + 1)
+        elif relative.precision == WEEK:  # the seven days that end on the resolved day
+            start, end = start - timedelta(days=6), start + timedelta(days=1)
+        else:
+            end = start + timedelta(days=1)
+        return Period(start.astimezone(timezone.utc), end.astimezone(timezone.utc))
     m = _PERIOD.match(raw)
     if not m:
         raise PeriodError(raw)
@@ -75,17 +90,41 @@ def day_label(moment: datetime, lang: str) -> str:
     return f"{moment.day} {month_label(moment, lang)}"
 
 
+def local_date(row: TimelineRow, tz: tzinfo) -> datetime:
+    """The row's date on the calendar: a date stated in the text is a calendar date already (kept
+    as written); a publication time is shown in the chat's time zone."""
+    return row.event_date if row.precision else row.event_date.astimezone(tz)
+
+
+def when_label(row: TimelineRow, tz: tzinfo, lang: str) -> str:
+    """The row's date at the precision its text gave: "2025-08-13", "أغسطس 2025", "2025"."""
+    local = local_date(row, tz)
+    if row.precision == YEAR:
+        return str(local.year)
+    if row.precision == MONTH:
+        return month_label(local, lang)
+    if row.precision == WEEK:
+        return ("week of " if lang == "en" else "أسبوع ") + local.strftime("%Y-%m-%d")
+    return local.strftime("%Y-%m-%d")
+
+
 def groups(rows: list[TimelineRow], by_day: bool, tz: tzinfo, lang: str) -> list[tuple[str, list[TimelineRow]]]:
-    """Rows (already in event order) under month headings, or day headings for short periods."""
+    """Rows (already in event order) under month headings, or day headings for short periods; a
+    date known only to its month or year goes under a heading of that month or year."""
     def key(row: TimelineRow) -> tuple[int, ...]:
-        local = row.event_date.astimezone(tz)
-        return (local.year, local.month, local.day) if by_day else (local.year, local.month)
+        local = local_date(row, tz)
+        if row.precision == YEAR:
+            return (local.year,)
+        if by_day and row.precision != MONTH:
+            return (local.year, local.month, local.day)
+        return (local.year, local.month)
 
     out = []
     for k, members in groupby(rows, key=key):
         first = list(members)
-        local = first[0].event_date.astimezone(tz)
-        out.append((day_label(local, lang) if by_day else month_label(local, lang), first))
+        local = local_date(first[0], tz)
+        heading = str(k[0]) if len(k) == 1 else day_label(local, lang) if len(k) == 3 else month_label(local, lang)
+        out.append((heading, first))
     return out
 
 
@@ -95,7 +134,7 @@ def render_text(rows: list[TimelineRow], period: Period, tz: tzinfo, lang: str =
     for heading, members in groups(rows, period.short, tz, lang):
         lines.append(heading)
         for r in members:
-            when = r.event_date.astimezone(tz).strftime("%Y-%m-%d")
+            when = when_label(r, tz, lang)
             unit = "source(s)" if lang == "en" else "مصدر"
             lines.append(f"  {when} · {r.headline} · {r.sources} {unit}")
     return "\n".join(lines)
@@ -141,15 +180,18 @@ def render_png(rows: list[TimelineRow], title: str, tz: tzinfo) -> bytes:
     height = max(3.0, 0.55 * len(rows) + 1.5)
     fig = Figure(figsize=(11, height), dpi=100)
     ax = fig.add_subplot()
-    dates = [r.event_date.astimezone(tz).replace(tzinfo=None) for r in rows]
+    dates = [local_date(r, tz).replace(tzinfo=None) for r in rows]
     ys = list(range(len(rows), 0, -1))
     sizes = [40 + 30 * (r.sources - 1) for r in rows]
-    ax.scatter(dates, ys, s=sizes, color="#1f6f8b", zorder=3)
+    # A date known only to its month or year: a hollow marker, and the label says which.
+    precise = [r.precision in (None, "day") for r in rows]
+    ax.scatter(dates, ys, s=sizes, facecolors=["#1f6f8b" if p else "none" for p in precise], edgecolors="#1f6f8b",
+               zorder=3)
     ax.hlines(ys, min(dates), dates, color="#cccccc", linewidth=0.8, zorder=1)
     for x, y, r in zip(dates, ys, rows):
         # Date and headline apart: inside one bidi run the date's digits would be reordered.
-        ax.annotate(f"{x:%Y-%m-%d}", (x, y), xytext=(8, 0), textcoords="offset points", va="center",
-                    ha="left", fontsize=8, color="#555555")
+        ax.annotate(shape(when_label(r, tz, "ar")), (x, y), xytext=(8, 0), textcoords="offset points", va="center",
+                    ha="left", fontsize=8, color="#555555", fontfamily="DejaVu Sans")
         ax.annotate(shape(_short(r.headline)), (x, y), xytext=(72, 0), textcoords="offset points",
                     va="center", ha="left", fontsize=9, fontfamily="DejaVu Sans")
     ax.set_title(shape(title), fontfamily="DejaVu Sans")

@@ -26,19 +26,28 @@ def rules_from_json(data: dict[str, Any]) -> Rules:
     )
 
 
+def topic_key(row: store.WatchlistRow) -> str:
+    """The matcher's name for a watchlist: its slug when global, ``slug@scope`` when a chat owns
+    it (slugs are unique per scope only, and the matcher reports matches by this name)."""
+    return row.slug if row.is_global else f"{row.slug}@{row.scope}"
+
+
 def to_watchlist(row: store.WatchlistRow) -> Watchlist:
-    return Watchlist(slug=row.slug, name=row.name, rules=rules_from_json(row.rules))
+    return Watchlist(slug=topic_key(row), name=row.name, rules=rules_from_json(row.rules))
 
 
 def seed_watchlists(session: Session, path: Path, now: datetime) -> list[str]:
-    """Store the file's watchlists that were never stored; admins' later edits win over the file."""
+    """Store the file's watchlists that were never stored; admins' later edits win over the file.
+
+    Safe when several workers bootstrap at once: each is inserted on its own, and a worker that
+    finds another one got there first leaves it alone (storage.watchlists.seed_watchlist).
+    """
     known = store.known_slugs(session)
-    added = []
-    for wl in load_watchlists(path):
-        if wl.slug not in known:
-            store.save_watchlist(session, wl.slug, wl.name, rules_to_json(wl.rules), "seed", "create", str(path), now)
-            added.append(wl.slug)
-    return added
+    return [
+        wl.slug for wl in load_watchlists(path)
+        if wl.slug not in known
+        and store.seed_watchlist(session, wl.slug, wl.name, rules_to_json(wl.rules), str(path), now)
+    ]
 
 
 class TopicIndex:
@@ -50,21 +59,34 @@ class TopicIndex:
         self._matcher = Matcher([])
         self._ids: dict[str, int] = {}
         self._names: dict[str, str] = {}
+        self._rows: dict[str, store.WatchlistRow] = {}
 
     def refresh(self, session: Session) -> None:
         version = store.version(session)
         if version == self._version:
             return
-        rows = store.active_watchlists(session)
+        rows = store.all_active(session)  # every scope at once: one scan of each article
         matcher = Matcher([to_watchlist(r) for r in rows])
         with self._lock:
             self._matcher, self._version = matcher, version
-            self._ids = {r.slug: r.id for r in rows}
-            self._names = {r.slug: r.name for r in rows}
+            self._ids = {topic_key(r): r.id for r in rows}
+            self._names = {topic_key(r): r.name for r in rows}
+            self._rows = {topic_key(r): r for r in rows}
+
+    @property
+    def version(self) -> int | None:
+        """The watchlists version the matcher was compiled from (the pipeline checks it in its
+        write transaction: matching runs before it opens)."""
+        return self._version
 
     @property
     def matcher(self) -> Matcher:
         return self._matcher
 
     def watchlist_id(self, slug: str) -> int:
+        """The row id of a matcher name (``topic_key``)."""
         return self._ids[slug]
+
+    def row(self, key: str) -> store.WatchlistRow | None:
+        """The watchlist behind a matcher name, to show its slug and check its scope."""
+        return self._rows.get(key)

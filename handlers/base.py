@@ -1,7 +1,7 @@
 """What every command handler takes and returns, with no platform in it.
 
-A handler gets a ``Caller`` (who, where, in which language, and a way to ask whether they may
-administer) and returns a ``Reply``: rich text as spans, buttons as (label, callback data). Each
+A handler gets a ``Caller`` (who, where, in which language, and the tier the router established
+from the command registry: handlers never ask the platform who is an admin) and returns a ``Reply``: rich text as spans, buttons as (label, callback data). Each
 transport renders and escapes a Reply itself, so Telegram and Discord share the handlers.
 """
 
@@ -37,10 +37,20 @@ class Caller:
     chat_title: str | None = None
     is_owner: bool = False
     admin_check: AdminCheck = field(default=_never, repr=False, compare=False)
+    # Whose watchlists this chat sees and edits: the chat itself, or (Discord) its server
+    # ("discord-guild:ID"). None means the chat's own address.
+    scope: str | None = None
+    # What the router established before the handler ran (handlers.registry.Tier as an int).
+    tier: int = 0
 
     @property
     def platform(self) -> str:
         return self.chat.split(":", 1)[0]
+
+    @property
+    def home(self) -> str:
+        """The scope that owns this chat's watchlists."""
+        return self.scope or self.chat
 
     @property
     def is_group(self) -> bool:
@@ -51,18 +61,6 @@ class Caller:
         """How edits are signed in the audit trail."""
         who = f"{self.platform}:user:{self.user_id}" if self.user_id is not None else f"{self.chat} (anonymous admin)"
         return f"{who} ({self.user_name})" if self.user_name else who
-
-    async def is_admin(self) -> bool:
-        """Owners anywhere; inside a group, that group's administrators too."""
-        if self.is_owner:
-            return True
-        if not self.is_group:
-            return False
-        return await self.admin_check(self)
-
-    async def may_manage_chat(self) -> bool:
-        """Anyone manages their own private chat; in a group only its admins do."""
-        return not self.is_group or await self.is_admin()
 
 
 @dataclass(frozen=True)

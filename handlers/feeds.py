@@ -1,4 +1,5 @@
-"""/feed add|remove|enable|list|status: admins choose the feeds raqib follows, from chat.
+"""/feed add|remove|enable|list|status: owners choose the feeds raqib follows, from chat; chat
+admins may list them and see their health (the registry says so; the router checks it).
 
 Adding a feed checks its URL through the same fetch guards as every poll (a private address is
 refused here, with the reason) and polls it once at once; that first fetch stores the feed's
@@ -11,22 +12,47 @@ from handlers.base import Caller, Reply, text
 from handlers.format import when
 from handlers.services import Services
 from handlers.texts import t
+from storage import audit
 from storage import feeds as feed_store
 
 _MAX_URL = 2000
 
 
 async def feed(services: Services, caller: Caller, args: str) -> Reply:
-    lang = caller.language
-    if not await caller.is_admin():
-        return text(t(lang, "admins_only"))
-    action, _, rest = args.strip().partition(" ")
-    action, target = action.lower(), rest.strip()
-    if action in ("list", "status") and not target:
-        return await (_list if action == "list" else _status)(services, lang)
-    if action in ("add", "remove", "enable") and target and len(target) <= _MAX_URL and " " not in target:
-        return await {"add": _add, "remove": _remove, "enable": _enable}[action](services, caller, target)
-    return text(t(lang, "feed_usage"))
+    """``/feed SUB …`` through the router (tiers checked there), for callers holding only text."""
+    from handlers.router import handle_command
+
+    reply = await handle_command(services, caller, "feed", args)
+    return reply if reply is not None else text(t(caller.language, "feed_usage"))
+
+
+def _target(target: str) -> str | None:
+    """One URL or feed name, or None for anything else (the usage is shown then)."""
+    target = target.strip()
+    return target if target and len(target) <= _MAX_URL and " " not in target else None
+
+
+async def add(services: Services, caller: Caller, args: str) -> Reply:
+    url = _target(args)
+    return await _add(services, caller, url) if url else text(t(caller.language, "feed_usage"))
+
+
+async def remove(services: Services, caller: Caller, args: str) -> Reply:
+    key = _target(args)
+    return await _remove(services, caller, key) if key else text(t(caller.language, "feed_usage"))
+
+
+async def enable(services: Services, caller: Caller, args: str) -> Reply:
+    key = _target(args)
+    return await _enable(services, caller, key) if key else text(t(caller.language, "feed_usage"))
+
+
+async def list_feeds(services: Services, caller: Caller, args: str = "") -> Reply:
+    return await _list(services, caller.language) if not args.strip() else text(t(caller.language, "feed_usage"))
+
+
+async def feed_status(services: Services, caller: Caller, args: str = "") -> Reply:
+    return await _status(services, caller.language) if not args.strip() else text(t(caller.language, "feed_usage"))
 
 
 async def _add(services: Services, caller: Caller, url: str) -> Reply:
@@ -41,6 +67,8 @@ async def _add(services: Services, caller: Caller, url: str) -> Reply:
         return text(t(lang, "feed_refused", reason=exc.reason[:300]))
     if not created:
         return Reply().add(t(lang, "feed_exists")).code(row.url)
+    await services.db(lambda s: audit.record(s, "feed", row.url, "add", caller.actor, caller.chat, services.clock(),
+                                             after=row.name))
     if report is not None and report.error:
         return text(t(lang, "feed_first_failed", name=row.name, reason=report.error[:300]))
     reply = Reply().add(t(lang, "feed_added", name=row.name)).code(report.status if report else "")
@@ -48,14 +76,14 @@ async def _add(services: Services, caller: Caller, url: str) -> Reply:
 
 
 async def _remove(services: Services, caller: Caller, key: str) -> Reply:
-    row = await services.db(lambda s: feed_store.remove_feed(s, key, services.clock()))
+    row = await services.db(lambda s: audit.remove_feed(s, key, caller.actor, caller.chat, services.clock()))
     if row is None:
         return Reply().add(t(caller.language, "feed_unknown")).code(key)
     return Reply().add(t(caller.language, "feed_removed")).code(row.url)
 
 
 async def _enable(services: Services, caller: Caller, key: str) -> Reply:
-    row = await services.db(lambda s: feed_store.enable_feed(s, key, services.clock()))
+    row = await services.db(lambda s: audit.enable_feed(s, key, caller.actor, caller.chat, services.clock()))
     if row is None:
         return Reply().add(t(caller.language, "feed_unknown")).code(key)
     return Reply().add(t(caller.language, "feed_enabled")).code(row.url)

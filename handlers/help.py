@@ -1,37 +1,46 @@
-"""/start and /help: what the bot does, its commands, its topics."""
+"""/start and /help, from the command registry.
+
+/help lists only the commands this user may run here, each a plain ``/name`` the chat app makes
+tappable, one line each. /start greets and offers the topic board (with its subscribe buttons for
+those who may subscribe this chat) instead of repeating /help.
+"""
 
 from __future__ import annotations
 
+from handlers import registry
+from handlers import subscribe as sub_cmd
 from handlers.base import Caller, Reply
+from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
-from storage import watchlists as watchlist_store
-
-PUBLIC_COMMANDS = ("start", "help", "topics", "subscribe", "unsubscribe", "mysubs", "search", "timeline")
-ADMIN_COMMANDS = ("watch", "explain", "status", "feed")
 
 
-def menu(lang: str) -> list[tuple[str, str]]:
-    """(command, description) pairs for a platform's command menu."""
-    return [(name, t(lang, f"cmd_{name}")) for name in PUBLIC_COMMANDS + ADMIN_COMMANDS]
+def menu(lang: str, tier: Tier = Tier.OWNER) -> list[tuple[str, str]]:
+    """(command, description) pairs of a command menu for ``tier``."""
+    return registry.menu(tier, lang)
+
+
+async def help(services: Services, caller: Caller, _args: str = "") -> Reply:  # noqa: A001 - the command's name
+    lang = caller.language
+    tier = Tier(caller.tier)
+    reply = Reply().line(t(lang, "help_title"), "bold")
+    for cmd in registry.commands().values():
+        if cmd.menu_tier > tier:
+            continue
+        subs = [s.name for s in cmd.subcommands if s.tier <= tier]
+        usage = f" {'|'.join(subs)}" if subs else ""
+        head = cmd.description(lang).partition(": /")[0]
+        # Plain text, not code: Telegram and Discord make a /command tappable only there.
+        reply.add(f"/{cmd.name}{usage}").line(f" — {head}")
+    if tier < Tier.ADMIN:
+        reply.line().italic(t(lang, "help_admins_more"))
+    return reply
 
 
 async def start(services: Services, caller: Caller, _args: str = "") -> Reply:
     lang = caller.language
-    rows = await services.db(watchlist_store.active_watchlists)
-    reply = Reply().line(t(lang, "about")).line()
-    reply.line(t(lang, "commands_title"), "bold")
-    for name in PUBLIC_COMMANDS:
-        reply.add(f"/{name}", "code").line(f" — {t(lang, f'cmd_{name}')}")
-    reply.line().line(t(lang, "admin_title"), "bold")
-    for name in ADMIN_COMMANDS:
-        reply.add(f"/{name}", "code").line(f" — {t(lang, f'cmd_{name}')}")
-    reply.line().line(t(lang, "topics_title"), "bold")
-    if not rows:
-        reply.line(t(lang, "no_topics"))
-    for row in rows:
-        reply.add("• ").add(row.slug, "code").line(f" — {row.name}")
+    board = await sub_cmd.topics(services, caller, "")
+    reply = Reply().line(t(lang, "about")).line(t(lang, "start_help")).line()
+    reply.spans.extend(board.spans)
+    reply.buttons = board.buttons
     return reply
-
-
-help = start  # noqa: A001 - /help shows the same overview as /start

@@ -1,57 +1,22 @@
-"""Command and button dispatch shared by every chat platform: throttle, route, never crash."""
+"""Command and button dispatch shared by every chat platform: throttle, check the tier from the
+registry (once, here, before any handler runs), route, never crash."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from typing import Awaitable, Callable
 
-from handlers import feeds as feeds_cmd
-from handlers import help as help_cmd
-from handlers import search as search_cmd
-from handlers import status as status_cmd
-from handlers import subscribe as sub_cmd
-from handlers import timeline as timeline_cmd
-from handlers import watchlist as watch_cmd
+from handlers import registry
 from handlers.base import Caller, Reply, text
+from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
 
-Command = Callable[[Services, Caller, str], Awaitable[Reply]]
-
-COMMANDS: dict[str, Command] = {
-    "start": help_cmd.start,
-    "help": help_cmd.help,
-    "topics": sub_cmd.topics,
-    "subscribe": sub_cmd.subscribe,
-    "unsubscribe": sub_cmd.unsubscribe,
-    "mysubs": sub_cmd.mysubs,
-    "search": search_cmd.search,
-    "timeline": timeline_cmd.timeline,
-    "watch": watch_cmd.watch,
-    "explain": watch_cmd.explain,
-    "status": status_cmd.status,
-    "feed": feeds_cmd.feed,
-}
-
-
-async def _sub_button(services: Services, caller: Caller, slug: str) -> Reply:
-    return await sub_cmd.button(services, caller, "sub", slug)
-
-
-async def _unsub_button(services: Services, caller: Caller, slug: str) -> Reply:
-    return await sub_cmd.button(services, caller, "unsub", slug)
-
-
-CALLBACKS: dict[str, Command] = {
-    "sub": _sub_button,
-    "unsub": _unsub_button,
-    "wdel": watch_cmd.confirm_delete,
-    "wkeep": watch_cmd.cancel_delete,
-    search_cmd.CALLBACK: search_cmd.page_button,
-    timeline_cmd.CHART_CALLBACK: timeline_cmd.chart_button,
-}
+# name → registry entry; transports iterate it to register their commands.
+COMMANDS: dict[str, registry.Command] = registry.commands()
+CALLBACKS: dict[str, registry.Command] = registry.callbacks()
 
 
 def _throttled(services: Services, caller: Caller) -> Reply | None:
@@ -62,31 +27,58 @@ def _throttled(services: Services, caller: Caller) -> Reply | None:
     return text(t(caller.language, "throttled")) if verdict == "warn" else Reply()
 
 
+async def authorize(caller: Caller, command: registry.Command, full: bool = False) -> Caller | None:
+    """The caller with its tier set, or None when the tier is below the command's."""
+    tier = await registry.tier_of(caller, command.tier, full or command.wants_tier)
+    if tier < command.tier:
+        return None
+    return dataclasses.replace(caller, tier=int(tier))
+
+
 async def handle_command(services: Services, caller: Caller, name: str, args: str) -> Reply | None:
     """The reply to a command, or None for a command this bot does not have."""
-    command = COMMANDS.get(name.lower())
-    if command is None:
+    entry = COMMANDS.get(name.lower())
+    if entry is None:
         return None
     refused = _throttled(services, caller)
     if refused is not None:
         return refused
+    lang = caller.language
     try:
-        return await command(services, caller, args)
+        target, rest = entry.resolve(args)
+        if target is None:  # no such subcommand: its usage, for those who may use the command at all
+            lowest = entry.menu_tier
+            if await registry.tier_of(caller, lowest) < lowest:
+                return text(entry.refusal_text(lang) if entry.refusal else registry.refusal(lowest, lang))
+            return text(t(lang, entry.usage or "error"))
+        allowed = await authorize(caller, target)
+        if allowed is None:
+            log.info("/%s refused to %s in %s (needs %s)", target.path, caller.actor, caller.chat, target.tier.name)
+            return text(target.refusal_text(lang))
+        assert target.handler is not None
+        return await target.handler(services, allowed, rest)
     except Exception:
         log.exception("/%s from %s failed", name, caller.chat)
-        return text(t(caller.language, "error"))
+        return text(t(lang, "error"))
 
 
 async def handle_callback(services: Services, caller: Caller, data: str) -> Reply:
     kind, _, arg = data.partition(":")
-    callback = CALLBACKS.get(kind)
-    if callback is None or not arg:
+    entry = CALLBACKS.get(kind)
+    if entry is None or not arg:
         return Reply(notice=t(caller.language, "button_expired"))
     refused = _throttled(services, caller)
     if refused is not None:
         return Reply(notice=refused.plain() or None)
     try:
-        return await callback(services, caller, arg)
+        allowed = await authorize(caller, entry)
+        if allowed is None:  # anyone in a group can press a button: a refusal is a toast
+            return Reply(notice=entry.refusal_text(caller.language))
+        assert entry.handler is not None
+        return await entry.handler(services, allowed, arg)
     except Exception:
         log.exception("button %r from %s failed", data, caller.chat)
         return Reply(notice=t(caller.language, "error"))
+
+
+__all__ = ["COMMANDS", "CALLBACKS", "Tier", "authorize", "handle_command", "handle_callback"]

@@ -6,15 +6,18 @@ a short key of the query, remembered here; after a restart the button says it ha
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import OrderedDict
 
 from bot.search import PAGE_SIZE, Page, QueryError, parse_query
 from bot.search import search as run_search
+from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
-from handlers.format import day
+from handlers.format import day, slug_list
 from handlers.services import Services
 from handlers.texts import t
+from storage import watchlists as watchlist_store
 
 _QUERIES: "OrderedDict[str, str]" = OrderedDict()
 _MAX_REMEMBERED = 2000
@@ -49,6 +52,15 @@ async def _page(services: Services, caller: Caller, args: str, number: int, edit
         query = parse_query(args, services.timezone)
     except QueryError as exc:
         return text(t(lang, exc.key, **exc.values))
+    if query.filters.topic is not None:
+        # topic: means what it means in this chat: its own watchlist, else the global one; another
+        # chat's watchlist is not there at all.
+        scope, slug = topicref.parse(query.filters.topic)
+        row = await services.db(lambda s: watchlist_store.lookup(s, slug, caller.home, scope))
+        if row is None:
+            topics = await services.db(lambda s: watchlist_store.slugs_of(s, [caller.home]))
+            return text(t(lang, "unknown_topic", slug=slug, topics=slug_list(topics)))
+        query = dataclasses.replace(query, filters=dataclasses.replace(query.filters, topic_id=row.id))
     result = await services.db(lambda s: run_search(s, query, number, services.clock()))
     if not result.results:
         reply = text(t(lang, "search_none"))

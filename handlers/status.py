@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.base import Caller, Reply, text
+from handlers.base import Caller, Reply
 from handlers.format import when
+from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
 from storage import status as status_store
@@ -11,9 +12,9 @@ from storage import status as status_store
 
 async def status(services: Services, caller: Caller, _args: str = "") -> Reply:
     lang = caller.language
-    if not await caller.is_admin():
-        return text(t(lang, "admins_only"))
-    sources, box = await services.db(lambda s: (status_store.source_health(s), status_store.outbox_health(s)))
+    # The router let only chat admins and owners in; a chat admin sees this chat's deliveries only.
+    chat = None if caller.tier >= Tier.OWNER else caller.chat
+    sources, box = await services.db(lambda s: (status_store.source_health(s), status_store.outbox_health(s, chat)))
     reply = Reply().line(t(lang, "status_sources"), "bold")
     if not sources:
         reply.line(t(lang, "status_no_sources"))
@@ -25,5 +26,13 @@ async def status(services: Services, caller: Caller, _args: str = "") -> Reply:
         if src.last_error:
             reply.add(" — ").add(src.last_error[:150], "code")
         reply.line()
-    reply.line().add(t(lang, "status_outbox", pending=box.pending, failed=box.failed, sent=box.sent))
+    reply.line()
+    if box.pending and box.oldest_pending is not None:
+        since = when(box.oldest_pending, services.timezone)
+        reply.add(t(lang, "status_outbox_waiting", pending=box.pending, since=since, retrying=box.retrying,
+                    failed=box.failed, sent=box.sent))
+        if box.last_error:
+            reply.add(" — ").add(box.last_error[:150], "code")
+    else:
+        reply.add(t(lang, "status_outbox", pending=box.pending, failed=box.failed, sent=box.sent))
     return reply

@@ -1,40 +1,45 @@
 """/topics, /subscribe, /unsubscribe, /mysubs and their buttons.
 
+A chat sees, and may subscribe to, the global watchlists and its own (its server's, on Discord);
+where both have a slug, its own is meant and the board shows both with their scope. Who may change
+a chat's subscriptions (its admins; in a private chat its user) is the router's check.
+
 A new subscription gets the topic's latest ``services.backlog`` stories through the outbox, in the
 same transaction as the subscription, then only new ones.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
 
 from sqlalchemy.orm import Session
 
+from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
 from handlers.format import slug_list
+from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
-from storage import chats as chat_store
-from storage import outbox
-from storage import stories as story_store
+from storage import chat_topics
 from storage import watchlists as watchlist_store
+from storage.watchlists import WatchlistRow
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    known: bool
-    changed: bool = False
-    name: str = ""
-    queued: int = 0
-    topics: tuple[str, ...] = ()
+def _slugs(caller: Caller):
+    return lambda s: watchlist_store.slugs_of(s, [caller.home])
 
 
-def _slugs(session: Session) -> tuple[str, ...]:
-    return tuple(r.slug for r in watchlist_store.active_watchlists(session))
+def _find(s: Session, caller: Caller, ref: str) -> WatchlistRow | None:
+    """A watchlist this chat may see: ``#ID`` (buttons), ``slug``, ``global:slug``."""
+    if ref.startswith(topicref.ID_PREFIX) and ref[1:].isdigit():
+        row = watchlist_store.get_by_id(s, int(ref[1:]))
+        return row if row is not None and (row.is_global or row.scope == caller.home) else None
+    scope, slug = topicref.parse(ref)
+    return watchlist_store.lookup(s, slug, caller.home, scope)
 
 
-def _topic_arg(args: str) -> str:
-    return args.strip().split()[0].lower() if args.strip() else ""
+def _title(lang: str, row: WatchlistRow, caller: Caller, repeated: bool) -> str:
+    return f"{row.name} ({topicref.scope_label(lang, row, caller)})" if repeated else row.name
 
 
 async def topics(services: Services, caller: Caller, _args: str = "") -> Reply:
@@ -42,38 +47,48 @@ async def topics(services: Services, caller: Caller, _args: str = "") -> Reply:
 
 
 async def _topic_board(services: Services, caller: Caller) -> Reply:
-    """Each topic with a button that subscribes, or unsubscribes when already subscribed."""
+    """Each topic this chat may see; for those who may change its subscriptions, a button that
+    subscribes, or unsubscribes when already subscribed."""
     lang = caller.language
-
-    def load(s: Session):
-        subscribed = {r.topic for r in chat_store.list_subscriptions(s, caller.chat)}
-        return watchlist_store.active_watchlists(s), subscribed
-
-    rows, subscribed = await services.db(load)
+    rows, subscribed = await services.db(lambda s: chat_topics.board(s, caller.chat, caller.home))
     reply = Reply().line(t(lang, "topics_title"), "bold")
     if not rows:
         return reply.add(t(lang, "no_topics"))
+    repeated = Counter(r.slug for r in rows)
+    buttons = caller.tier >= Tier.ADMIN
     for row in rows:
-        mark = "✓ " if row.slug in subscribed else "• "
-        reply.add(mark).add(row.slug, "code").line(f" — {row.name}")
-        if row.slug in subscribed:
-            reply.button_row(Button(t(lang, "btn_unsubscribe", name=row.name), f"unsub:{row.slug}"))
-        else:
-            reply.button_row(Button(t(lang, "btn_subscribe", name=row.name), f"sub:{row.slug}"))
+        mine = row.id in subscribed
+        shown = row.slug if repeated[row.slug] == 1 or not row.is_global else topicref.qualified(row, caller)
+        reply.add("✓ " if mine else "• ").add(shown, "code")
+        reply.line(f" — {_title(lang, row, caller, repeated[row.slug] > 1 or not row.is_global)}")
+        if buttons:
+            data = f"{'unsub' if mine else 'sub'}:{topicref.ID_PREFIX}{row.id}"
+            label = t(lang, "btn_unsubscribe" if mine else "btn_subscribe", name=row.name)
+            reply.button_row(Button(label, data))
     return reply
 
 
 async def subscribe(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
-    slug = _topic_arg(args)
-    if not slug:
-        return text(t(lang, "subscribe_usage", topics=slug_list(list(await services.db(_slugs)))))
-    if not await caller.may_manage_chat():
-        return text(t(lang, "group_admins_only"))
-    outcome = await services.db(lambda s: _subscribe(s, services, caller, slug))
-    if not outcome.known:
-        return text(t(lang, "unknown_topic", slug=slug, topics=slug_list(list(outcome.topics))))
-    reply = Reply().add(t(lang, "subscribed" if outcome.changed else "already_subscribed")).bold(outcome.name)
+    ref = args.strip().split()[0] if args.strip() else ""
+    if not ref:
+        return text(t(lang, "subscribe_usage", topics=slug_list(await services.db(_slugs(caller)))))
+
+    def work(s: Session):
+        row = _find(s, caller, ref)
+        if row is None:
+            return None, None, watchlist_store.slugs_of(s, [caller.home])
+        thread = caller.thread_id if caller.is_group else None
+        outcome = chat_topics.subscribe(
+            s, caller.chat, row, thread=thread, language=caller.language, title=caller.chat_title,
+            actor=caller.actor, now=services.clock(), backlog=services.backlog)
+        return row, outcome, watchlist_store.shadowed(s, row.slug, caller.home)
+
+    row, outcome, extra = await services.db(work)
+    if row is None:
+        return text(t(lang, "unknown_topic", slug=topicref.parse(ref)[1], topics=slug_list(extra)))
+    reply = Reply().add(t(lang, "subscribed" if outcome.changed else "already_subscribed"))
+    reply.bold(_title(lang, row, caller, bool(extra)))
     if outcome.changed and caller.thread_id and caller.is_group:
         reply.add("\n").add(t(lang, "thread_note"))
     if outcome.queued:
@@ -81,63 +96,67 @@ async def subscribe(services: Services, caller: Caller, args: str) -> Reply:
     return reply
 
 
-def _subscribe(s: Session, services: Services, caller: Caller, slug: str) -> _Outcome:
-    row = watchlist_store.get_watchlist(s, slug)
-    if row is None:
-        return _Outcome(False, topics=_slugs(s))
-    now = services.clock()
-    chat = chat_store.touch_chat(s, caller.chat, now, caller.language, caller.chat_title)
-    thread = caller.thread_id if caller.is_group else None
-    if not chat_store.subscribe(s, caller.chat, row.id, now, thread):
-        return _Outcome(True, False, row.name)
-    queued = 0
-    for story_id in story_store.latest_story_ids(s, row.id, services.backlog):
-        queued += outbox.enqueue(s, story_id, [(chat.id, row.id, thread)], now)
-    return _Outcome(True, True, row.name, queued)
-
-
 async def unsubscribe(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
-    slug = _topic_arg(args)
-    if not slug:
+    ref = args.strip().split()[0] if args.strip() else ""
+    if not ref:
         return text(t(lang, "unsubscribe_usage"))
-    if not await caller.may_manage_chat():
-        return text(t(lang, "group_admins_only"))
 
-    def work(s: Session) -> _Outcome:
-        row = watchlist_store.get_watchlist(s, slug)
+    def work(s: Session):
+        row = _find(s, caller, ref)
         if row is None:
-            return _Outcome(False, topics=_slugs(s))
-        return _Outcome(True, chat_store.unsubscribe(s, caller.chat, row.id), row.name)
+            return None, False, watchlist_store.slugs_of(s, [caller.home])
+        changed = chat_topics.unsubscribe(s, caller.chat, row, actor=caller.actor, now=services.clock())
+        return row, changed, watchlist_store.shadowed(s, row.slug, caller.home)
 
-    outcome = await services.db(work)
-    if not outcome.known:
-        return text(t(lang, "unknown_topic", slug=slug, topics=slug_list(list(outcome.topics))))
-    return Reply().add(t(lang, "unsubscribed" if outcome.changed else "not_subscribed")).bold(outcome.name)
+    row, changed, extra = await services.db(work)
+    if row is None:
+        return text(t(lang, "unknown_topic", slug=topicref.parse(ref)[1], topics=slug_list(extra)))
+    reply = Reply().add(t(lang, "unsubscribed" if changed else "not_subscribed"))
+    return reply.bold(_title(lang, row, caller, bool(extra)))
 
 
 async def mysubs(services: Services, caller: Caller, _args: str = "") -> Reply:
     lang = caller.language
-
-    def load(s: Session):
-        names = {r.slug: r.name for r in watchlist_store.active_watchlists(s)}
-        return [(r.topic, names.get(r.topic, r.topic)) for r in chat_store.list_subscriptions(s, caller.chat)]
-
-    subs = await services.db(load)
-    if not subs:
+    rows = await services.db(lambda s: chat_topics.subscriptions(s, caller.chat))
+    if not rows:
         return text(t(lang, "mysubs_none"))
+    repeated = Counter(r.slug for r in rows)
     reply = Reply().line(t(lang, "mysubs_title"), "bold")
-    for slug, name in subs:
-        reply.add("• ").add(slug, "code").line(f" — {name}")
-        reply.button_row(Button(t(lang, "btn_unsubscribe", name=name), f"unsub:{slug}"))
+    for row in rows:
+        reply.add("• ").add(row.slug, "code").line(f" — {_title(lang, row, caller, repeated[row.slug] > 1)}")
+        if caller.tier >= Tier.ADMIN:
+            reply.button_row(Button(t(lang, "btn_unsubscribe", name=row.name), f"unsub:{topicref.ID_PREFIX}{row.id}"))
     return reply
 
 
-async def button(services: Services, caller: Caller, action: str, slug: str) -> Reply:
-    """A subscribe/unsubscribe button: act, then redraw the topic board in place."""
-    result = await (subscribe if action == "sub" else unsubscribe)(services, caller, slug)
-    if not await caller.may_manage_chat():
-        return Reply(notice=result.plain())  # a refusal is a toast, not a new message
+async def button(services: Services, caller: Caller, action: str, ref: str) -> Reply:
+    """A subscribe/unsubscribe button (the router checked the tier): act, then redraw the board."""
+    result = await (subscribe if action == "sub" else unsubscribe)(services, caller, ref)
     board = await _topic_board(services, caller)
     board.edit, board.notice = True, result.plain()
     return board
+
+
+async def sub_button(services: Services, caller: Caller, ref: str) -> Reply:
+    return await button(services, caller, "sub", ref)
+
+
+async def unsub_button(services: Services, caller: Caller, ref: str) -> Reply:
+    return await button(services, caller, "unsub", ref)
+
+
+async def topic_choices(services: Services, caller: Caller, current: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(label, value) of the watchlists this chat may see whose slug or name contains ``current``,
+    for a platform's autocomplete: the value names exactly that watchlist from this chat."""
+    rows = await services.db(lambda s: watchlist_store.active_watchlists(s, [caller.home]))
+    needle = current.strip().lower()
+    repeated = Counter(r.slug for r in rows)
+    out = []
+    for row in rows:
+        if needle and needle not in row.slug and needle not in row.name.lower():
+            continue
+        value = row.slug if repeated[row.slug] == 1 or not row.is_global else topicref.qualified(row, caller)
+        label = f"{row.slug} — {_title(caller.language, row, caller, repeated[row.slug] > 1 or not row.is_global)}"
+        out.append((label, value))
+    return out[:limit]

@@ -3,7 +3,8 @@ periods), with a button that sends the same timeline as a chart."""
 
 from __future__ import annotations
 
-from bot.timeline import PeriodError, groups, parse_period, render_png
+from bot.timeline import PeriodError, groups, parse_period, render_png, when_label
+from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
 from handlers.format import slug_list
 from handlers.services import Services
@@ -17,16 +18,22 @@ CHART_CALLBACK = "tlc"
 
 def _args(args: str) -> tuple[str, str]:
     parts = args.strip().split()
-    return (parts[0].lower() if parts else ""), (parts[1] if len(parts) > 1 else "")
+    return (parts[0].lower() if parts else ""), " ".join(parts[1:])  # a period may be two words: الشهر الماضي
 
 
-async def _load(services: Services, slug: str, period_text: str):
+async def _load(services: Services, caller: Caller, ref: str, period_text: str):
+    """Only a watchlist this chat may see: its own, else the global one of that slug."""
     period = parse_period(period_text, services.clock(), services.timezone)
+    scope, slug = topicref.parse(ref)
 
     def load(s):
-        row = watchlist_store.get_watchlist(s, slug) if slug else None
-        slugs = [r.slug for r in watchlist_store.active_watchlists(s)]
-        rows = timeline_store.topic_timeline(s, slug, period.start, period.end) if row else []
+        if ref.startswith(topicref.ID_PREFIX) and ref[1:].isdigit():  # the chart button
+            row = watchlist_store.get_by_id(s, int(ref[1:]))
+            row = row if row is not None and (row.is_global or row.scope == caller.home) else None
+        else:
+            row = watchlist_store.lookup(s, slug, caller.home, scope) if slug else None
+        slugs = watchlist_store.slugs_of(s, [caller.home])
+        rows = timeline_store.topic_timeline(s, slug, period.start, period.end, watchlist_id=row.id) if row else []
         return row, slugs, rows
 
     return (period, *await services.db(load))
@@ -36,13 +43,13 @@ async def timeline(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
     slug, period_text = _args(args)
     try:
-        period, row, slugs, rows = await _load(services, slug, period_text)
+        period, row, slugs, rows = await _load(services, caller, slug, period_text)
     except PeriodError:
         return text(t(lang, "timeline_bad_period", value=period_text[:40]))
     if not slug:
         return text(t(lang, "timeline_usage", topics=slug_list(slugs)))
     if row is None:
-        return text(t(lang, "unknown_topic", slug=slug, topics=slug_list(slugs)))
+        return text(t(lang, "unknown_topic", slug=topicref.parse(slug)[1], topics=slug_list(slugs)))
     if not rows:
         return text(t(lang, "timeline_none"))
     reply = Reply().add(t(lang, "timeline_title"), "italic").line(row.name, "bold")
@@ -52,13 +59,13 @@ async def timeline(services: Services, caller: Caller, args: str) -> Reply:
             break
         reply.line().line(heading, "bold")
         for r in members[: MAX_LINES - shown]:
-            when = r.event_date.astimezone(services.timezone).strftime("%Y-%m-%d")
+            when = when_label(r, services.timezone, lang)
             reply.add(f"{when} · ").add(r.headline).add(f" · {t(lang, 'timeline_sources', n=r.sources)} ")
             reply.link("↗", r.url).line()
             shown += 1
     if shown < len(rows):
         reply.line().line(t(lang, "timeline_more", n=len(rows) - shown), "italic")
-    data = f"{CHART_CALLBACK}:{slug}:{period_text}"
+    data = f"{CHART_CALLBACK}:{topicref.ID_PREFIX}{row.id}:{period_text}"
     if len(data.encode("utf-8")) <= 64:
         reply.button_row(Button(t(lang, "btn_chart"), data))
     return reply
@@ -69,7 +76,7 @@ async def chart_button(services: Services, caller: Caller, data: str) -> Reply:
     lang = caller.language
     slug, _, period_text = data.partition(":")
     try:
-        period, row, _, rows = await _load(services, slug, period_text)
+        period, row, _, rows = await _load(services, caller, slug, period_text)
     except PeriodError:
         return Reply(notice=t(lang, "button_expired"))
     if row is None or not rows:

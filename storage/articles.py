@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from storage import search as search_store
-from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist
+from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist, text_key
 
 
 @dataclass(frozen=True)
@@ -50,27 +50,55 @@ class StoryRow:
 
 
 def exact_duplicate(session: Session, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
-    """Name the key an identical article was already stored under, if any."""
-    conds = [Article.url == url, Article.body_hash == body_hash]
-    if guid:
-        conds.append((Article.source_id == source_id) & (Article.guid == guid))
-    hit = session.execute(select(Article.url, Article.body_hash, Article.guid).where(or_(*conds)).limit(1)).first()
+    """Name the key an identical article was already stored under, if any (three index lookups)."""
+    url_hash = text_key(url)
+    conds = [Article.url_hash == url_hash, Article.body_hash == body_hash]
+    guid_hash = text_key(guid) if guid else None
+    if guid_hash:
+        conds.append((Article.source_id == source_id) & (Article.guid_hash == guid_hash))
+    hit = session.execute(
+        select(Article.url_hash, Article.body_hash, Article.guid_hash).where(or_(*conds)).limit(1)
+    ).first()
     if hit is None:
         return None
-    if hit.url == url:
+    if hit.url_hash == url_hash:
         return "url"
     return "body" if hit.body_hash == body_hash else "guid"
 
 
+def lock_bands(session: Session, band_keys: list[int]) -> None:
+    """Serialize story assignment per LSH band until the caller's transaction ends.
+
+    Two workers storing a report and its copy at once each looked for candidates before the other
+    had inserted, and both made a story. On PostgreSQL each band key is taken as a transaction-level
+    advisory lock (band keys are already signed 64-bit, the lock's own key space), in ascending
+    order so that two transactions wanting overlapping sets never deadlock; call it before the
+    candidate lookup. SQLite needs nothing: ``BEGIN IMMEDIATE`` (storage.db) already makes every
+    write transaction wait for the one before it.
+    """
+    if not band_keys or session.get_bind().dialect.name != "postgresql":
+        return
+    # unnest keeps the array's order, so the locks are taken in the sorted order in one round trip.
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": sorted(set(band_keys))},
+    ).all()
+
+
 def near_candidates(
-    session: Session, band_keys: list[int], start: datetime, end: datetime, limit: int = 50
+    session: Session, band_keys: list[int], start: datetime, end: datetime | None = None, limit: int = 50
 ) -> list[Candidate]:
-    """Articles sharing an LSH band within the time window: an index lookup, never a scan."""
+    """Articles sharing an LSH band seen since ``start``: an index lookup, never a scan.
+
+    Normally no ``end``: an article a worker with a clock a little ahead stored "in the future" is
+    still in the window, and a copy must join it rather than start another story.
+    """
     if not band_keys:
         return []
+    seen = ArticleBand.seen_at >= start if end is None else ArticleBand.seen_at.between(start, end)
     hits = (
         select(ArticleBand.article_id, func.count().label("shared"))
-        .where(ArticleBand.band_key.in_(band_keys), ArticleBand.seen_at.between(start, end))
+        .where(ArticleBand.band_key.in_(band_keys), seen)
         .group_by(ArticleBand.article_id)
         .order_by(func.count().desc(), ArticleBand.article_id)
         .limit(limit)

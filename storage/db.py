@@ -5,12 +5,15 @@ from __future__ import annotations
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+
+T = TypeVar("T")
 
 
 class DatabaseURLError(ValueError):
@@ -76,6 +79,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
 
 
+def create_once(session: Session, work: Callable[[], T], attempts: int = 3) -> T:
+    """Run a look-up-or-create step in a SAVEPOINT so that it is safe under concurrency.
+
+    Two workers bootstrapping at once both find no row and both insert; the second insert waits
+    for the first transaction, then fails on the unique key (PostgreSQL, READ COMMITTED). Only this
+    step is rolled back, and running it again finds the other worker's row. It relies on no
+    particular unique key, so it keeps working when a table's key changes.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with session.begin_nested():
+                return work()  # leaving the block flushes: a conflict surfaces here
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _alembic_config(engine: Engine):
     from alembic.config import Config
 
@@ -85,11 +106,60 @@ def _alembic_config(engine: Engine):
     return cfg
 
 
+# Session-level advisory lock taken around Alembic on PostgreSQL: (this key, hash of the schema).
+# "raqb" in ASCII; the second half keeps migrations of separate schemas (the tests') from waiting
+# on each other while two workers on one schema migrate one at a time.
+MIGRATION_LOCK = 0x72617162
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Hold the schema's migration lock: workers started together on an empty PostgreSQL database
+    would otherwise both run CREATE TABLE and one dies on a UniqueViolation in ``pg_type``.
+
+    The lock is session-level, on a connection of its own held for the whole upgrade, so it
+    outlives Alembic's transaction and is freed by PostgreSQL if this process dies. On SQLite
+    env.py runs the migrations in one transaction, opened with BEGIN IMMEDIATE, which already
+    keeps two upgrades apart, but a waiter gives up after the 30 s busy timeout: a long migration
+    of a big file would fail the workers started beside it. So they queue on an flock of a file
+    beside the database instead, for as long as the migration takes (freed if the holder dies).
+    """
+    if engine.dialect.name == "sqlite":
+        with _sqlite_file_lock(engine.url.database):
+            yield
+        return
+    key = {"key": MIGRATION_LOCK}
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key, hashtext(coalesce(current_schema(), '')))"), key)
+        conn.commit()  # a session lock survives the commit; no snapshot is held while we wait
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key, hashtext(coalesce(current_schema(), '')))"), key)
+            conn.commit()
+
+
+@contextmanager
+def _sqlite_file_lock(database: str | None) -> Iterator[None]:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield  # nothing another process could share
+        return
+    import fcntl
+
+    with open(f"{database}-migrate.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent, and safe for workers started together)."""
     from alembic import command
 
-    command.upgrade(_alembic_config(engine), "heads")
+    with migration_lock(engine):
+        command.upgrade(_alembic_config(engine), "heads")
 
 
 def current_revision(engine: Engine) -> str | None:

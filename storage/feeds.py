@@ -143,15 +143,23 @@ def claim_due(session: Session, now: datetime, limit: int, lease: timedelta) -> 
     return [_row(s) for s in rows]
 
 
+def _line(text: str, limit: int) -> str:
+    """A status line PostgreSQL will take: no NUL (an error message may quote the bad input)."""
+    return text.replace("\x00", "")[:limit]
+
+
 def record_success(
     session: Session, source_id: int, now: datetime, next_check_at: datetime, status: str, *,
-    etag: str | None, last_modified: str | None, content_hash: str | None,
+    etag: str | None, last_modified: str | None, content_hash: str | None, item_error: str | None = None,
 ) -> None:
+    """A poll that reached the feed; ``item_error`` says which of its items could not be stored
+    (kept as the source's last error, without counting toward disabling the feed)."""
     src = session.get(Source, source_id)
     if src is None:
         return
-    src.next_check_at, src.last_status = next_check_at, status[:500]
-    src.last_success_at, src.last_error, src.error_count = now, None, 0
+    src.next_check_at, src.last_status = next_check_at, _line(status, 500)
+    src.last_success_at, src.error_count = now, 0
+    src.last_error = _line(item_error, 500) if item_error else None
     src.etag, src.last_modified = etag, last_modified
     if content_hash is not None:
         src.content_hash = content_hash
@@ -164,7 +172,8 @@ def record_failure(
     src = session.get(Source, source_id)
     if src is None:
         return False
-    src.next_check_at, src.last_error, src.last_status = next_check_at, error[:500], f"error: {error[:480]}"
+    error = _line(error, 500)
+    src.next_check_at, src.last_error, src.last_status = next_check_at, error, f"error: {error[:480]}"
     src.error_count = (src.error_count or 0) + 1
     if src.disabled_reason is None and src.error_count >= disable_after:
         src.disabled_reason = f"{src.error_count} failures in a row; last: {error[:300]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
 from sqlalchemy import (
@@ -17,7 +18,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -82,20 +83,34 @@ class Story(Base):
     # "news", or "notice": a message of raqib's own (a feed disabled) riding the outbox to its chats;
     # notices are never listed, searched or placed on a timeline as news.
     kind: Mapped[str] = mapped_column(String(10), default="news", server_default="news")
+    # How much of event_date the text stated (migration 0007e): "day", "week", "month" or "year"
+    # ("في أغسطس 2025" is a month, not 2025-08-01); NULL for a date taken from the publication.
+    event_precision: Mapped[str | None] = mapped_column(String(5))
+
+    @validates("event_date")
+    def _keep_event_precision(self, _key: str, value: datetime | None) -> datetime | None:
+        """A date from ``bot.eventdates`` carries its precision: store it beside the date."""
+        self.event_precision = getattr(value, "precision", None)
+        return value
 
 
 class Article(Base):
     __tablename__ = "articles"
+    # URL and guid are unique through their hashes (migration 0007a): a btree entry of the raw value
+    # is refused by PostgreSQL past ~2.7 KB, and a feed link can be 5,000 characters.
     __table_args__ = (
-        UniqueConstraint("source_id", "guid", name="uq_articles_source_guid"),
+        UniqueConstraint("url_hash", name="uq_articles_url_hash"),
+        UniqueConstraint("source_id", "guid_hash", name="uq_articles_source_guid_hash"),
         Index("ix_articles_published", "published_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"), index=True)
-    url: Mapped[str] = mapped_column(Text, unique=True)
+    url: Mapped[str] = mapped_column(Text)
+    url_hash: Mapped[str] = mapped_column(String(64))
     guid: Mapped[str | None] = mapped_column(Text)
+    guid_hash: Mapped[str | None] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -103,6 +118,17 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body_hash: Mapped[str] = mapped_column(String(64), unique=True)
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary)
+
+    @validates("url", "guid")
+    def _keep_key_hash(self, key: str, value: str | None) -> str | None:
+        """Whoever sets the URL or the guid sets the indexed hash with it."""
+        setattr(self, f"{key}_hash", None if value is None else text_key(value))
+        return value
+
+
+def text_key(value: str) -> str:
+    """The indexed stand-in for an unbounded text (a URL, a guid): sha256 hex of its UTF-8."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ArticleBand(Base):
@@ -119,10 +145,15 @@ class ArticleBand(Base):
 
 
 class Watchlist(Base):
+    """A topic. ``scope`` is "global" (curated by the owners) or the chat scope that owns it
+    (migration 0007d): a Telegram chat's address, or ``discord-guild:ID`` for a Discord server."""
+
     __tablename__ = "watchlists"
+    __table_args__ = (UniqueConstraint("scope", "slug", name="uq_watchlists_scope_slug"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slug: Mapped[str] = mapped_column(String(50), unique=True)
+    scope: Mapped[str] = mapped_column(String(300), default="global", server_default="global", index=True)
+    slug: Mapped[str] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(Text)
     rules: Mapped[str] = mapped_column(Text)  # JSON: {"all": [[...]], "any": [...], "none": [...]}
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -140,6 +171,26 @@ class WatchlistEdit(Base):
     action: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Migration 0007d: the chat the edit was made in, and the rules (JSON) before and after it.
+    chat: Mapped[str | None] = mapped_column(String(300))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Feed and subscription changes: who, in which chat, when, what, before/after (0007d)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # feed | subscription
+    target: Mapped[str] = mapped_column(Text)  # the feed URL, or "CHAT → SCOPE/SLUG"
+    action: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(Text)
+    chat: Mapped[str | None] = mapped_column(String(300))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -163,6 +214,17 @@ class Chat(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatMove(Base):
+    """A chat's address changed (a Telegram group became a supergroup): old → new, kept for good
+    so that the config, the CLI or a command naming the old address reaches the new chat (0007b)."""
+
+    __tablename__ = "chat_moves"
+
+    old_address: Mapped[str] = mapped_column(String(300), primary_key=True)
+    new_address: Mapped[str] = mapped_column(String(300))
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Subscription(Base):
@@ -200,3 +262,5 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0007c: when the row was given up (state failed); the owners' notice counts from it.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

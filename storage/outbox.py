@@ -1,12 +1,22 @@
-"""The outbox: deliveries claimed, sent, retried or given up, so "already sent" is a stored fact."""
+"""The outbox: deliveries claimed, sent, retried or given up, so "already sent" is a stored fact.
+
+A claim is a lease (``claimed_by``, ``lease_until``): the holder renews it while it works, and every
+mark checks that the row is still the caller's, so a worker that lost its lease cannot overwrite
+the state another worker now owns. ``attempts`` counts failed tries and only drives the backoff;
+a row is given up on a permanent answer, or by ``expire`` once it has kept failing for longer than
+the operator's ``give_up_after_hours``.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Callable, Iterable
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -36,6 +46,7 @@ class DeliveryJob:
     source: str
     published_at: datetime
     matched: list[str]
+    created_at: datetime | None = None  # when the row was queued: the give-up age counts from it
 
 
 def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str | None]], now: datetime) -> int:
@@ -115,6 +126,7 @@ def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
             Source.name,
             Story.published_at,
             StoryTopic.matched_terms,
+            Delivery.created_at,
         )
         .join(Chat, Chat.id == Delivery.chat_id)
         .join(Story, Story.id == Delivery.story_id)
@@ -129,36 +141,291 @@ def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
     )
     jobs = []
     for row in session.execute(q):
-        *head, matched = row
-        jobs.append(DeliveryJob(*head, matched=json.loads(matched) if matched else []))
+        *head, matched, created_at = row
+        jobs.append(DeliveryJob(*head, matched=json.loads(matched) if matched else [], created_at=created_at))
     return jobs
 
 
-def mark_sent(session: Session, delivery_id: int, message_id: str, now: datetime) -> None:
-    session.execute(
+def _held_by(worker: str):
+    """The row is still leased to this worker: nobody re-claimed it since."""
+    return and_(Delivery.state == SENDING, Delivery.claimed_by == worker)
+
+
+def renew(session: Session, worker: str, now: datetime, lease_s: float) -> int:
+    """Extend the lease of every row this worker holds, so a slow send is not re-claimed."""
+    result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(state=SENT, message_id=message_id, sent_at=now, lease_until=None, last_error=None)
+        .where(_held_by(worker))
+        .values(lease_until=now + timedelta(seconds=lease_s))
+        .execution_options(synchronize_session=False)
     )
+    return result.rowcount or 0
 
 
-def mark_retry(session: Session, delivery_id: int, error: str, retry_at: datetime, count_attempt: bool = True) -> None:
-    """Put the row back for later; a flood-control wait does not use up an attempt."""
-    values = dict(state=PENDING, next_attempt_at=retry_at, lease_until=None, last_error=error)
-    stmt = update(Delivery).where(Delivery.id == delivery_id)
+def mark_sent(session: Session, delivery_id: int, worker: str, message_id: str, now: datetime) -> bool:
+    """Record a message that went out. False when another worker holds the row now (it re-claimed
+    it after our lease ran out): that worker owns the row, and ours is not written over it.
+
+    A row nobody holds (pending again, or given up meanwhile) is still recorded as sent: the
+    message did go out, and recording it is what keeps it from going out twice.
+    """
+    result = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            or_(_held_by(worker), Delivery.state.in_([PENDING, FAILED])),
+        )
+        .values(
+            state=SENT, message_id=message_id, sent_at=now, lease_until=None, last_error=None, failed_at=None,
+            claimed_by=worker,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def mark_retry(
+    session: Session, delivery_id: int, worker: str, error: str, retry_at: datetime, count_attempt: bool = True
+) -> bool:
+    """Put the row back for later; only a failed try counts an attempt (it lengthens the backoff),
+    a flood-control wait does not. False when the row is no longer ours."""
+    values: dict = dict(state=PENDING, next_attempt_at=retry_at, lease_until=None, last_error=error[:2000])
     if count_attempt:
-        stmt = stmt.values(attempts=Delivery.attempts + 1, **values)
-    else:
-        stmt = stmt.values(**values)
-    session.execute(stmt)
+        values["attempts"] = Delivery.attempts + 1
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, _held_by(worker))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
 
 
-def mark_failed(session: Session, delivery_id: int, error: str, state: str = FAILED) -> None:
+def mark_failed(
+    session: Session, delivery_id: int, worker: str, error: str, now: datetime, state: str = FAILED
+) -> bool:
+    """Give the row up (a permanent answer). False when the row is no longer ours."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, _held_by(worker))
+        .values(
+            state=state, attempts=Delivery.attempts + 1, lease_until=None, last_error=error[:2000], failed_at=now
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+@dataclass(frozen=True)
+class GivenUp:
+    delivery_id: int
+    chat_id: int
+    watchlist_id: int
+    created_at: datetime
+
+
+def expire(session: Session, cutoff: datetime, now: datetime, limit: int = 1000) -> list[GivenUp]:
+    """Give up the news alerts queued before ``cutoff`` that have been tried and keep failing.
+
+    Only rows with a recorded failure (``last_error``) expire: an alert that simply waited (raqib
+    was down, the queue was long) is sent late rather than dropped. Notices (raqib's own messages
+    to owners) never expire. Rows are locked with SKIP LOCKED, so two workers sweeping at once
+    neither deadlock nor fail the same row twice.
+    """
+    nobody_holds = or_(Delivery.state == PENDING, and_(Delivery.state == SENDING, Delivery.lease_until < now))
+    q = (
+        select(Delivery.id, Delivery.chat_id, Delivery.watchlist_id, Delivery.created_at)
+        .join(Story, Story.id == Delivery.story_id)
+        .where(nobody_holds, Delivery.created_at < cutoff, Delivery.last_error.is_not(None), Story.kind == "news")
+        .order_by(Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Delivery)
+    )
+    rows = [GivenUp(*row) for row in session.execute(q)]
+    if not rows:
+        return []
+    hours = (now - cutoff).total_seconds() / 3600
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(state=state, attempts=Delivery.attempts + 1, lease_until=None, last_error=error)
+        .where(Delivery.id.in_([r.delivery_id for r in rows]))
+        .values(
+            state=FAILED,
+            failed_at=now,
+            lease_until=None,
+            last_error=literal(f"gave up after {hours:g} h; last error: ") + func.coalesce(Delivery.last_error, ""),
+        )
+        .execution_options(synchronize_session=False)
     )
+    return rows
+
+
+# --- telling the owners ------------------------------------------------------------------------
+
+NOTICE_SOURCE = "raqib outbox"  # the source a give-up notice's article is filed under
+NOTICE_KIND = "internal"
+NOTICE_LOCATION = "raqib:outbox"
+_NOTICE_LOCK = 0x72617169  # "raqi": the advisory lock key that serializes notices on PostgreSQL
+
+
+@dataclass(frozen=True)
+class GiveUpSummary:
+    """What a notice tells: how many alerts were given up since the previous notice, and since when."""
+
+    count: int
+    oldest: datetime
+    last_error: str | None
+
+
+NoticeText = Callable[[GiveUpSummary], tuple[str, str]]
+
+
+def _notice_source(session: Session, now: datetime) -> Source:
+    src = session.scalar(select(Source).where(Source.kind == NOTICE_KIND, Source.location == NOTICE_LOCATION))
+    if src is None:
+        src = Source(name=NOTICE_SOURCE, kind=NOTICE_KIND, location=NOTICE_LOCATION, interval_s=0,
+                     created_at=now, error_count=0)
+        session.add(src)
+        session.flush()
+    return src
+
+
+def queue_give_up_notice(
+    session: Session, owners: Iterable[str], now: datetime, render: NoticeText, anchor_watchlist: int | None = None
+) -> int:
+    """Tell the owners, through the outbox, that alerts were given up; returns rows queued.
+
+    Coalesced: while the previous give-up notice still waits in the outbox (an outage holds it
+    too), it is rewritten to count the new failures instead of queuing another, so an outage of
+    many alerts makes one notice. A notice counts the news alerts given up since the last notice
+    that left the queue. Like a feed's notice, it is a story of kind "notice".
+    """
+    addresses = sorted(set(owners))
+    if not addresses:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _NOTICE_LOCK})
+    src = _notice_source(session, now)
+    # A notice counts the failures up to its last rewrite (last_updated); the next one counts on from there.
+    notices = session.execute(
+        select(Story.id, Story.last_updated)
+        .join(Article, Article.id == Story.lead_article_id)
+        .where(Article.source_id == src.id, Story.kind == "notice")
+        .order_by(Story.id.desc())
+        .limit(2)
+    ).all()
+    target: int | None = None
+    since: datetime | None = None
+    if notices:
+        latest_id, latest_at = notices[0]
+        left_queue = session.scalar(
+            select(func.count()).select_from(Delivery).where(Delivery.story_id == latest_id, Delivery.state != PENDING)
+        )
+        if left_queue:
+            since = latest_at
+        else:
+            target = latest_id
+            since = notices[1][1] if len(notices) > 1 else None
+    summary = _given_up_since(session, since)
+    if summary is None:
+        return 0
+    headline, body = render(summary)
+    if target is not None:
+        story = session.get(Story, target)
+        assert story is not None
+        story.headline, story.summary, story.last_updated = headline, body, now
+        return 0
+    if anchor_watchlist is None:
+        anchor_watchlist = session.scalar(select(Watchlist.id).order_by(Watchlist.id).limit(1))
+    if anchor_watchlist is None:
+        return 0
+    from storage import articles as article_store  # local: storage.articles is heavier than the outbox needs
+    from storage import chats as chat_store
+
+    story = article_store.create_story(session, headline, body, now, now, kind="notice")
+    key = hashlib.sha256(f"give-up\n{now.isoformat()}\n{uuid.uuid4()}".encode()).hexdigest()
+    article_store.add_article(
+        session, story.id,
+        article_store.NewArticle(
+            source_id=src.id, url=f"{NOTICE_LOCATION}#{key[:16]}", guid=None, title=headline, body=body,
+            published_at=now, date_source="fetch", fetched_at=now, body_hash=key, fingerprint=b"", band_keys=[],
+        ),
+    )
+    targets = []
+    for address in addresses:
+        chat = chat_store.ensure_chat(session, address, now)
+        if chat.active:
+            targets.append((chat.id, anchor_watchlist, None))
+    return enqueue(session, story.id, targets, now)
+
+
+def _given_up_since(session: Session, since: datetime | None) -> GiveUpSummary | None:
+    where = [Delivery.state == FAILED, Delivery.failed_at.is_not(None), Story.kind == "news"]
+    if since is not None:
+        where.append(Delivery.failed_at > since)
+    count, oldest = session.execute(
+        select(func.count(), func.min(Delivery.created_at)).join(Story, Story.id == Delivery.story_id).where(*where)
+    ).one()
+    if not count:
+        return None
+    last_error = session.scalar(
+        select(Delivery.last_error).join(Story, Story.id == Delivery.story_id).where(*where)
+        .order_by(Delivery.failed_at.desc(), Delivery.id.desc()).limit(1)
+    )
+    return GiveUpSummary(count, oldest, last_error)
+
+
+# --- by hand (raqib outbox) ---------------------------------------------------------------------
+
+
+def requeue(session: Session, now: datetime, include_failed: bool = False) -> dict[str, int]:
+    """Make rows waiting on a backoff due now; with ``include_failed``, give failed rows of active
+    chats another go. Their error (and for failed rows the attempts) is cleared, so the give-up age
+    cannot fail them before they are tried: it applies again only if they fail again. Rows of
+    chats that are gone (dead, or inactive) are left alone."""
+    active = select(Chat.id).where(Chat.active.is_(True))
+    waiting = session.execute(
+        update(Delivery)
+        .where(Delivery.state == PENDING, Delivery.next_attempt_at > now, Delivery.chat_id.in_(active))
+        .values(next_attempt_at=now, last_error=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    failed = 0
+    if include_failed:
+        failed = session.execute(
+            update(Delivery)
+            .where(Delivery.state == FAILED, Delivery.chat_id.in_(active))
+            .values(state=PENDING, next_attempt_at=now, attempts=0, last_error=None, failed_at=None,
+                    lease_until=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount or 0
+    return {"waiting": waiting, "failed": failed}
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    delivery_id: int
+    chat: str
+    story_id: int
+    headline: str
+    state: str
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_error: str | None
+
+
+def list_rows(session: Session, states: list[str], limit: int = 50) -> list[OutboxRow]:
+    """The oldest rows in these states, for ``raqib outbox list``."""
+    q = (
+        select(Delivery.id, Chat.address, Story.id, Story.headline, Delivery.state, Delivery.attempts,
+               Delivery.created_at, Delivery.next_attempt_at, Delivery.last_error)
+        .join(Chat, Chat.id == Delivery.chat_id)
+        .join(Story, Story.id == Delivery.story_id)
+        .where(Delivery.state.in_(states))
+        .order_by(Delivery.created_at, Delivery.id)
+        .limit(limit)
+    )
+    return [OutboxRow(*row) for row in session.execute(q)]
 
 
 def release(session: Session, worker: str) -> int:

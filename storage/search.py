@@ -32,6 +32,9 @@ _DT = UTCDateTime()
 @dataclass(frozen=True)
 class Filters:
     topic: str | None = None
+    # The one watchlist ``topic`` means for the chat searching (its own, else the global one):
+    # set, it replaces the slug, which repeats across chat scopes.
+    topic_id: int | None = None
     source: str | None = None
     start: datetime | None = None  # inclusive
     end: datetime | None = None  # exclusive
@@ -155,7 +158,10 @@ def _filter_sql(filters: Filters, params: dict) -> str:
     if filters.source is not None:
         sql += " AND d.source_id IN (SELECT id FROM sources WHERE lower(name) = lower(:source))"
         params["source"] = filters.source
-    if filters.topic is not None:
+    if filters.topic_id is not None:
+        sql += " AND d.story_id IN (SELECT st.story_id FROM story_topics st WHERE st.watchlist_id = :topic_id)"
+        params["topic_id"] = filters.topic_id
+    elif filters.topic is not None:
         sql += (
             " AND d.story_id IN (SELECT st.story_id FROM story_topics st JOIN watchlists w"
             " ON w.id = st.watchlist_id WHERE w.slug = :topic)"

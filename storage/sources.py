@@ -7,18 +7,27 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.db import create_once
 from storage.models import Source
 
 
 def ensure_source(session: Session, name: str, kind: str, location: str, interval_s: int, now: datetime) -> Source:
-    """Create the source on first sight; keep its polling state, refresh what config says."""
-    source = session.scalar(select(Source).where(Source.name == name))
-    if source is None:
-        source = Source(name=name, kind=kind, location=location, interval_s=interval_s, created_at=now, error_count=0)
-        session.add(source)
-        session.flush()
-    else:
-        source.kind, source.location, source.interval_s = kind, location, interval_s
+    """Create the source on first sight; keep its polling state, refresh what config says.
+
+    Workers starting together may create it at the same moment: the creation runs in a savepoint
+    and, when another worker's row won, finds that row instead (storage.db.create_once).
+    """
+
+    def find_or_add() -> Source:
+        found = session.scalar(select(Source).where(Source.name == name))
+        if found is None:
+            found = Source(name=name, kind=kind, location=location, interval_s=interval_s, created_at=now, error_count=0)
+            session.add(found)
+            session.flush()
+        return found
+
+    source = session.scalar(select(Source).where(Source.name == name)) or create_once(session, find_or_add)
+    source.kind, source.location, source.interval_s = kind, location, interval_s
     return source
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Article, Source, Story, StoryTopic, Watchlist
+from storage.models import Article, Source, Story, StoryTopic, Watchlist, text_key
 
 
 @dataclass(frozen=True)
@@ -58,5 +58,8 @@ def topic_stories(session: Session, slug: str, limit: int) -> list[StoryHit]:
 
 
 def article_by_url(session: Session, url: str) -> StoredArticle | None:
-    row = session.execute(select(Article.title, Article.body, Article.url).where(Article.url == url)).first()
+    # By the indexed hash (migration 0007a): the raw URL column has no index of its own.
+    row = session.execute(
+        select(Article.title, Article.body, Article.url).where(Article.url_hash == text_key(url), Article.url == url)
+    ).first()
     return None if row is None else StoredArticle(*row)

@@ -20,12 +20,17 @@ class TimelineRow:
     sources: int
     articles: int
     url: str
+    # How much of event_date the text stated (day, week, month, year); None: the publication date.
+    precision: str | None = None
 
 
 def topic_timeline(
-    session: Session, slug: str, start: datetime | None = None, end: datetime | None = None, limit: int = 500
+    session: Session, slug: str, start: datetime | None = None, end: datetime | None = None, limit: int = 500,
+    watchlist_id: int | None = None,
 ) -> list[TimelineRow]:
-    """The topic's stories in event order (event date, else publication date), within [start, end)."""
+    """The topic's stories in event order (event date, else publication date), within [start, end).
+
+    ``watchlist_id`` names the one watchlist a chat means (slugs repeat across chat scopes)."""
     when = func.coalesce(Story.event_date, Story.published_at)
     # Correlated, so only the rows returned are counted (through the story_id index), never the archive.
     sources = (
@@ -37,11 +42,11 @@ def topic_timeline(
     lead = Article.__table__.alias("lead")
     q = (
         select(Story.id, Story.headline, Story.event_date, Story.published_at, sources, Story.article_count,
-               lead.c.url)
+               lead.c.url, Story.event_precision)
         .join(StoryTopic, StoryTopic.story_id == Story.id)
         .join(Watchlist, Watchlist.id == StoryTopic.watchlist_id)
         .join(lead, lead.c.id == Story.lead_article_id)
-        .where(Watchlist.slug == slug)
+        .where(Watchlist.id == watchlist_id if watchlist_id is not None else Watchlist.slug == slug)
     )
     if start is not None:
         q = q.where(when >= start)
@@ -49,6 +54,6 @@ def topic_timeline(
         q = q.where(when < end)
     q = q.order_by(when, Story.id).limit(limit)
     return [
-        TimelineRow(sid, headline, event or published, published, n, count, url)
-        for sid, headline, event, published, n, count, url in session.execute(q)
+        TimelineRow(sid, headline, event or published, published, n, count, url, precision if event else None)
+        for sid, headline, event, published, n, count, url, precision in session.execute(q)
     ]

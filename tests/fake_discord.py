@@ -180,12 +180,18 @@ class FakeDiscord:
 
     def interaction(self, name: str, args: str | None = None, *, user_id: int = 501, channel_id: int = 600,
                     channel_type: int = 0, parent_id: int | None = None, manage_guild: bool = False,
-                    guild: bool = True, locale: str = "ar") -> dict:
-        """A slash-command INTERACTION_CREATE payload as the gateway delivers it."""
+                    guild: bool = True, locale: str = "ar", options: list[dict] | None = None,
+                    kind: int = 2) -> dict:
+        """A slash-command INTERACTION_CREATE payload as the gateway delivers it: ``options`` as
+        Discord sends them (named, nested under a subcommand), or one free-text ``args`` option;
+        ``kind`` 4 makes it an autocomplete request (mark the option typed in with "focused")."""
         data: dict[str, Any] = {"id": str(snowflake()), "name": name, "type": 1}
-        if args is not None:
+        if options is not None:
+            data["options"] = options
+        elif args is not None:
             data["options"] = [{"name": "args", "type": 3, "value": args}]
-        return self._interaction(2, data, user_id, channel_id, channel_type, parent_id, manage_guild, guild, locale)
+        return self._interaction(kind, data, user_id, channel_id, channel_type, parent_id, manage_guild, guild,
+                                 locale)
 
     def press(self, custom_id: str, message_id: int, *, user_id: int = 501, channel_id: int = 600,
               manage_guild: bool = False, guild: bool = True, locale: str = "ar") -> dict:

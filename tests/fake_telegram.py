@@ -89,7 +89,10 @@ class FakeTelegram:
         self.migrated: dict[int, int] = {}
         self.admins: dict[int, set[int]] = {}
         self.creators: dict[int, int] = {}
-        self.commands: dict[str | None, list[dict]] = {}
+        self.commands: dict[str | None, list[dict]] = {}  # the default scope's menu, by language
+        # every menu by (scope, language): "default", "all_private_chats", "all_group_chats",
+        # "all_chat_administrators", "chat:ID" …
+        self.scoped_commands: dict[tuple[str, str | None], list[dict]] = {}
         self.refuse: set[str] = set()
         self.webhook: dict | None = None
         self.chats: dict[int, dict] = {}
@@ -383,7 +386,11 @@ class FakeTelegram:
         if method == "getWebhookInfo":
             return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False, "pending_update_count": 0}
         if method == "setMyCommands":
-            self.commands[params.get("language_code")] = params.get("commands", [])
+            scope = params.get("scope") or {"type": "default"}
+            key = scope.get("type", "default") + (f":{scope['chat_id']}" if "chat_id" in scope else "")
+            self.scoped_commands[(key, params.get("language_code"))] = params.get("commands", [])
+            if key == "default":
+                self.commands[params.get("language_code")] = params.get("commands", [])
             return True
         if method == "answerCallbackQuery":
             return True

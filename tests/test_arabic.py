@@ -72,3 +72,41 @@ def test_sentences_of_a_real_seed_keep_original_spelling(seed_files):
     assert "أثنى بوتين على الدور المحوري الذي يلعبه الجنود الكوريون الشماليون في دعم المجهود الحربي الروسي ضد أوكرانيا." in " ".join(sentences)
     assert all(s == s.strip() and s for s in sentences)
     assert "".join(sentences).replace(" ", "") == "".join(text.split())
+
+
+class _CountingPattern:
+    """Wraps a compiled regex and counts the characters it is handed: a measure of work that,
+    unlike wall time, does not depend on the machine."""
+
+    def __init__(self, pattern) -> None:
+        self.pattern = pattern
+        self.chars = 0
+
+    def search(self, string, *args):
+        self.chars += len(string)
+        return self.pattern.search(string, *args)
+
+    def fullmatch(self, string, *args):
+        self.chars += len(string)
+        return self.pattern.fullmatch(string, *args)
+
+
+def test_a_two_megabyte_one_line_text_splits_in_linear_work(seed_files, monkeypatch):
+    """A 2 MB file on one line (the file limit) once took minutes: every full stop re-scanned the
+    whole line before it for an abbreviation. The work done per full stop must not grow with the line."""
+    import bot.arabic as arabic
+
+    seed = " ".join(seed_files[2].read_text(encoding="utf-8").split())
+    line = " ".join([seed] * (2_000_000 // len(seed.encode("utf-8")) + 1))
+    assert len(line.encode("utf-8")) >= 2_000_000 and "\n" not in line
+    small = " ".join([seed] * 20)
+    counting = _CountingPattern(arabic._ABBREVIATION)
+    monkeypatch.setattr(arabic, "_ABBREVIATION", counting)
+    small_sentences = split_sentences(small)
+    small_work = counting.chars
+    counting.chars = 0
+    sentences = split_sentences(line)
+    # Linear: the work per input character is the same for 40 KB and for 2 MB (quadratic: ~50x).
+    assert counting.chars / len(line) <= 2 * max(small_work / len(small), 1e-9) + 0.01
+    assert len(sentences) >= len(small_sentences) * (len(line) // len(small))
+    assert "".join(sentences).replace(" ", "") == line.replace(" ", "")

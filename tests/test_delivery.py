@@ -1,4 +1,8 @@
-"""The outbox and its worker: sent once, retried with backoff, given up with a reason, never doubled."""
+"""The outbox and its worker: sent once, retried with backoff, given up with a reason, never doubled.
+
+Outages, give-up by age and the owners' notice: test_delivery_outage.py; leases, two workers and a
+locked database: test_delivery_lease.py.
+"""
 
 from __future__ import annotations
 
@@ -70,8 +74,8 @@ def _story(factory, clock, n: int, chat_addresses: list[str]) -> int:
         return story.id
 
 
-def _worker(factory, transport, clock, **kw) -> DeliveryWorker:
-    return DeliveryWorker(factory, {"console": transport}, RetryPolicy(3, 10, 60), clock=clock, **kw)
+def _worker(factory, transport, clock, policy: RetryPolicy = RetryPolicy(10, 60), **kw) -> DeliveryWorker:
+    return DeliveryWorker(factory, {"console": transport}, policy, clock=clock, **kw)
 
 
 def _states(factory) -> list[tuple[str, str, int]]:
@@ -111,23 +115,35 @@ def test_flood_wait_waits_without_spending_attempts(store):
     assert _states(store) == [("console:a", "sent", 0)] and len(t.sent) == 1
 
 
-def test_transient_errors_back_off_then_give_up_with_reason(store):
+def test_transient_errors_back_off_and_never_end_the_alert(store):
     clock = Clock()
     _story(store, clock, 1, ["console:a"])
-    t = Recorder({"console:a": [RetryLater("500 one"), RetryLater("500 two"), RetryLater("500 three")]})
+    t = Recorder({"console:a": [RetryLater(f"500 number {i}") for i in range(12)]})
     w = _worker(store, t, clock)
     asyncio.run(w.drain())
     with transaction(store) as s:
         row = s.scalar(select(Delivery))
-        assert row.state == "pending" and row.attempts == 1
-        assert timedelta(seconds=7) <= row.next_attempt_at - clock() <= timedelta(seconds=10)
-    for _ in range(2):
+        assert row.state == "pending" and row.attempts == 1 and row.last_error == "500 number 0"
+        assert timedelta(seconds=8) <= row.next_attempt_at - clock() <= timedelta(seconds=10)
+    waits = []
+    for _ in range(11):  # far past the old max_attempts: attempts only lengthen the backoff
+        with transaction(store) as s:
+            due = s.scalar(select(Delivery.next_attempt_at))
+        waits.append((due - clock()).total_seconds())
         clock.advance(3600)
         asyncio.run(w.drain())
     with transaction(store) as s:
         row = s.scalar(select(Delivery))
-    assert row.state == "failed" and row.attempts == 3 and "500 three" in row.last_error
-    assert t.sent == []
+    assert row.state == "pending" and row.attempts == 12 and "500 number 11" in row.last_error
+    assert all(0 < wait <= 60 for wait in waits) and max(waits) > 40  # capped at backoff_max (60)
+    clock.advance(3600)
+    asyncio.run(w.drain())
+    assert [a.chat for a in t.sent] == ["console:a"] and _states(store) == [("console:a", "sent", 12)]
+
+
+def test_backoff_is_capped_and_does_not_overflow_after_days():
+    policy = RetryPolicy(5, 3600)
+    assert [round(policy.delay(1) / 5, 1) <= 1.0, 0.8 * 3600 <= policy.delay(5000) <= 3600] == [True, True]
 
 
 def test_unexpected_exception_is_retried_not_lost(store):

@@ -22,7 +22,8 @@ from storage import articles, chats, outbox
 from storage.db import transaction
 from storage.models import Chat, Delivery
 from tests.conftest import SEEDS, Clock, write_config
-from tests.fake_discord import APP_ID, TOKEN, FakeDiscord
+from tests.discord_support import options_for
+from tests.fake_discord import APP_ID, GUILD_ID, TOKEN, FakeDiscord
 
 GUILD_CHANNEL = 1_200_000_000_000_000_600
 THREAD = 1_200_000_000_000_000_700
@@ -76,7 +77,8 @@ class Harness:
     async def command(self, name: str, args: str | None = None, **kw) -> str:
         """Run a slash command; return the text of the follow-up that answers it."""
         before = len(self.fake.sent("followup"))
-        self.bot.client._connection.parse_interaction_create(self.fake.interaction(name, args, **kw))
+        options = options_for(name, args)  # named options, as Discord sends them (issue 10)
+        self.bot.client._connection.parse_interaction_create(self.fake.interaction(name, options=options, **kw))
         assert await self.fake.until(lambda f: len(f.sent("followup")) > before), f"no answer to /{name}"
         answer = self.fake.sent("followup")[before]
         return answer.content + "".join(e.get("description") or "" for e in answer.embeds)
@@ -168,9 +170,10 @@ def test_members_without_manage_server_cannot_subscribe_the_channel_or_edit_topi
             with transaction(h.app.factory) as s:
                 from storage import watchlists
 
-                row = watchlists.get_watchlist(s, "zpp")
+                row = watchlists.get_watchlist(s, "zpp", f"discord-guild:{GUILD_ID}")  # the server's own topic
                 assert row is not None
-                assert {e.actor for e in watchlists.edits(s, "zpp")} == {f"discord:user:{OWNER} (@user{OWNER})"}
+                assert {e.actor for e in watchlists.edits(s, "zpp", row.scope)} == {
+                    f"discord:user:{OWNER} (@user{OWNER})"}
 
     asyncio.run(scenario())
 
@@ -196,17 +199,18 @@ def test_topic_buttons_subscribe_and_redraw_the_board(tmp_path, db_url, fake):
         async with Harness(tmp_path, db_url, fake) as h:
             await h.command("topics", channel_id=GUILD_CHANNEL, manage_guild=True)
             board = fake.sent("followup")[-1]
-            buttons = board.custom_ids()
-            assert ("➕ كورسك", "sub:kursk") in buttons
+            buttons = dict(board.custom_ids())
+            kursk = buttons["➕ كورسك"]  # issue 10: buttons name the watchlist by id ("sub:#2")
+            assert kursk.startswith("sub:#")
             h.bot.client._connection.parse_interaction_create(
-                fake.press("sub:kursk", board.message_id, channel_id=GUILD_CHANNEL, manage_guild=True))
+                fake.press(kursk, board.message_id, channel_id=GUILD_CHANNEL, manage_guild=True))
             assert await fake.until(lambda f: f.sent("callback") and f.sent("callback")[-1].payload["type"] == 7)
             edited = fake.sent("callback")[-1]
-            assert ("✖ كورسك", "unsub:kursk") in edited.custom_ids()
+            assert ("✖ كورسك", "un" + kursk) in edited.custom_ids()
             assert h.subscriptions() == [(f"discord:{GUILD_CHANNEL}", "kursk", None)]
             # A member without the permission gets a private refusal, and nothing changes.
             h.bot.client._connection.parse_interaction_create(
-                fake.press("unsub:kursk", board.message_id, channel_id=GUILD_CHANNEL))
+                fake.press("un" + kursk, board.message_id, channel_id=GUILD_CHANNEL))
             assert await fake.until(lambda f: f.sent("callback")[-1].payload["type"] == 4)
             refusal = fake.sent("callback")[-1].payload["data"]
             assert refusal["flags"] & 64  # ephemeral
@@ -391,8 +395,12 @@ def test_every_router_command_answers_in_a_dm_and_long_help_fits(tmp_path, db_ur
     async def scenario():
         async with Harness(tmp_path, db_url, fake) as h:
             await h.ingest(SEEDS)
-            for name in COMMANDS:  # whatever the router holds, Discord answers it without failing
-                answer = await h.command(name, "", guild=False, channel_id=1_200_000_000_000_000_800,
+            for name, entry in COMMANDS.items():  # whatever the registry holds, Discord answers it
+                target = entry.subcommands[-1] if entry.subcommands else entry
+                words = [target.name] if entry.subcommands else []
+                words += ["kursk" if a.kind == "topic" else "x" for a in target.args if a.required]
+                args = " ".join(words)
+                answer = await h.command(name, args, guild=False, channel_id=1_200_000_000_000_000_800,
                                          user_id=777, locale="en-US")
                 assert answer.strip(), name
             help_ = fake.sent("followup")[0]

@@ -14,6 +14,7 @@ import sys
 from storage import outbox
 from storage.db import make_engine, session_factory, transaction
 from tests.conftest import REPO, SEEDS, wait_until as _until, write_config
+from tests.discord_support import options_for
 from tests.fake_discord import TOKEN, FakeDiscord
 from tests.fake_discord_gateway import FakeGateway
 
@@ -47,7 +48,8 @@ def test_run_holds_the_gateway_and_a_slash_command_over_it_brings_the_alerts_onc
             assert gateway.connects[0]["v"] == "10" and gateway.connects[0]["encoding"] == "json"
 
             # /subscribe kursk arrives over the websocket; the answer goes back over REST.
-            interaction = fake.interaction("subscribe", "kursk", channel_id=CHANNEL, manage_guild=True)
+            interaction = fake.interaction("subscribe", options=options_for("subscribe", "kursk"), channel_id=CHANNEL,
+                                           manage_guild=True)
             assert gateway.dispatch("INTERACTION_CREATE", interaction) == 1
             assert _until(lambda: any(p.target == interaction["id"] for p in fake.sent("callback")), 30), \
                 log.read_text()

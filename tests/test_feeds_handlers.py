@@ -48,8 +48,14 @@ def say(services, who, args: str, command: str = "feed") -> str:
 
 def test_only_admins_and_usage(setup):
     services, _, server = setup
-    assert "للمشرفين فقط" in say(services, caller(5), "list")
-    assert "للمشرفين فقط" in say(services, caller(5, chat="telegram:-100", chat_type="supergroup"), "add http://x/")
+    member = caller(5, chat="telegram:-100", chat_type="supergroup")
+    assert "للمشرفين فقط" in say(services, member, "list")
+    assert "لمالكي البوت فقط" in say(services, member, "add http://x/")
+    # issue 10: adding, removing or re-enabling a source is for owners, not a group's admins
+    group_admin = caller(6, chat="telegram:-100", chat_type="supergroup", group_admin=True)
+    for args in ("add http://x/", "remove http://x/", "enable http://x/"):
+        assert "لمالكي البوت فقط" in say(services, group_admin, args)
+    assert "لا مصادر بعد" in say(services, group_admin, "list")
     assert "/feed add" in say(services, OWNER, "")
     assert "/feed add" in say(services, OWNER, "add")
     assert "/feed add" in say(services, OWNER, "frobnicate x")
@@ -60,8 +66,8 @@ def test_add_list_status_remove(setup):
     services, clock, server = setup
     server.add("/rss", body=rss(saudi_items(3)))
     url = server.url("/rss")
-    group_admin = caller(7, chat="telegram:-1009", chat_type="supergroup", group_admin=True)
-    out = say(services, group_admin, f"add {url}")
+    owner_in_group = caller(1, chat="telegram:-1009", chat_type="supergroup", owner=True)
+    out = say(services, owner_in_group, f"add {url}")
     assert "أُضيف المصدر" in out and "3 item(s), 3 new" in out and "دون تنبيه" in out
     assert "متابَع من قبل" in say(services, OWNER, f"add {url}")
     with transaction(services.factory) as s:
@@ -140,3 +146,31 @@ def test_every_platform_gives_feed_commands_a_poller(tmp_path):
             assert services.factory is app.factory and services.topics is app.topics
     finally:
         app.close()
+
+
+def test_feed_changes_are_audited_with_who_where_and_before_after(setup):
+    from storage import audit
+
+    services, clock, server = setup
+    server.add("/rss", body=rss(saudi_items(1)))
+    url = server.url("/rss")
+    say(services, OWNER, f"add {url}")
+    say(services, OWNER, f"enable {url}")
+    say(services, OWNER, f"remove {url}")
+    with transaction(services.factory) as s:
+        rows = audit.latest(s, kind="feed")
+    assert [(r.action, r.target, r.chat, r.before, r.after) for r in rows] == [
+        ("remove", url, "telegram:1", "enabled", "removed"),
+        ("enable", url, "telegram:1", "enabled", "enabled"),
+        ("add", url, "telegram:1", None, rows[-1].after),
+    ]
+    assert all(r.actor == "telegram:user:1 (tester)" for r in rows)
+
+
+def test_a_private_chats_user_explains_text_but_the_bot_fetches_no_page_for_them(setup):
+    services, _, server = setup
+    server.add("/page", body=b"<html><body><p>x</p></body></html>", content_type="text/html")
+    someone = caller(5)  # administers their private chat only
+    assert "كورسك" in say(services, someone, "قوات في كورسك", command="explain")
+    assert "لا يجلب البوت الصفحات" in say(services, someone, server.url("/page"), command="explain")
+    assert not [p for p, _ in server.requests if p == "/page"]

@@ -382,3 +382,48 @@ def test_saudinewsnet_articles_from_files(shared_data, tmp_path):
         paragraphs = [" ".join(p.split()) for p in source["content"].splitlines()]
         longest = max(paragraphs, key=len)
         assert longest[:100] in article.body, article.url  # tag lists may be cut off its end
+
+
+def test_a_one_line_file_is_searched_for_its_date_only_at_its_start(tmp_path, seed_files, monkeypatch):
+    """A 2 MB file on one line took minutes: the stated-date search re-read the whole line for
+    every date in it. It reads the start of the first lines only, whatever the file's length."""
+    seed = " ".join(seed_files[2].read_text(encoding="utf-8").split())
+    path = tmp_path / "one_line.txt"
+    path.write_text("بتاريخ 13 أغسطس 2025 " + " ".join([seed] * 60), encoding="utf-8")
+    seen: list[int] = []
+    real = files.locate_publication_date
+
+    def counting(text: str):
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(files, "locate_publication_date", counting)
+    article = read_article_file(path, max_bytes=3_000_000)
+    assert path.stat().st_size > 300_000 and max(seen) <= 2 * files.HEAD_LINES * (files._DATE_SCAN_CHARS + 1)
+    assert article.published_at.date() == date(2025, 8, 13) and article.date_source == "text"
+    assert "13 أغسطس 2025" not in article.body[:200] and len(article.body) > 150_000
+
+
+def test_a_reader_crash_on_one_file_skips_that_file_only(tmp_path, seed_files, monkeypatch, caplog):
+    for i, f in enumerate(seed_files[:3]):
+        (tmp_path / f"{i}.txt").write_bytes(f.read_bytes())
+    real = files._assemble
+
+    def crash_on_second(parsed, rules):
+        if any("1.txt" in str(a) for a in crash_on_second.paths[-1:]):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(parsed, rules)
+
+    crash_on_second.paths = []
+    real_read = files._read_bytes
+
+    def reading(path, max_bytes):
+        crash_on_second.paths.append(path)
+        return real_read(path, max_bytes)
+
+    monkeypatch.setattr(files, "_read_bytes", reading)
+    monkeypatch.setattr(files, "_assemble", crash_on_second)
+    with caplog.at_level(logging.WARNING):
+        got = [a.url for a in files.load_articles([tmp_path])]
+    assert [Path(u).name for u in got] == ["0.txt", "2.txt"]
+    assert "unexpected RecursionError" in caplog.text

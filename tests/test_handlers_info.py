@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 
 from handlers import help as help_cmd
@@ -24,12 +25,21 @@ def test_every_text_exists_in_both_languages():
     assert language_for("ar") == language_for(None) == language_for("fr") == "ar"
 
 
-def test_start_in_arabic_and_english(env):
+def test_start_greets_with_the_topic_board_and_help_lists_what_this_user_may_run(env):
     services, _ = env
-    ar = asyncio.run(help_cmd.start(services, caller(1))).plain()
-    assert "رقيب يتابع" in ar and "/subscribe" in ar and "/watch" in ar and "kursk — كورسك" in ar
-    en = asyncio.run(router.handle_command(services, caller(1, language="en"), "help", "")).plain()
-    assert "Commands:" in en and "Admin commands:" in en and "dprk-russia — كوريا الشمالية وروسيا" in en
+    ar = asyncio.run(router.handle_command(services, caller(1), "start", ""))
+    assert "رقيب يتابع" in ar.plain() and "kursk — كورسك" in ar.plain()
+    assert "/watch" not in ar.plain() and len(ar.buttons) == 2  # the topics, with their buttons
+    member = caller(2, chat="telegram:-5", chat_type="supergroup", language="en", group_admin=False)
+    en = asyncio.run(router.handle_command(services, member, "help", ""))
+    assert "Commands you can use here:" in en.plain() and "/search" in en.plain()
+    assert "/watch" not in en.plain() and "/feed" not in en.plain() and "/subscribe" not in en.plain()
+    assert all(span.style != "code" for span in en.spans)  # tappable /commands, not code
+    admin = caller(3, chat="telegram:-5", chat_type="supergroup", language="en", group_admin=True)
+    shown = asyncio.run(router.handle_command(services, admin, "help", "")).plain()
+    assert "/watch new|add" in shown and "/feed list|status" in shown and "feed add" not in shown
+    owner = asyncio.run(router.handle_command(services, caller(1, owner=True, language="en"), "help", "")).plain()
+    assert "/feed add|remove|enable|list|status" in owner
     assert [name for name, _ in help_cmd.menu("en")][:3] == ["start", "help", "topics"]
 
 
@@ -58,7 +68,8 @@ def test_timeline_is_oldest_first_and_names_unknown_topics(env):
 
 def test_status_is_for_admins_and_shows_sources_and_outbox(env):
     services, clock = env
-    assert "للمشرفين" in asyncio.run(status(services, caller(1), "")).plain()
+    member = caller(2, chat="telegram:-5", chat_type="supergroup", group_admin=False)
+    assert "للمشرفين" in asyncio.run(router.handle_command(services, member, "status", "")).plain()
     with transaction(services.factory) as s:
         ok = sources.ensure_source(s, "okaz", "files", "/x", 60, clock())
         bad = sources.ensure_source(s, "broken", "files", "/y", 60, clock())
@@ -85,7 +96,7 @@ def test_router_throttles_per_user_and_ignores_unknown_commands(env):
     services, _ = env
     services.throttle = Throttle(rate_per_minute=1, burst=1, clock=lambda: 0.0)
     first = asyncio.run(router.handle_command(services, caller(1), "help", ""))
-    assert "رقيب" in first.plain()
+    assert "/search" in first.plain()
     told = asyncio.run(router.handle_command(services, caller(1), "help", ""))
     assert "كثيرة بسرعة" in told.plain()
     silent = asyncio.run(router.handle_command(services, caller(1), "help", ""))
@@ -93,7 +104,7 @@ def test_router_throttles_per_user_and_ignores_unknown_commands(env):
     pressed = asyncio.run(router.handle_callback(services, caller(1), "sub:kursk"))
     assert pressed.notice is None and pressed.spans == []  # already told: dropped, nothing done
     assert "No subscriptions" in asyncio.run(
-        router.COMMANDS["mysubs"](services, caller(1, language="en"), "")).plain()
+        router.COMMANDS["mysubs"].handler(services, caller(1, language="en"), "")).plain()
     assert asyncio.run(router.handle_command(services, caller(2), "nosuch", "")) is None
     assert "انتهت" in asyncio.run(router.handle_callback(services, caller(3), "bogus")).notice
 
@@ -104,7 +115,28 @@ def test_a_failing_handler_answers_with_an_error_and_the_bot_lives_on(env, monke
     async def boom(*_):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setitem(router.COMMANDS, "status", boom)
+    monkeypatch.setitem(router.COMMANDS, "status", dataclasses.replace(router.COMMANDS["status"], handler=boom))
     reply = asyncio.run(router.handle_command(services, caller(1, language="en"), "status", ""))
     assert "Something went wrong" in reply.plain()
     assert "database on fire" in caplog.text
+
+
+def test_status_shows_a_chat_admin_nothing_of_other_chats_deliveries(env):
+    services, clock = env
+    for n in range(2):
+        add_story(services.factory, clock, n, "kursk")
+    other = caller(8, chat="telegram:-200", chat_type="supergroup", group_admin=True, language="en")
+    asyncio.run(router.handle_command(services, other, "subscribe", "kursk"))  # its backlog waits in the outbox
+    with transaction(services.factory) as s:
+        from sqlalchemy import update
+
+        from storage.models import Delivery
+
+        s.execute(update(Delivery).values(last_error="403 Forbidden: bot was kicked from the group chat «desk B»"))
+    mine = caller(9, chat="telegram:-100", chat_type="supergroup", group_admin=True, language="en")
+    seen = asyncio.run(router.handle_command(services, mine, "status", "")).plain()
+    assert "Delivery: 0 pending" in seen and "desk B" not in seen
+    theirs = asyncio.run(router.handle_command(services, other, "status", "")).plain()
+    assert "2 waiting" in theirs or "2 pending" in theirs
+    owner = asyncio.run(router.handle_command(services, caller(1, owner=True, language="en"), "status", "")).plain()
+    assert "2 waiting" in owner or "2 pending" in owner

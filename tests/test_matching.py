@@ -235,6 +235,7 @@ def test_title_and_body_do_not_join_into_one_phrase() -> None:
         ("زيلينسكي", "قال زيلنسكي"),
         ("عبد الله", "الملك عبدالله"),
         ("هونغ كونغ", "احتجاجات هونج كونج"),
+        ("كيم جونغ أون", "قال كيم يونغ أون"),  # ي for the J of Jong inside the name (issue 11)
     ],
 )
 def test_transliteration_variants_match(term: str, text: str) -> None:
@@ -244,7 +245,7 @@ def test_transliteration_variants_match(term: str, text: str) -> None:
 @pytest.mark.parametrize(
     ("term", "text"),
     [
-        ("كيم جونغ أون", "قال كيم يونغ أون"),  # decided: Yong is not Jong
+        ("كيم جونغ أون", "قال كيم يونغ نام"),  # Kim Yong Nam: another Kim (issue 11)
         ("كيم جونغ أون", "قال كيم يونج هيون"),  # South Korea's minister, seed 001
         ("بوتين", "غاز البوتان"),  # vowel substitution is never a variant
         ("صاروخ", "انتهاك صارخ"),  # short words: one vowel letter makes another word
@@ -341,7 +342,9 @@ def test_russia_on_the_corpus_between_two_oracles(saudi: list[tuple[str, str]]) 
     assert len(candidates) > 300
     checked_lookalike = 0
     for title, body in candidates + others:
-        words = set(normalize(title).split()) | set(normalize(body).split())
+        # بروسيا before دورتموند is the club Borussia (bot/data/name_guard.txt), not "in Russia".
+        text = re.sub(r"بروسيا (?=دورتموند|مونشن)", "", f"{normalize(title)} {normalize(body)}")
+        words = set(text.split())
         matched = bool(matcher.match(title, body))
         if words & plain:
             assert matched, title
@@ -435,9 +438,10 @@ def test_compiling_thousands_of_terms_is_fast(saudi: list[tuple[str, str]]) -> N
     assert len(words) > 5000
     terms = words[:5000]
     watchlists = [make_watchlist(f"w{i}", "x", any=terms[i::200]) for i in range(200)]
-    started = time.perf_counter()
+    # CPU time, not wall-clock: other processes on a shared machine must not fail this test.
+    started = time.process_time()
     Matcher(watchlists)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_other_watchlists_do_not_change_results(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.config import load_config
-from bot.pipeline import DUPLICATE, JOINED, NEW
+from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW
 from bot.sources.files import read_article_file
 from storage import outbox
 from storage.db import transaction
@@ -93,8 +94,8 @@ def test_store_and_outbox_are_one_transaction(app, seed_files, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(outbox, "enqueue", broken_enqueue)
-    with pytest.raises(RuntimeError):
-        app.pipeline.process(src, seed)
+    failed = app.pipeline.process(src, seed)  # one article's failure is its outcome, never raised
+    assert failed.status == FAILED and "disk full" in failed.detail
     assert (_count(app, Article), _count(app, Story), _count(app, ArticleBand), _count(app, StoryTopic)) == (0, 0, 0, 0)
     monkeypatch.undo()
     assert app.pipeline.process(src, seed).status == NEW  # nothing half-stored blocks the retry
@@ -180,3 +181,76 @@ def test_timeline_counts_the_sources_that_carried_a_story(app, seed_files):
     with transaction(app.factory) as s:
         rows = topic_timeline(s, "kursk")
     assert [(r.sources, r.articles) for r in rows] == [(2, 2)]
+
+
+def test_a_copy_processed_with_a_clock_slightly_behind_joins_the_story(app, seed_files):
+    """Workers' clocks differ: a copy whose clock reads 1 ms before the stored report's ``seen_at``
+    once fell outside a window ending at its own ``now`` and became a second story."""
+    src = _source(app)
+    seed = read_article_file(seed_files[3])
+    original = app.pipeline.process(src, seed)
+    app.test_clock.now -= timedelta(milliseconds=1)
+    copy = app.pipeline.process(src, _variant(seed, 1))
+    assert copy.status == JOINED and copy.story_id == original.story_id
+
+
+def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypatch):
+    """The write transaction holds SQL only: a long article's analysis never holds the database's
+    write lock (SQLite: the delivery worker's marks waited on it until 'database is locked')."""
+    import bot.pipeline as pipeline
+    from bot.matching import Matcher
+
+    open_tx = []
+    real_transaction = pipeline.transaction
+
+    @contextmanager
+    def watched(factory):
+        with real_transaction(factory) as s:
+            open_tx.append(s)
+            try:
+                yield s
+            finally:
+                open_tx.pop()
+
+    ran = []
+
+    def outside(name, fn):
+        def stage(*args, **kwargs):
+            assert not open_tx, f"{name} ran inside a transaction"
+            ran.append(name)
+            return fn(*args, **kwargs)
+        return stage
+
+    monkeypatch.setattr(pipeline, "transaction", watched)
+    for name in ("summarize", "event_date", "index_keys"):
+        monkeypatch.setattr(pipeline, name, outside(name, getattr(pipeline, name)))
+    monkeypatch.setattr(pipeline.dedup, "fingerprint", outside("fingerprint", pipeline.dedup.fingerprint))
+    monkeypatch.setattr(Matcher, "match", outside("match", Matcher.match))
+    src = _source(app)
+    seed = read_article_file(seed_files[2])
+    assert app.pipeline.process(src, seed).status == NEW
+    assert app.pipeline.process(src, _variant(seed, 1)).status == JOINED
+    assert {"summarize", "event_date", "index_keys", "fingerprint", "match"} <= set(ran)
+
+
+def test_two_articles_racing_for_one_url_are_one_stored_and_one_duplicate(app, seed_files):
+    """Different bodies share no LSH band, so nothing serializes them: the unique URL index decides,
+    and the loser's IntegrityError is reported as the duplicate it is, never as a failure."""
+    src = _source(app)
+    a = read_article_file(seed_files[0])
+    b = replace(read_article_file(seed_files[1]), url=a.url)
+    results = []
+    barrier = threading.Barrier(2)
+
+    def work(article) -> None:
+        barrier.wait()
+        results.append(app.pipeline.process(src, article))
+
+    threads = [threading.Thread(target=work, args=(x,)) for x in (a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.status for o in results) == [DUPLICATE, NEW], [o.detail for o in results]
+    assert "url" in next(o for o in results if o.status == DUPLICATE).detail
+    assert _count(app, Article) == 1

@@ -53,11 +53,12 @@ def test_button_subscription_then_seeds_then_escaped_alerts_in_that_chat(tmp_pat
     async def scenario():
         async with Harness(tmp_path, db_url, fake) as h:
             board = (await h.say("/topics", user_id=501))[-1]
-            assert ("➕ كورسك", "sub:kursk") in board.buttons()
-            fake.press(board, "sub:kursk", user_id=501)
+            kursk = dict(board.buttons())["➕ كورسك"]  # issue 10: buttons name the watchlist by id
+            assert kursk.startswith("sub:#")
+            fake.press(board, kursk, user_id=501)
             assert await fake.until(lambda f: any(s.method == "editMessageText" for s in f.messages_to(501)))
             edited = [s for s in fake.messages_to(501) if s.method == "editMessageText"][-1]
-            assert ("✖ كورسك", "unsub:kursk") in edited.buttons()
+            assert ("✖ كورسك", "un" + kursk) in edited.buttons()
             assert any(m == "answerCallbackQuery" for m, _ in fake.calls)
             assert _subscriptions(h) == [("telegram:501", "kursk", None)]
 
@@ -90,7 +91,7 @@ def test_watch_is_refused_to_others_and_an_owners_new_term_alerts(tmp_path, db_u
             with transaction(h.app.factory) as s:
                 before = len(watchlist_store.edits(s, "kursk"))
             private = await h.say("/watch add kursk زابوريجيا", user_id=502)
-            assert "للمشرفين فقط" in visible(private[-1].text)
+            assert "مالكو البوت" in visible(private[-1].text)  # issue 10: a global topic is the owners' to edit
             group = await h.say("/watch add kursk زابوريجيا", user_id=504, chat_id=-300, chat_type="supergroup")
             assert "للمشرفين فقط" in visible(group[-1].text)
             assert any(m == "getChatMember" and p["user_id"] == 504 for m, p in fake.calls)
@@ -98,7 +99,7 @@ def test_watch_is_refused_to_others_and_an_owners_new_term_alerts(tmp_path, db_u
                 assert len(watchlist_store.edits(s, "kursk")) == before
                 assert "زابوريجيا" not in watchlist_store.get_watchlist(s, "kursk").rules["any"]
 
-            await h.say("/watch new zpp محطة زابوريجيا", user_id=900)
+            await h.say("/watch new global:zpp محطة زابوريجيا", user_id=900)
             added = await h.say("/watch add zpp زابوريجيا", user_id=900)
             assert "أُضيف" in visible(added[-1].text)
             await h.say("/subscribe zpp", user_id=900)
@@ -197,7 +198,7 @@ def test_forum_thread_is_honoured_and_english_is_spoken(tmp_path, db_url, fake):
             assert reply[-1].thread_id == 42
             assert "Subscribed to: كورسك" in visible(reply[-1].text) and "this thread" in visible(reply[-1].text)
             start = await h.say("/start", user_id=802, language_code="en-US")
-            assert "Commands:" in visible(start[-1].text) and "raqib follows Arabic news" in visible(start[-1].text)
+            assert "/help" in visible(start[-1].text) and "raqib follows Arabic news" in visible(start[-1].text)
             await h.ingest(SEEDS)
             await h.deliver()
             alerts = [a for a in fake.alerts() if a.chat_id == -100800]
@@ -206,7 +207,9 @@ def test_forum_thread_is_honoured_and_english_is_spoken(tmp_path, db_url, fake):
             assert _subscriptions(h) == [("telegram:-100800", "kursk", "42")]
             menus = fake.commands
             assert set(menus) == {None, "ar", "en"}
-            assert {c["command"] for c in menus["en"]} >= {"start", "topics", "subscribe", "watch", "status"}
+            assert {c["command"] for c in menus["en"]} >= {"start", "topics", "search"}  # everyone's
+            admins = fake.scoped_commands[("all_chat_administrators", "en")]
+            assert {c["command"] for c in admins} >= {"start", "topics", "subscribe", "watch", "status"}
             assert menus["en"][0]["description"] == "About the bot" and menus["ar"][0]["description"] == "التعريف بالبوت"
 
     asyncio.run(scenario())
@@ -236,11 +239,11 @@ def test_refused_set_my_commands_is_a_warning_not_a_failure(tmp_path, db_url, fa
     async def scenario():
         async with Harness(tmp_path, db_url, fake) as h:
             reply = await h.say("/help", user_id=11)
-            assert "رقيب" in visible(reply[-1].text)
+            assert "/search" in visible(reply[-1].text)
 
     with caplog.at_level(logging.WARNING):
         asyncio.run(scenario())
-    assert "setMyCommands (default) was refused" in caplog.text
+    assert "setMyCommands (default, default) was refused" in caplog.text
     assert fake.token not in caplog.text
 
 
@@ -272,7 +275,7 @@ def test_webhook_mode_takes_updates_with_the_secret_only(tmp_path, fake):
                 good = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret_1"})
                 assert good.status_code == 200
             assert await fake.until(lambda f: f.messages_to(31))
-            assert len(fake.messages_to(31)) == 1 and "Commands:" in visible(fake.messages_to(31)[0].text)
+            assert len(fake.messages_to(31)) == 1 and "/help" in visible(fake.messages_to(31)[0].text)
 
     asyncio.run(scenario())
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
 
-from bot.article import Article
+from bot.article import Article, sanitize
 from bot.boilerplate import Rules, clean_lines, load_rules, strip_title_suffix
 from bot.dates import locate_publication_date
 from bot.sources.files import SkippedFile, decode_bytes
@@ -212,10 +212,12 @@ def _item(entry: Any, feed_url: str, fetched_at: datetime, rules: Rules) -> Feed
 
 
 def to_article(item: FeedItem, source: str, fetched_at: datetime) -> Article:
-    return Article(
+    """The item as the pipeline takes it: sanitized here, at the source boundary (a NUL in a title
+    or a 5,000-character link must cost nothing downstream)."""
+    return sanitize(Article(
         source=source, url=item.url, title=item.title, body=item.body or item.title,
         published_at=item.published_at, guid=item.identity, date_source=item.date_source, fetched_at=fetched_at,
-    )
+    ))
 
 
 def extract_page(html_bytes: bytes, content_type: str | None = None) -> str:

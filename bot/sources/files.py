@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from bot.arabic import normalize, split_sentences
-from bot.article import Article
+from bot.article import Article, sanitize, storable
 from bot.boilerplate import Rules, clean_lines, load_rules, strip_title_suffix
-from bot.dates import locate_publication_date, parse_date
+from bot.dates import HEAD_LINES, locate_publication_date, parse_date
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ _TITLE_MIN_WORDS = 4
 # How many of the first lines may repeat the title (the page header printed it twice).
 _TITLE_ECHO_LINES = 3
 _SNIFF_BYTES = 65536
+# How much of each first line is read for the stated publication date (see _take_date).
+_DATE_SCAN_CHARS = 1000
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _CONTROL_BYTES = frozenset([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 # UTF-8 with a few broken bytes (a truncated copy) is still UTF-8.
@@ -91,9 +93,14 @@ def load_articles(paths: Iterable[Path], **kw: Any) -> Iterator[Article]:
     """Read every article file under ``paths``; skipped files are logged once and passed over."""
     for path in iter_article_files(paths):
         try:
-            yield read_article_file(path, **kw)
+            article = read_article_file(path, **kw)
         except SkippedFile as exc:
             log.warning("skipped %s: %s", path, exc.reason)
+            continue
+        except Exception as exc:  # a parser's bug on one hostile file must not end the batch
+            log.warning("skipped %s: unexpected %s: %s", path, type(exc).__name__, str(exc)[:200])
+            continue
+        yield article
 
 
 # --- one file ------------------------------------------------------------------------------
@@ -115,7 +122,8 @@ def read_article_file(
     path = Path(path)
     rules = rules or _default_rules()
     data, mtime = _read_bytes(path, max_bytes)
-    text = decode_bytes(data)
+    # The binary sniff reads only the first 64 KB: a stray NUL further on is dropped, not stored.
+    text = storable(decode_bytes(data))
     if not text.strip():
         raise SkippedFile("empty file")
     suffix = path.suffix.lower()
@@ -130,14 +138,14 @@ def read_article_file(
         raise SkippedFile("no article text left after removing boilerplate")
     # A date from the page's own markup or front matter beats one read from its text.
     published = parsed.date or stated
-    return Article(
+    return sanitize(Article(
         source=source,
         url=str(path),
         title=title,
         body=body,
         published_at=published or datetime.fromtimestamp(mtime, tz=timezone.utc),
         date_source="text" if published else "mtime",
-    )
+    ))
 
 
 def _read_bytes(path: Path, max_bytes: int) -> tuple[bytes, float]:
@@ -267,17 +275,24 @@ def _assemble(parsed: _Parsed, rules: Rules) -> tuple[str, str, datetime | None]
 
 
 def _take_date(lines: list[str]) -> tuple[list[str], datetime | None]:
-    """Cut the stated publication date (and its label) out of the first lines."""
-    text = "\n".join(lines)
+    """Cut the stated publication date (and its label) out of the first lines.
+
+    Only the start of each of the first lines is read: a stated date opens its line (a stamp, a
+    dateline, a label after at most a place name), and reading a 2 MB one-line file whole for it
+    took minutes (every date found re-read its line).
+    """
+    head = [line[:_DATE_SCAN_CHARS] for line in lines[: HEAD_LINES * 2]]
+    text = "\n".join(head)
     match = locate_publication_date(text)
     if match is None:
         return lines, None
+    index = text.count("\n", 0, match.start)
     line_start = text.rfind("\n", 0, match.start) + 1
-    line_end = text.find("\n", match.end)
-    line_end = len(text) if line_end < 0 else line_end
-    rest = (text[line_start:match.start] + " " + text[match.end:line_end]).strip(" \t-–—|:،,")
-    text = text[:line_start] + " ".join(rest.split()) + text[line_end:]
-    return [line for line in text.split("\n") if line.strip()], match.date
+    line = lines[index]
+    # Offsets inside a line are the same in its truncated head; the tail past the head is kept.
+    rest = (line[: match.start - line_start] + " " + line[match.end - line_start:]).strip(" \t-–—|:،,")
+    kept = " ".join(rest.split())
+    return [*lines[:index], *([kept] if kept else []), *lines[index + 1:]], match.date
 
 
 def _is_heading(line: str) -> bool:

@@ -3,8 +3,8 @@
 Three parts, like telegram.py: rendering (alerts as embeds, replies as Discord markdown, every
 piece of text escaped, nothing can mention anyone), delivery (``DiscordTransport`` posts in channels
 and threads with the bot's token; ``DiscordWebhookTransport`` executes webhooks with ``wait=true``
-and needs no gateway), and ``DiscordBot``, whose slash commands are the router's COMMANDS run
-through the same handlers as Telegram.
+and needs no gateway), and ``DiscordBot``, whose slash commands are the command registry's entries
+(named options, topic autocomplete, default permissions) run through the same router as Telegram.
 
 Rate limits: one ``RequestPacer`` is shared by both transports; it keeps every outbox request
 under ``rate`` per second (Discord's global limit is 50) and remembers each 429: a route (a
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Optional
 
 import aiohttp
 import discord
@@ -34,6 +35,8 @@ from bot.transports.base import ChatGone, FloodWait, RetryLater, Undeliverable
 from bot.transports.discord_address import BOT, WEBHOOK, redact, snowflake
 from handlers.base import Caller, Reply, Span
 from handlers.format import shorten, topic_tag, when
+from handlers import registry
+from handlers import subscribe as sub_cmd
 from handlers.router import COMMANDS, handle_callback, handle_command
 from handlers.services import Services
 from handlers.texts import language_for, t
@@ -438,12 +441,29 @@ class DiscordWebhookTransport:
 # --- the bot people talk to ------------------------------------------------------------------------
 
 
-def _description(name: str) -> str:
-    try:
-        text = t("ar", f"cmd_{name}")
-    except KeyError:
-        text = f"/{name}"
-    return shorten(text, COMMAND_DESCRIPTION_MAX)
+def _text(lang: str, key: str) -> str:
+    """A description without its usage example: Discord shows the named options itself."""
+    return shorten(t(lang, key).partition(": /")[0], COMMAND_DESCRIPTION_MAX)
+
+
+def _localized(key: str) -> app_commands.locale_str:
+    """Arabic as the default text (Discord has no Arabic locale); English for English clients,
+    through ``_Translator``."""
+    return app_commands.locale_str(_text("ar", key), key=key)
+
+
+class _Translator(app_commands.Translator):
+    """English descriptions for Discord's English locales, from the same texts as Telegram."""
+
+    ENGLISH = (discord.Locale.american_english, discord.Locale.british_english)
+
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        key = string.extras.get("key")
+        return _text("en", key) if key and locale in self.ENGLISH else None
+
+
+ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 
 
 class _Client(discord.Client):
@@ -472,8 +492,8 @@ class DiscordBot:
                               allowed_mentions=NO_MENTIONS)
         self.client.raqib = self
         self.tree = app_commands.CommandTree(self.client)
-        for name in COMMANDS:  # whatever the router has, Discord has: one free-text argument each
-            self.tree.add_command(self._command(name))
+        for entry in COMMANDS.values():  # whatever the registry has, Discord has, with named options
+            self.tree.add_command(self._slash(entry))
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         self.pacer = RequestPacer(self.dc.rate)
         self.transport = DiscordTransport(self.client, config.timezone, self.pacer, self.notify_owners,
@@ -489,12 +509,56 @@ class DiscordBot:
             out[BOT] = self.transport
         return out
 
-    def _command(self, name: str) -> app_commands.Command:
-        async def run(interaction: discord.Interaction, args: str = "") -> None:
-            await self.on_command(interaction, name, args)
+    def _slash(self, entry: registry.Command) -> app_commands.Command | app_commands.Group:
+        """A registry entry as a slash command: a group of subcommands (/watch add …) or one
+        command, its arguments as named string options (topics autocompleted), and Manage Server
+        as the default permission where the registry asks for a chat admin. Owner-only commands
+        have no Discord permission to express them: the router refuses them to anyone else."""
+        permissions = ADMIN_PERMISSIONS if entry.menu_tier >= registry.Tier.ADMIN else None
+        if not entry.subcommands:
+            command = self._command(entry, entry.name, "")
+            command.default_permissions = permissions
+            return command
+        group = app_commands.Group(name=entry.name, description=_localized(f"cmd_{entry.name}"),
+                                   default_permissions=permissions)
+        for sub in entry.subcommands:
+            group.add_command(self._command(sub, entry.name, sub.name))
+        return group
 
-        run.__annotations__ = {"interaction": discord.Interaction, "args": str, "return": None}
-        return app_commands.Command(name=name, description=_description(name), callback=run)
+    def _command(self, entry: registry.Command, name: str, prefix: str) -> app_commands.Command:
+        """``/name [prefix] options…`` runs the router's command ``name`` with the options joined
+        in the registry's order, as a Telegram user would have typed them."""
+        args = entry.args
+
+        async def run(interaction: discord.Interaction, **values: str | None) -> None:
+            words = [prefix] + [str(values[a.name]).strip() for a in args if values.get(a.name)]
+            await self.on_command(interaction, name, " ".join(w for w in words if w))
+
+        required = [a for a in args if a.required]
+        optional = [a for a in args if not a.required]
+        params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=discord.Interaction)]
+        params += [inspect.Parameter(a.name, inspect.Parameter.KEYWORD_ONLY, annotation=str) for a in required]
+        params += [inspect.Parameter(a.name, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[str], default=None)
+                   for a in optional]
+        run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        run.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+            a.name: _localized(f"arg_{a.name}") for a in args}
+        key = f"cmd_{entry.parent}_{entry.name}" if entry.parent else f"cmd_{entry.name}"
+        command = app_commands.Command(name=entry.name, description=_localized(key), callback=run)
+        for arg in args:
+            if arg.kind == "topic":
+                command.autocomplete(arg.name)(self._topics)
+        return command
+
+    async def _topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """Autocomplete: the watchlists this server (or DM) may see, from the handlers."""
+        try:
+            found = await sub_cmd.topic_choices(self.services, self.caller(interaction), current)
+        except Exception:  # an autocomplete must answer, even with nothing
+            log.exception("discord: topic autocomplete failed")
+            return []
+        return [app_commands.Choice(name=shorten(label, 100), value=value[:100]) for label, value in found]
 
     # lifecycle
 
@@ -505,6 +569,7 @@ class DiscordBot:
         await self.client.login(self._token)
         self._logged_in = True
         try:
+            await self.tree.set_translator(_Translator())
             synced = await self.tree.sync()
             log.info("discord: %d slash commands published", len(synced))
         except discord.HTTPException as exc:
@@ -576,6 +641,8 @@ class DiscordBot:
             return bool(in_guild and (permissions.manage_guild or permissions.administrator))
 
         return Caller(
+            # A server's channels share its watchlists: the scope is the server; a DM is its own.
+            scope=f"discord-guild:{interaction.guild_id}" if in_guild else None,
             user_id=user.id if user else None,
             chat=f"{BOT}:{channel_id}",
             chat_type="group" if in_guild else "private",

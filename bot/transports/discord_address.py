@@ -58,8 +58,9 @@ def webhook_address(session, address: str, now, store: bool = True) -> str:
     if not is_webhook_url_address(address):
         return address
     from storage import discord_webhooks as webhook_store
+    from storage.db import create_once
 
     ident, token = parse_webhook_url(address.split(":", 1)[1])
-    if store:
-        return webhook_store.save_webhook(session, ident, token, now)
+    if store:  # in a savepoint: a worker starting beside us may store the same webhook first
+        return create_once(session, lambda: webhook_store.save_webhook(session, ident, token, now))
     return webhook_store.address_of(ident)

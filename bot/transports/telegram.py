@@ -21,6 +21,11 @@ from urllib.parse import urlparse
 
 from telegram import (
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -52,6 +57,7 @@ from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Unde
 from handlers.base import Caller, Reply, Span
 from handlers.format import alert_reply, shorten
 from handlers.help import menu
+from handlers.registry import Tier
 from handlers.router import COMMANDS, handle_callback, handle_command
 from handlers.services import Services
 from handlers.texts import language_for
@@ -223,8 +229,9 @@ class TelegramTransport:
     """The outbox's way to Telegram: one alert, one sendMessage, one exception per failure kind.
 
     A batch from the outbox can hold several alerts for one chat. Once a chat answered 403 the
-    rest are refused here without asking Telegram again, and once a group migrated the rest go
-    straight to its new id (the outbox moved the chat already; a second ChatMoved would retire it).
+    rest are refused here without asking Telegram again, and once a group migrated the rest are
+    handed back as moved, also without asking: the outbox re-routes each to the new chat, or drops
+    it when the new chat already holds that story (storage/chats.py move_chat).
     """
 
     platform = PLATFORM
@@ -237,10 +244,17 @@ class TelegramTransport:
         self._gone: dict[int, str] = {}
         self._moved: dict[int, int] = {}
         self._locks: dict[int, list] = {}  # chat id → [lock, users]
+        self._flooded: dict[int, float] = {}  # chat id → monotonic time its 429 wait ends
 
     def forget(self, chat_id: int) -> None:
         """The chat just talked to us, so it can be written to again."""
         self._gone.pop(chat_id, None)
+
+    def _flood(self, chat_id: int, seconds: float) -> None:
+        now = time.monotonic()
+        self._flooded[chat_id] = now + seconds
+        if len(self._flooded) > 10_000:
+            self._flooded = {k: v for k, v in self._flooded.items() if v > now}
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(self, chat_id: int) -> AsyncIterator[None]:
@@ -271,9 +285,16 @@ class TelegramTransport:
         text = render_alert(alert, self._tz)
         thread = int(alert.thread_id) if alert.thread_id else None
         async with self._one_at_a_time(address_id):
-            chat_id = self._moved.get(address_id, address_id)
+            moved_to = self._moved.get(address_id)
+            if moved_to is not None:  # not redirected here: the outbox re-routes it, and drops it
+                # when the new chat already holds the story (issue 9, defect 5: duplicates)
+                raise ChatMoved(f"group migrated to {moved_to}", f"{PLATFORM}:{moved_to}")
+            chat_id = address_id
             if chat_id in self._gone:
                 raise ChatGone(self._gone[chat_id])
+            left = self._flooded.get(chat_id, 0.0) - time.monotonic()
+            if left > 0:  # an earlier alert of this batch was told to wait: do not ask again
+                raise FloodWait(f"429 flood control: {left:.1f}s left", retry_after=left)
             if chat_id > 0:
                 await self._pacer.wait(chat_id)
             try:
@@ -284,6 +305,8 @@ class TelegramTransport:
                     self._gone[chat_id] = str(mapped)
                 elif isinstance(mapped, ChatMoved):
                     self._moved[chat_id] = chat_id_of(mapped.new_address)
+                elif isinstance(mapped, FloodWait) and mapped.retry_after:
+                    self._flood(chat_id, mapped.retry_after)
                 raise mapped from exc
         return str(message.message_id)
 
@@ -309,14 +332,50 @@ class _RedactToken(logging.Filter):
         return True
 
 
-def build_application(token: str, tg: TelegramConfig) -> Application:
+class _LongWait(Exception):
+    """Carries a RetryAfter past AIORateLimiter's in-place retry loop."""
+
+    def __init__(self, exc: RetryAfter) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
+
+
+class OutboxRateLimiter(AIORateLimiter):
+    """AIORateLimiter that waits in place only for short 429s.
+
+    PTB's limiter sleeps ``retry_after`` and pauses every request of the bot meanwhile; a long wait
+    held that way outlives the outbox lease (issue 9: retry_after 65 s, two retries, another worker
+    re-claimed the rows and both sent). A 429 asking for more than ``max_in_place_s`` is raised at
+    once, so the transport hands it to the outbox as FloodWait and no lease is held through it.
+    """
+
+    def __init__(self, *, max_in_place_s: float = 10.0, max_retries: int = 2) -> None:
+        super().__init__(max_retries=max_retries)
+        self.max_in_place_s = max_in_place_s
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        async def short_waits_only(*a, **kw):
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as exc:
+                if _retry_seconds(exc) > self.max_in_place_s:
+                    raise _LongWait(exc) from exc
+                raise
+
+        try:
+            return await super().process_request(short_waits_only, args, kwargs, endpoint, data, rate_limit_args)
+        except _LongWait as wrapped:
+            raise wrapped.exc from None
+
+
+def build_application(token: str, tg: TelegramConfig, max_in_place_s: float = 10.0) -> Application:
     return (
         ApplicationBuilder()
         .token(token)
         .base_url(tg.base_url)
         .base_file_url(tg.base_file_url)
-        # In-place waits for a 429 pause every request; after two, the outbox takes over.
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        # Short 429s are waited in place (twice at most); long ones, and a third, go to the outbox.
+        .rate_limiter(OutboxRateLimiter(max_in_place_s=max_in_place_s, max_retries=2))
         .build()
     )
 
@@ -331,7 +390,8 @@ class TelegramBot:
         # httpx logs every request URL at INFO, and Bot API URLs carry the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         self._redactor = _RedactToken(token)
-        self.application = build_application(token, self.tg)
+        # A wait in place must stay well inside the outbox lease: at most 10 s, or a quarter of it.
+        self.application = build_application(token, self.tg, min(10.0, config.lease_s / 4))
         self.pacer = ChatPacer()
         self.admins = GroupAdmins(self.application, self.tg.admin_cache_s)
         self.transport = TelegramTransport(self.application, config.timezone, self.pacer, self.tg.concurrency)
@@ -393,14 +453,27 @@ class TelegramBot:
         for handler in logging.getLogger().handlers:
             handler.removeFilter(self._redactor)
 
+    def menu_scopes(self) -> list[tuple[BotCommandScope, Tier]]:
+        """Who sees which menu, from the registry's tiers: everyone's commands in every chat, a
+        chat admin's in group admins' menus and in private chats (whose user administers them),
+        and the owners' in each owner's private chat."""
+        scopes: list[tuple[BotCommandScope, Tier]] = [
+            (BotCommandScopeDefault(), Tier.EVERYONE),
+            (BotCommandScopeAllPrivateChats(), Tier.ADMIN),
+            (BotCommandScopeAllChatAdministrators(), Tier.ADMIN),
+        ]
+        return scopes + [(BotCommandScopeChat(owner), Tier.OWNER) for owner in sorted(self.tg.owners)]
+
     async def register_commands(self) -> None:
-        """The command menu in Arabic (default and ar) and English; refusal is not fatal."""
-        for code, lang in ((None, "ar"), ("ar", "ar"), ("en", "en")):
-            commands = [BotCommand(name, description) for name, description in menu(lang)]
-            try:
-                await self.application.bot.set_my_commands(commands, language_code=code)
-            except TelegramError as exc:
-                log.warning("setMyCommands (%s) was refused: %s; carrying on", code or "default", exc)
+        """The command menus per scope, in Arabic (default and ar) and English; refusal is not fatal."""
+        for scope, tier in self.menu_scopes():
+            for code, lang in ((None, "ar"), ("ar", "ar"), ("en", "en")):
+                commands = [BotCommand(name, description[:256]) for name, description in menu(lang, tier)]
+                try:
+                    await self.application.bot.set_my_commands(commands, scope=scope, language_code=code)
+                except TelegramError as exc:
+                    log.warning("setMyCommands (%s, %s) was refused: %s; carrying on", scope.type, code or "default",
+                                exc)
 
     # updates
 

@@ -1,0 +1,222 @@
+"""The command registry: one entry per command, the only place that says who may run what.
+
+An entry holds the name, the description (Arabic and English, from texts.py by ``cmd_NAME``), the
+tier (everyone, chat admin, owner), the named and typed arguments, and the handler; a command with
+subcommands (``/watch``, ``/feed``) holds one such entry per subcommand. The router checks the
+tier from here before any handler runs, on every platform; the Telegram menus per scope, ``/help``
+and the Discord slash commands (options, autocomplete, default permissions) are built from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Awaitable, Callable, Literal
+
+from handlers.base import Caller, Reply
+from handlers.services import Services
+from handlers.texts import t
+
+
+class Tier(IntEnum):
+    """Who may run a command. Higher tiers may run everything below them."""
+
+    EVERYONE = 0
+    ADMIN = 1  # the chat's admins (in a private chat: its user), and owners
+    OWNER = 2  # the bot's owners, from the config
+
+
+Handler = Callable[[Services, Caller, str], Awaitable[Reply]]
+ArgKind = Literal["topic", "slug", "text", "period", "url", "number"]
+
+
+@dataclass(frozen=True)
+class Arg:
+    """A named, typed argument. ``rest`` takes the rest of the line (free text, terms)."""
+
+    name: str
+    kind: ArgKind = "text"
+    required: bool = False
+    rest: bool = False
+
+    def description(self, lang: str) -> str:
+        return t(lang, f"arg_{self.name}")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    tier: Tier
+    handler: Handler | None = None
+    args: tuple[Arg, ...] = ()
+    subcommands: tuple["Command", ...] = ()
+    # The refusal text key; by default the tier's.
+    refusal: str | None = None
+    # /help and /topics show what this user may run: the router establishes the full tier first.
+    wants_tier: bool = False
+    # The handler for a command with subcommands when none matches (its usage).
+    usage: str | None = None
+    parent: str | None = field(default=None, compare=False)
+
+    @property
+    def path(self) -> str:
+        return f"{self.parent} {self.name}" if self.parent else self.name
+
+    def description(self, lang: str) -> str:
+        key = f"cmd_{self.parent}_{self.name}" if self.parent else f"cmd_{self.name}"
+        return t(lang, key)
+
+    @property
+    def menu_tier(self) -> Tier:
+        """The lowest tier that may run anything of this command: who sees it in a menu."""
+        tiers = [self.tier] if self.handler is not None else []
+        tiers += [sub.tier for sub in self.subcommands]
+        return min(tiers) if tiers else self.tier
+
+    def sub(self, name: str) -> "Command | None":
+        return next((s for s in self.subcommands if s.name == name), None)
+
+    def resolve(self, args: str) -> tuple["Command | None", str]:
+        """The (sub)command the arguments select and the arguments left for it; (None, args) for
+        a command with subcommands when the first word names none of them."""
+        if not self.subcommands:
+            return self, args
+        parts = args.strip().split(maxsplit=1)
+        sub = self.sub(parts[0].lower()) if parts else None
+        if sub is None:
+            return None, args
+        return sub, parts[1] if len(parts) > 1 else ""
+
+    def refusal_text(self, lang: str) -> str:
+        return t(lang, self.refusal or _REFUSALS[self.tier])
+
+
+_REFUSALS = {Tier.EVERYONE: "error", Tier.ADMIN: "admins_only", Tier.OWNER: "owners_only"}
+
+
+def refusal(tier: Tier, lang: str) -> str:
+    """What someone below ``tier`` is told, in their language."""
+    return t(lang, _REFUSALS[tier])
+
+
+def _with_parent(cmd: Command) -> Command:
+    if not cmd.subcommands:
+        return cmd
+    subs = tuple(Command(s.name, s.tier, s.handler, s.args, s.subcommands, s.refusal, s.wants_tier, s.usage,
+                         parent=cmd.name) for s in cmd.subcommands)
+    return Command(cmd.name, cmd.tier, cmd.handler, cmd.args, subs, cmd.refusal, cmd.wants_tier, cmd.usage)
+
+
+def _build() -> dict[str, Command]:
+    # Imported here: the handler modules import the registry's types (and help lists the registry).
+    from handlers import feeds as feeds_cmd
+    from handlers import help as help_cmd
+    from handlers import search as search_cmd
+    from handlers import status as status_cmd
+    from handlers import subscribe as sub_cmd
+    from handlers import timeline as timeline_cmd
+    from handlers import watchlist as watch_cmd
+
+    E, A, O = Tier.EVERYONE, Tier.ADMIN, Tier.OWNER
+    topic = Arg("topic", "topic", required=True)
+    commands = [
+        Command("start", E, help_cmd.start, wants_tier=True),
+        Command("help", E, help_cmd.help, wants_tier=True),
+        Command("topics", E, sub_cmd.topics, wants_tier=True),
+        Command("subscribe", A, sub_cmd.subscribe, (topic,), refusal="group_admins_only"),
+        Command("unsubscribe", A, sub_cmd.unsubscribe, (topic,), refusal="group_admins_only"),
+        Command("mysubs", E, sub_cmd.mysubs, wants_tier=True),
+        Command("search", E, search_cmd.search, (Arg("query", "text", required=True, rest=True),)),
+        Command("timeline", E, timeline_cmd.timeline, (topic, Arg("period", "period"))),
+        Command("watch", A, usage="watch_usage", subcommands=(
+            Command("new", A, watch_cmd.new, (Arg("slug", "slug", required=True), Arg("name", required=True, rest=True))),
+            Command("add", A, watch_cmd.add, (topic, Arg("terms", required=True, rest=True))),
+            Command("exclude", A, watch_cmd.exclude, (topic, Arg("term", required=True, rest=True))),
+            Command("remove", A, watch_cmd.remove, (topic, Arg("term", required=True, rest=True))),
+            Command("show", A, watch_cmd.show, (topic,)),
+            Command("history", A, watch_cmd.history, (topic,)),
+            Command("delete", A, watch_cmd.delete, (topic,)),
+        )),
+        Command("explain", A, watch_cmd.explain, (Arg("text", required=True, rest=True),)),
+        Command("status", A, status_cmd.status),
+        Command("feed", A, usage="feed_usage", subcommands=(
+            Command("add", O, feeds_cmd.add, (Arg("url", "url", required=True),)),
+            Command("remove", O, feeds_cmd.remove, (Arg("url", "url", required=True),)),
+            Command("enable", O, feeds_cmd.enable, (Arg("url", "url", required=True),)),
+            Command("list", A, feeds_cmd.list_feeds),
+            Command("status", A, feeds_cmd.feed_status),
+        )),
+    ]
+    return {c.name: _with_parent(c) for c in commands}
+
+
+def _build_callbacks() -> dict[str, Command]:
+    """Buttons are commands too: the same tier check runs before their handlers."""
+    from handlers import search as search_cmd
+    from handlers import subscribe as sub_cmd
+    from handlers import timeline as timeline_cmd
+    from handlers import watchlist as watch_cmd
+
+    E, A = Tier.EVERYONE, Tier.ADMIN
+    return {
+        "sub": Command("sub", A, sub_cmd.sub_button, refusal="group_admins_only"),
+        "unsub": Command("unsub", A, sub_cmd.unsub_button, refusal="group_admins_only"),
+        "wdel": Command("wdel", A, watch_cmd.confirm_delete),
+        "wkeep": Command("wkeep", A, watch_cmd.cancel_delete),
+        search_cmd.CALLBACK: Command(search_cmd.CALLBACK, E, search_cmd.page_button),
+        timeline_cmd.CHART_CALLBACK: Command(timeline_cmd.CHART_CALLBACK, E, timeline_cmd.chart_button),
+    }
+
+
+_COMMANDS: dict[str, Command] | None = None
+_CALLBACKS: dict[str, Command] | None = None
+
+
+def commands() -> dict[str, Command]:
+    global _COMMANDS
+    if _COMMANDS is None:
+        _COMMANDS = _build()
+    return _COMMANDS
+
+
+def callbacks() -> dict[str, Command]:
+    global _CALLBACKS
+    if _CALLBACKS is None:
+        _CALLBACKS = _build_callbacks()
+    return _CALLBACKS
+
+
+def runnable(tier: Tier | int) -> list[Command]:
+    """The commands (subcommands included) someone of ``tier`` may run, in registry order."""
+    out: list[Command] = []
+    for cmd in commands().values():
+        if cmd.handler is not None and cmd.tier <= tier:
+            out.append(cmd)
+        out.extend(s for s in cmd.subcommands if s.tier <= tier)
+    return out
+
+
+def short_description(cmd: Command, lang: str, tier: Tier) -> str:
+    """The description without its usage example; for a command with subcommands, followed by
+    the subcommands ``tier`` may run (an admin's /feed is list|status, an owner's has add too)."""
+    head, sep, _ = cmd.description(lang).partition(": /")
+    subs = [s.name for s in cmd.subcommands if s.tier <= tier]
+    return f"{head}: {'|'.join(subs)}" if subs else head
+
+
+def menu(tier: Tier, lang: str) -> list[tuple[str, str]]:
+    """(command, description) of every command someone of ``tier`` may run (at least partly):
+    one Telegram menu scope's list (everyone / chat admins / owners)."""
+    return [(c.name, short_description(c, lang, tier)) for c in commands().values() if c.menu_tier <= tier]
+
+
+async def tier_of(caller: Caller, needed: Tier, full: bool = False) -> Tier:
+    """The caller's tier, asking the platform only when it matters (a group admin check costs a
+    request): owners from the config; in a private chat its user administers it."""
+    if caller.is_owner:
+        return Tier.OWNER
+    if needed == Tier.EVERYONE and not full:
+        return Tier.EVERYONE
+    if not caller.is_group:
+        return Tier.ADMIN
+    return Tier.ADMIN if await caller.admin_check(caller) else Tier.EVERYONE
