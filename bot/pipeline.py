@@ -28,7 +28,7 @@ from storage import articles as article_store
 from storage import chats as chat_store
 from storage import outbox
 from storage import watchlists as watchlist_store
-from storage.db import transaction
+from storage.db import read_transaction, transaction
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class Pipeline:
     def draft(self, article: Article) -> StoryDraft:
         """The CPU stages of a new story: match (against watchlists refreshed by a short read),
         summary and event date."""
-        with transaction(self._factory) as session:
+        with read_transaction(self._factory) as session:
             self.topics.refresh(session)
         return self._draft(article)
 
@@ -163,7 +163,7 @@ class Pipeline:
         analysis = self.analyze(article)
         # A short read first: a duplicate (most items of a re-polled feed) or a copy of a known story
         # needs no summary; a new story gets its draft made here, outside the write transaction.
-        with transaction(self._factory) as session:
+        with read_transaction(self._factory) as session:
             dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
             if dup_key is not None:
                 return Outcome(DUPLICATE, article.url, detail=f"same {dup_key} as a stored article")
@@ -181,7 +181,7 @@ class Pipeline:
                 draft = self.draft(article)
             except IntegrityError:
                 # Another worker stored the same URL, guid or body between our check and our insert.
-                with transaction(self._factory) as session:
+                with read_transaction(self._factory) as session:
                     dup_key = article_store.exact_duplicate(
                         session, source_id, article.url, article.guid, analysis.body_hash
                     )

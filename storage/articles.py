@@ -120,6 +120,15 @@ def create_story(
     return story
 
 
+def create_notice(session: Session, source_id: int, url: str, key: str, headline: str, body: str, now: datetime) -> Story:
+    """A message of raqib's own (a feed disabled, alerts given up) as a story of kind "notice" with
+    one article: the outbox delivers stories, and a notice has no bands, no topic match and no
+    search entry, so it never joins, matches or lists as news. ``key`` stands in for the body hash."""
+    story = create_story(session, headline, body, now, now, kind="notice")
+    add_article(session, story.id, NewArticle(source_id, url, None, headline, body, now, "fetch", now, key, b"", []))
+    return story
+
+
 def add_article(session: Session, story_id: int, new: NewArticle) -> int:
     """Store the article and its band keys, and count it in its story."""
     article = Article(

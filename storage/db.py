@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 T = TypeVar("T")
 
 
+_READ_ONLY = "raqib_read_only"
+
+
 class DatabaseURLError(ValueError):
     pass
 
@@ -63,8 +66,9 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:
-        # Writers take the lock at BEGIN, so two workers never deadlock upgrading a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the lock at BEGIN, so two workers never deadlock upgrading a read lock; a
+        # read_transaction takes none (WAL readers see the last commit and never wait for writers).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -95,6 +99,17 @@ def create_once(session: Session, work: Callable[[], T], attempts: int = 3) -> T
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
+
+
+@contextmanager
+def read_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads. On SQLite it does not take the write lock, so a check before
+    a write (is this article stored? which story is it a copy of?) never queues behind, or holds
+    up, another process's writes — the delivery worker recording a send above all."""
+    with factory() as session:
+        with session.begin():
+            session.connection(execution_options={_READ_ONLY: True})
+            yield session
 
 
 def _alembic_config(engine: Engine):

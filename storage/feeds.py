@@ -202,13 +202,8 @@ def queue_notice(session: Session, source_id: int, headline: str, summary: str, 
                 targets.append((chat.id, anchor, None))
     if not targets:
         return 0
-    story = article_store.create_story(session, headline, summary, now, now, kind="notice")
     key = hashlib.sha256(f"notice\n{source_id}\n{now.isoformat()}\n{headline}".encode()).hexdigest()
-    article_store.add_article(
-        session, story.id,
-        article_store.NewArticle(
-            source_id, f"{src.location}#raqib-notice-{key[:12]}", None, headline, summary, now, "fetch", now, key,
-            b"", [],
-        ),
+    story = article_store.create_notice(
+        session, source_id, f"{src.location}#raqib-notice-{key[:12]}", key, headline, summary, now
     )
     return outbox.enqueue(session, story.id, targets, now)

@@ -341,15 +341,8 @@ def queue_give_up_notice(
     from storage import articles as article_store  # local: storage.articles is heavier than the outbox needs
     from storage import chats as chat_store
 
-    story = article_store.create_story(session, headline, body, now, now, kind="notice")
     key = hashlib.sha256(f"give-up\n{now.isoformat()}\n{uuid.uuid4()}".encode()).hexdigest()
-    article_store.add_article(
-        session, story.id,
-        article_store.NewArticle(
-            source_id=src.id, url=f"{NOTICE_LOCATION}#{key[:16]}", guid=None, title=headline, body=body,
-            published_at=now, date_source="fetch", fetched_at=now, body_hash=key, fingerprint=b"", band_keys=[],
-        ),
-    )
+    story = article_store.create_notice(session, src.id, f"{NOTICE_LOCATION}#{key[:16]}", key, headline, body, now)
     targets = []
     for address in addresses:
         chat = chat_store.ensure_chat(session, address, now)

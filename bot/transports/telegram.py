@@ -207,6 +207,12 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
 
 
+def _polling_failed(exc: TelegramError) -> None:
+    """A failed getUpdates (the Bot API unreachable, a 5xx) is retried by PTB with backoff up to
+    30 s: one line each, where PTB's default logs a full traceback every time during an outage."""
+    log.warning("getUpdates failed, retrying: %s", exc)
+
+
 def map_error(exc: TelegramError) -> Exception:
     """The outbox exception for a Bot API failure."""
     if isinstance(exc, RetryAfter):
@@ -432,7 +438,8 @@ class TelegramBot:
             )
         else:
             await app.updater.start_polling(  # type: ignore[union-attr]
-                timeout=timedelta(seconds=self.tg.poll_timeout_s), allowed_updates=ALLOWED_UPDATES
+                timeout=timedelta(seconds=self.tg.poll_timeout_s), allowed_updates=ALLOWED_UPDATES,
+                error_callback=_polling_failed,
             )
         await app.start()
 
