@@ -139,14 +139,8 @@ class RecordingTelegram(FakeTelegram):
             self.down = False
 
     def stop(self) -> None:
-        with self.cond:
-            self._stopping = True
-            self.holding = False
-            self.cond.notify_all()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        super().stop()
+        self._server = None  # go_down/come_back test it: stopped means nothing listens
 
     # --- storms ---------------------------------------------------------------------------------
 
