@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_search.py --articles 200000
 	$(BIN)/python bench/bench_feeds.py --feeds 2000
 	$(BIN)/python bench/bench_discord.py
+	$(BIN)/python bench/bench_startup.py
 
 chaos: $(STAMP)
 	$(BIN)/python bench/chaos.py

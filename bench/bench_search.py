@@ -1,19 +1,26 @@
-"""/search latency at archive scale, beside plain FTS5 bm25 ordering on the same rows, one run.
+"""/search latency at archive scale on SQLite and PostgreSQL, the same queries, one run.
 
 The store: N articles recombined from real SaudiNewsNet text (a real title, 6-12 real sentences
 drawn at random from the five days of wire and newspaper copy), plus the five seeds, dated in
-ascending order over 2015-2025 like a growing archive. Rows go in through the schema raqib
-migrates (articles, stories, search_docs, the FTS5 table), built in bulk: the ingest path's cost
-per article is measured by bench_ingest.py, not here.
+ascending order over 2015-2025 like a growing archive. Article and story rows go in by bulk
+statements; the search index is written by the ingest path's own ``storage.search.index_article``
+with ``bot.search.index_keys`` (the pipeline's call), one article at a time, in the same database.
+PostgreSQL is then VACUUM ANALYZEd, as autovacuum does to a table that grew (the GIN index's
+pending list merged, the statistics read).
 
 Queries, several of each class, picked by document frequency from the built index:
 rare (≤ 0.01% of articles), common (0.5-3%), very common (≥ 15%) single words, two common words,
-and quoted phrases. For each: ``bot.search.search`` (expansion by the vocabulary and matcher,
-the newest WINDOW hits scored, one story each, snippets for the page shown) beside
-``storage.search.plain_bm25`` (the same expanded FTS5 query, every hit scored by bm25, best 10).
+and quoted phrases. Each runs through ``bot.search.search`` (expansion by the vocabulary and the
+matcher, the newest WINDOW hits scored, one story each, snippets for the page shown).
 
-Run from the repo root: ``.venv/bin/python bench/bench_search.py --articles 200000``
-(``--db PATH`` keeps the store; ``--reuse`` skips the build).
+The baseline in the same run, on PostgreSQL: the plan search used before it chose one per query (``tsv @@ q ORDER BY article_id DESC LIMIT n``, one
+statement: the planner walks the primary key backwards), with everything else equal.
+
+Run from the repo root:
+``.venv/bin/python bench/bench_search.py --articles 200000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test``
+(PostgreSQL gets a private schema ``bench_search_<pid>``, dropped at the end unless ``--keep``;
+``--db PATH`` names the SQLite file; ``--reuse`` measures stores built before: SQLite at PATH and,
+with ``--schema``, that PostgreSQL schema).
 """
 
 from __future__ import annotations
@@ -29,21 +36,22 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from statistics import median
+from typing import Callable
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 from bot.arabic import split_sentences  # noqa: E402
-from bot.search import expand, index_keys, parse_query, search  # noqa: E402
+from bot.search import _stop_keys, index_keys, parse_query, search  # noqa: E402
 from bot.sources.files import read_article_file  # noqa: E402
 from storage import search as store  # noqa: E402
 from storage.db import make_engine, session_factory, transaction, upgrade  # noqa: E402
 
 SNN = REPO.parent / "shared" / "data" / "saudinewsnet"
 SEEDS = REPO / "seeds"
-BATCH = 5000
+BATCH = 2000
 START = datetime(2015, 1, 1, tzinfo=timezone.utc)
 END = datetime(2025, 12, 31, tzinfo=timezone.utc)
 RUNS = 3
@@ -61,74 +69,80 @@ def load_corpus() -> tuple[list[str], list[str]]:
     return titles, sentences
 
 
-def build(db_path: Path, n: int, seed: int = 7) -> float:
-    if db_path.exists():
-        db_path.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(str(db_path) + suffix).unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{db_path}")
-    upgrade(engine)
+def articles(n: int, seed: int = 7):
+    """(id, title, body, url, published) for the N recombined articles and the five seeds."""
     titles, sentences = load_corpus()
     rng = random.Random(seed)
     seeds = [read_article_file(p) for p in sorted(SEEDS.glob("[0-9][0-9][0-9]_*.txt"))]
     total = n + len(seeds)
     step = (END - START) / total
     seed_at = {int(total * (i + 1) / (len(seeds) + 1)) for i in range(len(seeds))}
-    started = time.perf_counter()
-    raw = engine.raw_connection()
-    cur = raw.cursor()
-    cur.execute("PRAGMA synchronous=OFF")
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-    cur.execute("INSERT INTO sources (id, name, kind, location, interval_s, error_count, created_at) "
-                "VALUES (1, 'saudinewsnet', 'files', '-', 0, 0, ?)", (now,))
     seed_iter = iter(seeds)
-    rows_a, rows_s, rows_d, rows_f = [], [], [], []
     for i in range(1, total + 1):
-        when = (START + step * i).strftime("%Y-%m-%d %H:%M:%S.%f")
+        when = START + step * i
         if i in seed_at:
             art = next(seed_iter)
-            title, body, url = art.title, art.body, f"seed://{art.url}"
+            yield i, art.title, art.body, f"seed://{art.url}", when
         else:
-            title = rng.choice(titles)
             body = " ".join(rng.choice(sentences) for _ in range(rng.randint(6, 12)))
-            url = f"https://snn.example/{i}"
-        rows_s.append((i, title, "", i, 1, when, when, now, now))
-        rows_a.append((i, 1, i, url, title, body, when, "text", now, f"{i:064x}", b""))
-        rows_d.append((i, i, 1, when))
-        rows_f.append((i, index_keys(title, body)))
-        if len(rows_a) >= BATCH or i == total:
-            cur.executemany("INSERT INTO stories (id, headline, summary, lead_article_id, article_count, published_at, "
-                            "event_date, first_seen, last_updated) VALUES (?,?,?,?,?,?,?,?,?)", rows_s)
-            cur.executemany("INSERT INTO articles (id, source_id, story_id, url, title, body, published_at, date_source, "
-                            "fetched_at, body_hash, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows_a)
-            cur.executemany("INSERT INTO search_docs (article_id, story_id, source_id, published_at) VALUES (?,?,?,?)",
-                            rows_d)
-            cur.executemany("INSERT INTO search_fts (rowid, text) VALUES (?,?)", rows_f)
-            raw.commit()
-            rows_a, rows_s, rows_d, rows_f = [], [], [], []
-            print(f"\r  built {i:,}/{total:,}", end="", file=sys.stderr, flush=True)
+            yield i, rng.choice(titles), body, f"https://snn.example/{i}", when
+
+
+def build(url: str, n: int) -> float:
+    """Build the store at ``url`` (already empty): bulk rows, then index_article per article."""
+    engine = make_engine(url)
+    upgrade(engine)
+    started = time.perf_counter()
+    now = datetime.now(timezone.utc)
+    dt = store._DT
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, name, kind, location, interval_s, error_count, created_at) "
+                          "VALUES (1, 'saudinewsnet', 'files', '-', 0, 0, :t)"), {"t": dt.process_bind_param(now, None)})
+    add_story = text("INSERT INTO stories (id, headline, summary, lead_article_id, article_count, published_at, "
+                     "event_date, first_seen, last_updated) VALUES (:id, :title, '', :id, 1, :p, :p, :now, :now)")
+    add_article = text("INSERT INTO articles (id, source_id, story_id, url, url_hash, title, body, published_at, "
+                       "date_source, fetched_at, body_hash, fingerprint) VALUES (:id, 1, :id, :url, :h, :title, "
+                       ":body, :p, 'text', :now, :h, :fp)")
+    batch: list[dict] = []
+    total = n + 5
+
+    def flush() -> None:
+        with engine.begin() as conn:
+            conn.execute(add_story, batch)
+            conn.execute(add_article, batch)
+            for row in batch:  # the ingest path's own index write
+                store.index_article(conn, row["id"], row["id"], 1, row["when"], index_keys(row["title"], row["body"]))
+        batch.clear()
+
+    for i, title, body, link, when in articles(n):
+        batch.append({"id": i, "title": title, "body": body, "url": link, "h": f"{i:064x}", "fp": b"",
+                      "p": dt.process_bind_param(when, None), "now": dt.process_bind_param(now, None), "when": when})
+        if len(batch) >= BATCH or i == total:
+            flush()
+            print(f"\r  {engine.dialect.name}: built {i:,}/{total:,}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
-    cur.execute("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search_fts, 'row')")
-    cur.execute("INSERT OR IGNORE INTO search_terms (term) SELECT term FROM temp.v")
-    cur.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-    raw.commit()
-    raw.close()
+    if engine.dialect.name == "postgresql":  # what autovacuum does to a table that grew
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
     engine.dispose()
     return time.perf_counter() - started
 
 
-def pick_queries(session, total: int, rng: random.Random) -> dict[str, list[str]]:
-    session.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, search_fts, 'row')"))
-    rows = session.execute(text("SELECT term, doc FROM temp.v WHERE length(term) >= 4")).all()
+def pick_queries(sqlite_url: str, total: int, rng: random.Random) -> dict[str, list[str]]:
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.v USING fts5vocab(main, search_fts, 'row')"))
+        rows = conn.execute(text("SELECT term, doc FROM temp.v WHERE length(term) >= 4")).all()
+    engine.dispose()
     arabic = re.compile("^[\u0621-\u064a]+$")
-    stop = set()
-    from bot.search import _stop_keys
-
     stop = _stop_keys()
     words = [(t, d) for t, d in rows if arabic.match(t) and t not in stop and not t.startswith(("و", "ب", "ل", "ف"))]
 
     def band(lo: float, hi: float, k: int) -> list[str]:
-        pool = [t for t, d in words if lo * total <= d <= hi * total]
+        pool = sorted(t for t, d in words if lo * total <= d <= hi * total)
         rng.shuffle(pool)
         return pool[:k]
 
@@ -136,7 +150,7 @@ def pick_queries(session, total: int, rng: random.Random) -> dict[str, list[str]
     common = band(0.005, 0.03, 24)
     very = sorted(words, key=lambda td: -td[1])[:12]
     very_common = [t for t, d in very if d >= 0.15 * total] or [t for t, _ in very[:8]]
-    two = [f"{common[i]} {common[i + 12]}" for i in range(12)]
+    two = [f"{common[i]} {common[i + 12]}" for i in range(min(12, len(common) - 12))]
     phrases = ['"ولي العهد"', '"مجلس الوزراء"', '"وزارة الصحة"', '"الأمم المتحدة"', '"خادم الحرمين الشريفين"',
                '"المملكة العربية السعودية"', '"كوريا الشمالية"', '"وزير الخارجية"', '"الهلال الأحمر"',
                '"سوق الأسهم"', '"الدفاع المدني"', '"أمير منطقة"']
@@ -149,60 +163,107 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def measure(db_path: Path, total: int) -> None:
-    engine = make_engine(f"sqlite:///{db_path}")
-    factory = session_factory(engine)
-    rng = random.Random(11)
-    with transaction(factory) as s:
-        classes = pick_queries(s, total, rng)
-        size = store.index_size(s)
-        hits_of = {}
+def old_pg_candidates(db, query, filters, limit):
+    """The plan before: one statement, the planner's choice (a backward primary-key walk)."""
+    params: dict = {"n": limit, "q": store.tsquery_expression(query)}
+    where = store._filter_sql(filters, params)
+    sql = ("SELECT d.article_id, d.story_id, d.published_at, ts_rank(d.tsv, to_tsquery('simple', :q)) "
+           "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', :q)" + where + " ORDER BY d.article_id DESC LIMIT :n")
+    return [store.Candidate(a, s, store._DT.process_result_value(p, None), float(r))
+            for a, s, p, r in db.execute(text(sql), params)]
+
+
+def timed(factory, raw: str, now: datetime):
+    query = parse_query(raw)
+    for _ in range(RUNS):
+        with transaction(factory) as s:
+            t0 = time.perf_counter()
+            page = search(s, query, 0, now)
+            elapsed = (time.perf_counter() - t0) * 1000
+        yield elapsed, tuple(r.article_id for r in page.results)
+
+
+def measure(urls: dict[str, str], classes: dict[str, list[str]]) -> None:
     now = END + timedelta(days=1)
-    print(f"\n{'query class':<18}{'n':>3}  {'median hits':>12}  {'/search p50':>12}{'p95':>8}  "
-          f"{'FTS5 bm25 p50':>14}{'p95':>9}")
+    systems: list[tuple[str, str, Callable | None]] = []
+    for name, url in urls.items():
+        systems.append((name, url, None))
+        if name == "postgresql":
+            systems.append(("postgresql (before)", url, old_pg_candidates))
+    factories = {name: session_factory(make_engine(url)) for name, url in urls.items()}
+    results: dict[tuple[str, str], list[float]] = {}
+    agree = {}
     for label, queries in classes.items():
-        if not queries:
-            print(f"{label:<18}  no word in this frequency band at this size")
-            continue
-        ours, plain, hits = [], [], []
         for raw in queries:
-            query = parse_query(raw)
-            for _ in range(RUNS):
-                with transaction(factory) as s:
-                    t0 = time.perf_counter()
-                    page = search(s, query, 0, now)
-                    ours.append((time.perf_counter() - t0) * 1000)
-            with transaction(factory) as s:
-                clauses, _ = expand(s, query)
-                if clauses:
-                    hits.append(s.execute(text("SELECT count(*) FROM search_fts WHERE search_fts MATCH :q"),
-                                          {"q": store.fts5_expression(clauses)}).scalar())
-                for _ in range(RUNS):
-                    t0 = time.perf_counter()
-                    store.plain_bm25(s, clauses, 10) if clauses else None
-                    plain.append((time.perf_counter() - t0) * 1000)
-            hits_of[raw] = (hits[-1] if hits else 0, page.total)
-        print(f"{label:<18}{len(queries):>3}  {int(median(hits or [0])):>12,}  {median(ours):>10.1f}ms"
-              f"{percentile(ours, 0.95):>6.1f}ms  {median(plain):>12.1f}ms{percentile(plain, 0.95):>7.1f}ms")
-    print(f"\nindex size (FTS5 + search_docs + vocabulary): {size / 1e6:,.0f} MB; "
-          f"database file {os.path.getsize(db_path) / 1e6:,.0f} MB")
-    print("queries:", json.dumps({k: v for k, v in classes.items()}, ensure_ascii=False))
-    engine.dispose()
+            pages = {}
+            for name, url, plan in systems:
+                factory = factories[name.split(" ")[0]]
+                saved = store._pg_candidates
+                if plan is not None:
+                    store._pg_candidates = plan
+                try:
+                    for elapsed, ids in timed(factory, raw, now):
+                        results.setdefault((label, name), []).append(elapsed)
+                finally:
+                    store._pg_candidates = saved
+                pages[name] = ids
+            if "postgresql" in pages:  # the plan changes the speed, never the page
+                agree[raw] = pages["postgresql"] == pages["postgresql (before)"]
+    names = [name for name, _, _ in systems]
+    print(f"\n{'query class':<18}{'n':>3}" + "".join(f"  {n + ' p50':>26}{'p95':>8}" for n in names))
+    for label, queries in classes.items():
+        line = f"{label:<18}{len(queries):>3}"
+        for name in names:
+            ms = results.get((label, name), [0.0])
+            line += f"  {median(ms):>24.1f}ms{percentile(ms, 0.95):>6.1f}ms"
+        print(line)
+    differ = [q for q, ok in agree.items() if not ok]
+    print(f"\nPostgreSQL, same first page with either plan: {len(agree) - len(differ)}/{len(agree)} queries"
+          + (f" (differ: {differ})" if differ else ""))
+    for name, factory in factories.items():
+        with transaction(factory) as s:
+            print(f"{name}: index {store.index_size(s) / 1e6:,.0f} MB (search tables and their indexes)")
+    print("queries:", json.dumps(classes, ensure_ascii=False))
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--articles", type=int, default=200_000)
     p.add_argument("--db", type=Path, default=REPO / "var" / "bench_search.db")
-    p.add_argument("--reuse", action="store_true", help="measure an existing store")
+    p.add_argument("--database-url", help="a PostgreSQL URL: the same store and queries there too")
+    p.add_argument("--schema", help="with --reuse: the PostgreSQL schema built before")
+    p.add_argument("--reuse", action="store_true", help="measure stores built before")
+    p.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     args = p.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     total = args.articles + 5
-    if not args.reuse:
-        seconds = build(args.db, args.articles)
-        print(f"built {total:,} articles in {seconds:,.0f} s ({total / seconds:,.0f} articles/s, "
-              f"keys + rows + FTS5 index, bulk)")
-    measure(args.db, total)
+    urls = {"sqlite": f"sqlite:///{args.db}"}
+    schema = args.schema or f"bench_search_{os.getpid()}"
+    admin = None
+    if args.database_url:
+        admin = create_engine(args.database_url)
+        sep = "&" if "?" in args.database_url else "?"
+        urls["postgresql"] = f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
+    try:
+        if not args.reuse:
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(args.db) + suffix).unlink(missing_ok=True)
+            if admin is not None:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            for name, url in urls.items():
+                seconds = build(url, args.articles)
+                print(f"{name}: built {total:,} articles in {seconds:,.0f} s ({total / seconds:,.0f}/s; "
+                      f"rows in bulk, index through index_article)")
+        classes = pick_queries(urls["sqlite"], total, random.Random(11))
+        measure(urls, classes)
+        print(f"articles: {total:,}")
+    finally:
+        if admin is not None:
+            if not args.keep:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
 
 
 if __name__ == "__main__":

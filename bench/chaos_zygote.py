@@ -26,6 +26,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import bot.cli  # noqa: E402  - the expensive import, once
+import bot.delivery  # noqa: E402,F401 - bot.app imports these three where they are used (issue 14)
+import bot.feed_poller  # noqa: E402,F401
+import bot.pipeline  # noqa: E402,F401
+import bot.sources.files  # noqa: E402,F401
 import bot.scheduler  # noqa: E402,F401 - imported lazily by `raqib run`
 import bot.transports.discord  # noqa: E402,F401
 import bot.transports.telegram  # noqa: E402,F401

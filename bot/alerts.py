@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+# The first word of an update's alert: a later report of a story the chat was already alerted to.
+UPDATE_MARK = "تحديث"
+
 
 @dataclass(frozen=True)
 class Alert:
@@ -21,8 +24,15 @@ class Alert:
     source: str
     published: datetime
     matched: tuple[str, ...]
+    # An update of a story the chat already had: the headline, summary and link are the new report's.
+    update: bool = False
+    # How many outlets carry the story: the meta line's «نشرته 3 مصادر».
+    source_count: int = 1
+    # The subscription the alert comes from: its buttons (why, mute, unsubscribe) name it.
+    watchlist_id: int | None = None
 
     def to_json(self, tz: tzinfo) -> str:
+        """One JSON object; an update also carries ``"update": true`` (alerts keep their keys)."""
         return json.dumps(
             {
                 "chat": self.chat,
@@ -34,6 +44,7 @@ class Alert:
                 "source": self.source,
                 "published": self.published.astimezone(tz).isoformat(),
                 "matched": list(self.matched),
+                **({"update": True} if self.update else {}),
             },
             ensure_ascii=False,
         )
@@ -44,6 +55,7 @@ class Alert:
         return "\n".join(
             [
                 rule,
+                *([UPDATE_MARK] if self.update else []),
                 f"[{self.topic}] {self.topic_name}  →  {self.chat}",
                 f"◆ {self.headline}",
                 "",

@@ -11,22 +11,23 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.article import utcnow
-from bot.boilerplate import Rules as BoilerplateRules
-from bot.boilerplate import load_rules
 from bot.config import Config
-from bot.delivery import DeliveryWorker, RetryPolicy
-from bot.feed_poller import FeedPoller, register_config_feeds
-from bot.pipeline import FAILED, Pipeline, PollReport
-from bot.sources.files import iter_article_files, load_articles
 from bot.topics import TopicIndex, seed_watchlists
-from bot.transports.base import Transport
 from bot.transports.discord_address import webhook_address
 from storage import chats as chat_store
 from storage import sources as source_store
 from storage import watchlists as watchlist_store
 from storage.db import make_engine, session_factory, transaction, upgrade
 
+# The pipeline (date and event-date parsers, summaries), the feed poller (feed and page parsers,
+# httpx) and the delivery worker are imported where they are first used: `raqib watchlists`,
+# `stories` and `search` need none of them and start in a fraction of the time (issue 14).
 if TYPE_CHECKING:
+    from bot.boilerplate import Rules as BoilerplateRules
+    from bot.delivery import DeliveryWorker
+    from bot.feed_poller import FeedPoller
+    from bot.pipeline import Pipeline, PollReport
+    from bot.transports.base import Transport
     from handlers.services import Services
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,20 @@ class App:
         self.engine: Engine = make_engine(config.database_url)
         self.factory: sessionmaker[Session] = session_factory(self.engine)
         self.topics = TopicIndex()
-        self.pipeline = Pipeline(
-            self.factory, dedup_window=timedelta(days=config.dedup_window_days), clock=clock, topics=self.topics
-        )
+        self._pipeline: Pipeline | None = None
         self._boilerplate: BoilerplateRules | None = None
+
+    @property
+    def pipeline(self) -> Pipeline:
+        """Built on first use: only the commands that ingest need it (and its parsers)."""
+        if self._pipeline is None:
+            from bot.pipeline import Pipeline
+
+            self._pipeline = Pipeline(
+                self.factory, dedup_window=timedelta(days=self.config.dedup_window_days), clock=self.clock,
+                topics=self.topics,
+            )
+        return self._pipeline
 
     def close(self) -> None:
         self.engine.dispose()
@@ -60,7 +71,10 @@ class App:
                 log.info("stored default watchlists: %s", ", ".join(added))
             for src in self.config.sources:
                 source_store.ensure_source(s, src.name, "files", str(src.path), src.interval_s, now)
-            register_config_feeds(s, self.config.feeds, now)
+            if self.config.feeds.sources:
+                from bot.feed_poller import register_config_feeds
+
+                register_config_feeds(s, self.config.feeds, now)
             for sub in self.config.subscriptions:
                 address = webhook_address(s, sub.chat, now)  # a webhook URL: its token stored apart
                 live = chat_store.resolve_address(s, address)
@@ -76,11 +90,15 @@ class App:
     @property
     def boilerplate(self) -> BoilerplateRules:
         if self._boilerplate is None:
+            from bot.boilerplate import load_rules
+
             self._boilerplate = load_rules(self.config.boilerplate_files)
         return self._boilerplate
 
     def feed_poller(self, **kw) -> FeedPoller:
         """A feed poller for this config; create it inside the event loop that will use it."""
+        from bot.feed_poller import FeedPoller
+
         return FeedPoller(self.factory, self.pipeline, self.config.feeds, clock=self.clock, rules=self.boilerplate, **kw)
 
     def chat_services(self, backlog: int, command_rate: float, command_burst: int) -> Services:
@@ -99,6 +117,8 @@ class App:
         )
 
     def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
+        from bot.delivery import DeliveryWorker, RetryPolicy
+
         policy = RetryPolicy(
             self.config.backoff_base_s, self.config.backoff_max_s, self.config.give_up_after_hours * 3600
         )
@@ -119,6 +139,9 @@ class App:
 
     def ingest_paths(self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar)."""
+        from bot.pipeline import PollReport
+        from bot.sources.files import iter_article_files, load_articles
+
         files = iter_article_files(paths)
         with transaction(self.factory) as s:
             location = ", ".join(str(p) for p in paths) if source == CLI_SOURCE else None
@@ -138,6 +161,8 @@ class App:
 
     def poll_source(self, name: str) -> PollReport:
         """Poll one configured file source and record how it went, whatever happened."""
+        from bot.pipeline import FAILED, PollReport
+
         cfg = next(c for c in self.config.sources if c.name == name)
         now = self.clock()
         try:

@@ -95,15 +95,26 @@ _CLOSE_QUOTES = "\"”»’›"
 _TERMINATORS = ".!?؟…"
 # An abbreviation or initial before a full stop does not end a sentence ("د. محمد", "U.S.").
 _ABBREVIATION = re.compile(r"(?:(?:[^\W\d_]\.)+|(?:Dr|Mr|Mrs|Ms|St|No|vs|Jr|Sr)\.)")
+# Latin letters spelled out in Arabic script, as initials of foreign names are written ("جون إف.
+# كينيدي", "جورج دبليو. بوش", "إتش. جي. ويلز"). Each is a whole word, so a sentence ending in one
+# is vanishingly rare (the prepositions في, أو, إن never end a sentence).
+_SPELLED_INITIALS = frozenset(
+    "إيه ايه بي سي سيه دي إي اي إف اف جي جيه إتش اتش آي أي إل ال إم ام إن ان أو او كيه كيو "
+    "آر ار إس اس تي يو في دبليو إكس اكس واي زد زي".split()
+)
+# What may wrap an abbreviation without belonging to it: "(د." or "«م.".
+_WORD_OPENERS = "([{\"“«„‘‹'"
 
 
 def split_sentences(text: str) -> list[str]:
     """Split into sentences at . ! ? ؟ … and line breaks, never at ، or ؛ or inside quotes.
 
-    Sentences are returned as written (stripped), so a summary shows the original spelling.
+    Hard-wrapped text is rejoined first (``unwrap``), so a line break counts as a sentence end
+    only where the writer ended a line, not where a fixed column did. Sentences are returned as
+    written (stripped), so a summary shows the original spelling.
     """
     sentences: list[str] = []
-    for line in text.splitlines():
+    for line in unwrap(text).splitlines():
         sentences.extend(_split_line(line, quotes=True))
     return [s for s in sentences if s]
 
@@ -160,9 +171,19 @@ def _is_boundary(line: str, i: int, j: int) -> bool:
         # 3.5, 1.000 and URLs: a dot between two non-spaces is not a full stop.
         if after and not after.isspace():
             return False
-        if _ABBREVIATION.fullmatch(_word_before(line, i) + "."):
+        before = _word_before(line, i)
+        if is_abbreviation(before):
+            return False
+        # "أ . فهد": an initial written with a space before its full stop.
+        if not before and i >= 2 and line[i - 1] == " " and is_abbreviation(_word_before(line, i - 1)):
             return False
     return j >= len(line) or line[j].isspace()
+
+
+def is_abbreviation(word: str) -> bool:
+    """True when ``word`` followed by a full stop is an initial or title, not a sentence end."""
+    word = word.lstrip(_WORD_OPENERS)
+    return bool(_ABBREVIATION.fullmatch(word + ".")) or word in _SPELLED_INITIALS
 
 
 def _word_before(line: str, i: int) -> str:
@@ -172,3 +193,100 @@ def _word_before(line: str, i: int) -> str:
     while k > 0 and not line[k - 1].isspace():
         k -= 1
     return line[k:i]
+
+
+# --- hard-wrapped text ---------------------------------------------------------------------
+
+# Fewer lines than this give no line-length statistics worth trusting.
+WRAP_MIN_LINES = 4
+# Hard wraps happen at a fixed column (60-100 characters in practice); one paragraph per line
+# gives a ragged, usually longer, line length. A "width" above this is never a wrap column.
+WRAP_MAX_WIDTH = 160
+# A line filled to this share of the width was (probably) broken by the column, not the writer.
+WRAP_FULL_SHARE = 0.75
+# In wrapped text most lines are full, and most full lines stop mid-sentence.
+WRAP_MIN_FULL_LINES = 0.5
+WRAP_MIN_OPEN_LINES = 0.5
+# A column is a hard limit: hardly any line runs past it (a pasted heading may). Lists and
+# poems of uneven lines fail this.
+WRAP_OVERFLOW = 1.1
+WRAP_MAX_OVERFLOW_LINES = 0.1
+# A line opening with a list marker starts an item, never continues the line before.
+_ITEM_START = re.compile(r"^(?:[-–—•*▪]|\(?[0-9٠-٩]{1,2}\s*[-–—ـ.)])")
+
+
+def unwrap(text: str) -> str:
+    """Rejoin the lines of hard-wrapped paragraphs; any other text comes back unchanged.
+
+    Wrapping is detected from line-length statistics, not from any one source's layout: most
+    lines end near one width (the 90th percentile of lengths), and most of those end without
+    terminal punctuation. A line then continues onto the next unless it ends a sentence, is
+    followed by a blank line or an indented line (a new paragraph), or is too short to have been
+    broken by the column (a heading or a paragraph's last line).
+    """
+    if text.count("\n") + 1 < WRAP_MIN_LINES:
+        return text
+    lines = text.splitlines()
+    width = _wrap_width(lines)
+    if width is None:
+        return text
+    indented = _uses_indentation(lines)
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        new_paragraph = not line or (indented and raw[:1].isspace())
+        if current and (new_paragraph or not _continues(current[-1], line, width)):
+            paragraphs.append(" ".join(current))
+            current = []
+        if line:
+            current.append(line)
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n".join(paragraphs)
+
+
+def _wrap_width(lines: list[str]) -> int | None:
+    """The wrap column when the text is hard-wrapped, else None."""
+    lengths = sorted(len(line.strip()) for line in lines if line.strip())
+    if len(lengths) < WRAP_MIN_LINES:
+        return None
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    if width > WRAP_MAX_WIDTH:
+        return None
+    overflow = sum(1 for n in lengths if n > WRAP_OVERFLOW * width)
+    if overflow > WRAP_MAX_OVERFLOW_LINES * len(lengths):
+        return None
+    full = [line.strip() for line in lines if len(line.strip()) >= WRAP_FULL_SHARE * width]
+    open_full = [line for line in full if not ends_sentence(line)]
+    if len(full) < WRAP_MIN_FULL_LINES * len(lengths) or len(open_full) < 2:
+        return None
+    if len(open_full) < WRAP_MIN_OPEN_LINES * len(full):
+        return None
+    return width
+
+
+def _uses_indentation(lines: list[str]) -> bool:
+    """Indented first lines mark paragraphs only when some, not all, lines are indented."""
+    body = [line for line in lines if line.strip()]
+    indented = sum(line[:1].isspace() for line in body)
+    return 0 < indented < len(body) // 2
+
+
+def _continues(previous: str, line: str, width: int) -> bool:
+    """Was the break after ``previous`` made by the column? Only if the next word did not fit."""
+    if ends_sentence(previous) or _ITEM_START.match(line):
+        return False
+    first_word = line.split(maxsplit=1)[0] if line else ""
+    return len(previous) + 1 + len(first_word) >= WRAP_FULL_SHARE * width
+
+
+def ends_sentence(line: str) -> bool:
+    """True when ``line`` ends with terminal punctuation that is not an initial's full stop."""
+    stripped = line.rstrip().rstrip(_CLOSE_QUOTES + ")]")
+    if not stripped or stripped[-1] not in _TERMINATORS:
+        return False
+    if stripped[-1] == "." and not stripped.endswith(".."):
+        words = stripped[:-1].split()
+        return not (words and is_abbreviation(words[-1]))
+    return True

@@ -4,15 +4,23 @@ The rules live in ``bot/data/boilerplate.toml`` so that a new outlet's junk is o
 not a code change. Line rules compare on the ``normalize()``d key of a line, so hamza, diacritic,
 tatweel and punctuation variants of the same boilerplate are caught by one rule; patterns are
 folded the same way when they are compiled, so rules can be written in ordinary spelling.
+
+Boilerplate comes in classes ("NAME - OUTLET - CITY :", "CITY، COUNTRY (AGENCY)--"), so rules are
+written with named slots (``{NAME}``, ``{CITY}``, ``{AGENCY}``...) defined once in ``[slots]``: a
+new outlet with the same habit needs no new rule. Credits at the head of the lead (``[lead]``) stay
+in the stored body, where search may want the city or the outlet, and are dropped from what is
+displayed: ``strip_lead_credit`` for summaries, ``clean_title`` for headlines.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -26,7 +34,16 @@ _LINE_KINDS = ("drop", "cut")
 _RULE_KEYS = {"name", "regex", "text", "raw", "max_words", "next"}
 _STRIP_KEYS = {"name", "regex"}
 _SUFFIX_KEYS = {"outlets", "separators", "generic_separators", "generic_max_words"}
-_TOP_KEYS = {"drop", "cut", "strip", "title_suffix"}
+_TOP_KEYS = {"drop", "cut", "strip", "lead", "title", "title_suffix", "slots"}
+_SLOT = re.compile(r"\{([A-Z][A-Z_]*)\}")
+# A credit is only taken off a lead that keeps at least this many words after it.
+_LEAD_MIN_WORDS = 3
+_LEAD_PASSES = 3
+# Credits are read in the first characters of a lead only.
+_HEAD_CHARS = 300
+# "&#1548;", "&quot;", "&amp;": an entity written out in text; a bare "&" ("AT&T", "?a=1&utm=2")
+# is not one, so only references closed by ";" are read (html.unescape also reads "&copy" bare).
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 @dataclass(frozen=True)
@@ -58,6 +75,8 @@ class Rules:
     lines: tuple[LineRule, ...] = ()
     strips: tuple[StripRule, ...] = ()
     outlets: frozenset[str] = frozenset()
+    leads: tuple[StripRule, ...] = ()
+    titles: tuple[StripRule, ...] = ()
     separators: tuple[str, ...] = ("-", "–", "—", "|")
     generic_separators: tuple[str, ...] = ("–", "—", "|")
     generic_max_words: int = 3
@@ -133,21 +152,50 @@ def load_rules(extra_paths: Sequence[Path] = ()) -> Rules:
     """Packaged rules plus any extra rule files (same format), compiled once."""
     lines: list[LineRule] = []
     strips: list[StripRule] = []
+    leads: list[StripRule] = []
+    titles: list[StripRule] = []
     outlets: set[str] = set()
     suffix_opts: dict[str, Any] = {}
-    for path in (DEFAULT_RULES, *map(Path, extra_paths)):
-        data = _read_toml(path)
+    slots: dict[str, str] = {}
+    datas = [(path, _read_toml(path)) for path in (DEFAULT_RULES, *map(Path, extra_paths))]
+    for path, data in datas:  # slots first: a later file's rules may use an earlier file's slots
         unknown = set(data) - _TOP_KEYS
         if unknown:
             raise ValueError(f"{path}: unknown section(s) {sorted(unknown)}")
+        slots.update(_slot_table(data.get("slots", {}), slots, f"{path}: [slots]"))
+    for path, data in datas:
         for kind in _LINE_KINDS:
             for i, spec in enumerate(_as_list(data, kind, path)):
-                lines.append(_line_rule(kind, spec, f"{path}: [{kind}] rule #{i + 1}"))
-        for i, spec in enumerate(_as_list(data, "strip", path)):
-            strips.append(_strip_rule(spec, f"{path}: [strip] rule #{i + 1}"))
+                lines.append(_line_rule(kind, spec, f"{path}: [{kind}] rule #{i + 1}", slots))
+        for key, bucket in (("strip", strips), ("lead", leads), ("title", titles)):
+            for i, spec in enumerate(_as_list(data, key, path)):
+                bucket.append(_strip_rule(spec, f"{path}: [{key}] rule #{i + 1}", slots))
         suffix = data.get("title_suffix", {})
         outlets.update(_title_options(suffix, suffix_opts, f"{path}: [title_suffix]"))
-    return Rules(tuple(lines), tuple(strips), frozenset(outlets), **suffix_opts)
+    return Rules(
+        tuple(lines), tuple(strips), frozenset(outlets), tuple(leads), tuple(titles), **suffix_opts
+    )
+
+
+def _slot_table(table: Any, known: dict[str, str], where: str) -> dict[str, str]:
+    """Slot name -> regex, with slots used inside a slot already expanded (defined earlier)."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{where}: must be a table of NAME = \"regex\"")
+    out: dict[str, str] = {}
+    for name, regex in table.items():
+        if not re.fullmatch(r"[A-Z][A-Z_]*", name) or not isinstance(regex, str) or not regex:
+            raise ValueError(f"{where}: {name!r} must be an UPPER_CASE name with a non-empty regex")
+        out[name] = _expand(regex, {**known, **out}, f"{where} {name}")
+    return out
+
+
+def _expand(regex: str, slots: dict[str, str], where: str) -> str:
+    def one(m: re.Match[str]) -> str:
+        if m.group(1) not in slots:
+            raise ValueError(f"{where}: unknown slot {{{m.group(1)}}} (define it in [slots])")
+        return f"(?:{slots[m.group(1)]})"
+
+    return _SLOT.sub(one, regex)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -178,16 +226,17 @@ def _spec_fields(spec: Any, allowed: set[str], where: str) -> tuple[dict[str, An
     return spec, where
 
 
-def _compile(regex: Any, where: str) -> re.Pattern[str]:
+def _compile(regex: Any, where: str, slots: dict[str, str] | None = None) -> re.Pattern[str]:
     if not isinstance(regex, str) or not regex:
         raise ValueError(f"{where}: 'regex' must be a non-empty string")
+    regex = _expand(regex, slots or {}, where)
     try:
         return re.compile(_fold_pattern(regex), re.IGNORECASE)
     except re.error as exc:
         raise ValueError(f"{where}: bad regex {regex!r}: {exc}") from exc
 
 
-def _line_rule(kind: str, spec: Any, where: str) -> LineRule:
+def _line_rule(kind: str, spec: Any, where: str, slots: dict[str, str] | None = None) -> LineRule:
     spec, where = _spec_fields(spec, _RULE_KEYS, where)
     if ("regex" in spec) == ("text" in spec):
         raise ValueError(f"{where}: give exactly one of 'regex' or 'text'")
@@ -196,7 +245,7 @@ def _line_rule(kind: str, spec: Any, where: str) -> LineRule:
             raise ValueError(f"{where}: 'text' must be a string with letters or digits")
         pattern = re.compile("^" + re.escape(normalize(spec["text"])) + "$")
     else:
-        pattern = _compile(spec["regex"], where)
+        pattern = _compile(spec["regex"], where, slots)
     max_words = spec.get("max_words")
     if max_words is not None and (type(max_words) is not int or max_words < 1):
         raise ValueError(f"{where}: 'max_words' must be a positive integer")
@@ -210,9 +259,9 @@ def _line_rule(kind: str, spec: Any, where: str) -> LineRule:
     return LineRule(name, kind, pattern, raw, max_words, nxt, where)
 
 
-def _strip_rule(spec: Any, where: str) -> StripRule:
+def _strip_rule(spec: Any, where: str, slots: dict[str, str] | None = None) -> StripRule:
     spec, where = _spec_fields(spec, _STRIP_KEYS, where)
-    return StripRule(str(spec.get("name") or where), _compile(spec.get("regex"), where), where)
+    return StripRule(str(spec.get("name") or where), _compile(spec.get("regex"), where, slots), where)
 
 
 def _title_options(suffix: Any, opts: dict[str, Any], where: str) -> set[str]:
@@ -288,6 +337,8 @@ def clean_lines(lines: Iterable[str], rules: Rules) -> list[str]:
             skip -= 1
             continue
         rule = match_line(line, rules)
+        if rule is None and rules.leads and is_lead_credit(line, rules):
+            continue
         if rule is None:
             kept.append(line)
         elif rule.kind == "cut" and kept:
@@ -342,3 +393,85 @@ def _split_suffix(title: str, rules: Rules) -> str | None:
     ):
         return head
     return None
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> Rules:
+    """The packaged rules, compiled once per process."""
+    return load_rules()
+
+
+def unescape_entities(text: str) -> str:
+    """``&#1548;`` -> "،", ``&quot;`` -> '"': character references left in text, read once.
+
+    Only references closed by ";" are read, so a bare "&" (a URL's query, "AT&T") stays as it is.
+    """
+    if "&" not in text:
+        return text
+    return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+
+
+def _cut_head(text: str, rules: Iterable[StripRule], min_words: int) -> str:
+    """``text`` without what the anchored ``rules`` match at its start, pass after pass.
+
+    A cut that would leave fewer than ``min_words`` words is not made: then the "credit" is the
+    text itself (a one-line item, a headline that is all place names).
+    """
+    for _ in range(_LEAD_PASSES):
+        folded, positions = fold(text[:_HEAD_CHARS])  # a credit is short; a 2 MB lead is not read
+        for rule in rules:
+            m = rule.pattern.match(folded)
+            if m is None or m.end() == 0:
+                continue
+            rest = text[positions[m.end()]:].lstrip(" \t\u00a0-–—:،,|")
+            if len(normalize(rest[:400]).split()) >= min_words:
+                text = rest
+                break
+        else:
+            return text
+    return text
+
+
+def strip_lead_credit(text: str, rules: Rules | None = None) -> str:
+    """``text`` without a leading dateline, byline or agency tag (what a headline or summary shows).
+
+    The stored body keeps them for search; only what is displayed drops them. Only the head of the
+    first non-blank paragraph is read: a credit is where the lead starts.
+    """
+    rules = rules or default_rules()
+    if not rules.leads or not text:
+        return text
+    stripped = text.lstrip()
+    first, sep, rest = stripped.partition("\n")
+    head = _cut_head(first, rules.leads, _LEAD_MIN_WORDS)
+    if head is first:
+        return text
+    return head + sep + rest
+
+
+def is_lead_credit(line: str, rules: Rules) -> bool:
+    """Whether ``line`` is nothing but a credit ("إسلام آباد 18 شوال 1436 هـ الموافق ... واس")."""
+    line = line.strip()
+    if len(line) > _HEAD_CHARS:
+        return False
+    folded = fold_text(line)
+    for rule in rules.leads:
+        m = rule.pattern.match(folded)
+        if m is not None and m.end() and not normalize(folded[m.end():]):
+            return True
+    return False
+
+
+def clean_title(title: str, rules: Rules | None = None) -> str:
+    """A headline as shown: entities read, no outlet prefix or suffix, no dateline or byline."""
+    rules = rules or default_rules()
+    title = " ".join(unescape_entities(title).split())
+    for rule in rules.titles:
+        folded, positions = fold(title)
+        m = rule.pattern.search(folded)
+        if m is None or m.end() == m.start():
+            continue
+        rest = (title[:positions[m.start()]] + " " + title[positions[m.end()]:]).strip(" -–—|:،,")
+        if len(normalize(rest).split()) >= _LEAD_MIN_WORDS:
+            title = " ".join(rest.split())
+    return strip_title_suffix(title, rules)

@@ -8,14 +8,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
+from bot import cli_init
 from bot.app import App
-from bot.pipeline import PollReport
 from bot.config import CHAT_ADDRESS, Config, ConfigError, load_config
 from bot.explain import format_explanations
-from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW
-from bot.sources.files import SkippedFile, read_article_file
 from bot.topics import to_watchlist
 from bot.transports.console import ConsoleTransport
 from bot.transports.discord_address import WebhookAddressError, redact, webhook_address
@@ -24,7 +22,12 @@ from storage import articles as article_store
 from storage import audit
 from storage import chats as chat_store
 from storage import watchlists as watchlist_store
+from handlers.texts import counted
+from sqlalchemy.exc import InterfaceError, OperationalError
 from storage.db import current_revision, transaction
+
+if TYPE_CHECKING:  # the pipeline and the file reader load date parsers: imported where used
+    from bot.pipeline import PollReport
 
 log = logging.getLogger("raqib")
 DEFAULT_CONFIG = "config.toml"
@@ -55,8 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--format", choices=["text", "jsonl"], help="console alert format")
 
-    wl = sub.add_parser("watchlists", parents=[common], help="list watchlists, or show one's rules")
-    wl.add_argument("slug", nargs="?")
+    wl = sub.add_parser(
+        "watchlists", parents=[common],
+        help="list watchlists, show one's rules, import/export them as TOML, add/exclude/remove terms",
+        usage="raqib watchlists [SLUG | import FILE [--yes] [--prune] | export [SLUG] [-o FILE] "
+              "| add SLUG [RULE] TERM... | exclude SLUG TERM | remove SLUG TERM]",
+    )
+    wl.add_argument("slug", nargs="?", help="a watchlist to show, or import, export, add, exclude, remove")
+    wl.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+    wl.add_argument("--yes", action="store_true", help="import: store the changes shown")
+    wl.add_argument("--prune", action="store_true", help="import: delete global watchlists the file lacks")
+    wl.add_argument("-o", "--output", type=Path, help="export: write to this file (default: stdout)")
 
     stories = sub.add_parser("stories", parents=[common], help="list stored stories")
     stories.add_argument("--topic")
@@ -85,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--format", choices=["text", "jsonl"], default="text")
     search.add_argument("--page", type=int, default=1)
 
+    sub.add_parser("doctor", parents=[common], help="check config, database, tokens and feeds, one line each")
     timeline = sub.add_parser("timeline", parents=[common], help="a topic's stories in event order")
     timeline.add_argument("topic")
     timeline.add_argument("period", nargs="?", default="", help="2025, 2025-08, 30d, 6m …")
@@ -96,23 +109,24 @@ def _parser() -> argparse.ArgumentParser:
     box = sub.add_parser("outbox", parents=[common], help="the delivery queue: status, list, retry")
     box.add_argument("action", choices=["status", "list", "retry"])
     box.add_argument("--failed", action="store_true", help="retry: re-queue given-up (failed) alerts too")
-    box.add_argument("--state", action="append", choices=["pending", "sending", "failed", "dead", "sent"],
+    box.add_argument("--state", action="append", choices=["pending", "sending", "failed", "dead", "sent", "skipped"],
                      help="list: rows in this state (repeatable; default pending, sending and failed)")
     box.add_argument("--limit", type=int, default=50)
+    cli_init.add_parsers(sub, common)  # init, whoami, discord invite
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs full request URLs, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bot.logging_setup import setup as setup_logging
+
+    setup_logging("text", logging.INFO if args.verbose else logging.WARNING)  # until the config says more
+    config: Config | None = None
     try:
+        if args.command in cli_init.COMMANDS:  # init writes the config; these need no database
+            return cli_init.run(args)
         config = load_config(args.config)
+        setup_logging(config.log_format, logging.INFO if args.verbose and config.log_level != "debug" else config.log_level)
         return COMMANDS[args.command](config, args)
     except ConfigError as exc:
         print(f"raqib: config error: {exc}", file=sys.stderr)
@@ -120,6 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, WatchlistError) as exc:
         print(f"raqib: {exc}", file=sys.stderr)
         return 2
+    except (OperationalError, InterfaceError) as exc:  # unreachable server, unopenable file: one line
+        from storage.db import connection_problem
+
+        log.debug("database error", exc_info=True)
+        print(f"raqib: {connection_problem(config.database_url if config else '', exc)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a path given on the command line: a missing folder, no permission
+        if exc.strerror is None:
+            raise
+        log.debug("%s", exc, exc_info=True)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"raqib: {where}{exc.strerror.lower()}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if type(exc).__module__.startswith("telegram"):  # refused token, unreachable Bot API
             message, token = str(exc), os.environ.get("RAQIB_TELEGRAM_TOKEN")
@@ -149,13 +176,17 @@ def _console(config: Config, fmt: str | None) -> ConsoleTransport:
 
 
 def _say(report: PollReport) -> None:
+    from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, UPDATE
+
     if report.error:
         print(f"{report.source}: error: {report.error}", file=sys.stderr)
         return
     failed = [o for o in report.outcomes if o.status == FAILED]
     print(
-        f"{report.source}: {len(report.outcomes)} article(s): {report.count(NEW)} new stor(ies), "
-        f"{report.count(JOINED)} near-duplicate(s), {report.count(DUPLICATE)} duplicate(s)"
+        f"{report.source}: {counted('en', len(report.outcomes), 'article')}: "
+        f"{counted('en', report.count(NEW), 'new_story')}, "
+        f"{counted('en', report.count(UPDATE), 'update')}, "
+        f"{counted('en', report.count(JOINED), 'near_duplicate')}, {counted('en', report.count(DUPLICATE), 'duplicate')}"
         + (f", {len(failed)} not stored" if failed else ""),
         file=sys.stderr,
     )
@@ -202,8 +233,11 @@ def _deliver(app: App, transport: ConsoleTransport, telegram=None, discord=None)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.cli_watchlists import warn_seed_drift
+
     app = _app(config)
     try:
+        warn_seed_drift(app.factory, config.watchlists_file)
         transport = _console(config, args.format)
         telegram = _telegram(app, config)
         discord = _discord(app, config)
@@ -247,6 +281,12 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_watchlists(config: Config, args: argparse.Namespace) -> int:
+    from bot import cli_watchlists
+
+    if args.slug in cli_watchlists.ACTIONS:
+        return cli_watchlists.cmd(config, args, _app)
+    if args.rest or args.yes or args.prune or args.output:
+        raise UsageError("watchlists SLUG takes no further arguments; see raqib watchlists --help")
     app = _app(config)
     try:
         with transaction(app.factory) as s:
@@ -258,7 +298,7 @@ def cmd_watchlists(config: Config, args: argparse.Namespace) -> int:
             wl = to_watchlist(row)
             print(f"{wl.slug} — {wl.name}")
             for i, group in enumerate(wl.rules.all, 1):
-                print(f"  all[{i}] (one of): {' | '.join(group)}")
+                print(f"  rule {i} (one of): {' | '.join(group)}")
             if wl.rules.any:
                 print(f"  any (one of): {' | '.join(wl.rules.any)}")
             if wl.rules.none:
@@ -267,7 +307,7 @@ def cmd_watchlists(config: Config, args: argparse.Namespace) -> int:
         for row in rows:
             wl = to_watchlist(row)
             n = sum(len(g) for g in wl.rules.all) + len(wl.rules.any) + len(wl.rules.none)
-            print(f"{wl.slug:20} {wl.name}  ({n} terms)")
+            print(f"{wl.slug:20} {wl.name}  ({counted('en', n, 'term')})")
         return 0
     finally:
         app.close()
@@ -285,7 +325,7 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
         for r in rows:
             when = r.published_at.astimezone(config.timezone).strftime("%Y-%m-%d")
             topics = ", ".join(r.topics) or "-"
-            print(f"#{r.id:<5} {when}  [{topics}]  {r.headline}  ({r.article_count} article(s), {r.source})")
+            print(f"#{r.id:<5} {when}  [{topics}]  {r.headline}  ({counted('en', r.article_count, 'article')}, {r.source})")
         if not rows:
             print("no stories stored yet", file=sys.stderr)
         return 0
@@ -294,6 +334,8 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_explain(config: Config, args: argparse.Namespace) -> int:
+    from bot.sources.files import SkippedFile, read_article_file
+
     app = _app(config)
     try:
         try:
@@ -398,7 +440,7 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
             with transaction(app.factory) as s:
                 rows = feed_store.list_feeds(s)
             Path(args.target).write_bytes(write_opml([OPMLFeed(r.url, r.name) for r in rows]))
-            print(f"exported {len(rows)} feed(s) to {args.target}", file=sys.stderr)
+            print(f"exported {counted('en', len(rows), 'feed')} to {args.target}", file=sys.stderr)
             return 0
 
         async def add_all(entries: list[tuple[str, str | None]]) -> int:
@@ -436,7 +478,7 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
             except OPMLError as exc:
                 raise UsageError(f"{args.target}: {exc}") from None
             failures = asyncio.run(add_all([(e.url, e.title or None) for e in entries]))
-            print(f"imported {len(entries) - failures} of {len(entries)} feed(s)", file=sys.stderr)
+            print(f"imported {len(entries) - failures} of {counted('en', len(entries), 'feed')}", file=sys.stderr)
             return 1 if failures else 0
         # poll
         keys = [args.target] if args.target else None
@@ -446,7 +488,8 @@ def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
                     raise UsageError(f"no feed {args.target!r}; add it first: raqib feeds add URL")
         for report in asyncio.run(_poll_feeds(app, keys)):
             _say(report)
-        _deliver(app, _console(config, args.format), _telegram(app, config))
+        # Every platform, as `run` does: webhook destinations need no token (issue 14).
+        _deliver(app, _console(config, args.format), _telegram(app, config), _discord(app, config))
         return 0
     finally:
         app.close()
@@ -476,14 +519,14 @@ def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
         if args.action == "retry":
             with transaction(app.factory) as s:
                 done = outbox_store.requeue(s, now, include_failed=args.failed)
-            print(f"{done['waiting']} waiting alert(s) due now", end="")
-            print(f", {done['failed']} failed alert(s) re-queued" if args.failed else "")
+            print(f"waiting, due now: {counted('en', done['waiting'], 'alert')}", end="")
+            print(f"; failed, re-queued: {counted('en', done['failed'], 'alert')}" if args.failed else "")
             return 0
         if args.action == "status":
             with transaction(app.factory) as s:
                 box = status_store.outbox_health(s)
                 states = outbox_store.counts(s)
-            names = ("pending", "sending", "sent", "failed", "dead")
+            names = outbox_store.STATES
             print("  ".join(f"{state} {states.get(state, 0)}" for state in names))
             if box.oldest_pending is not None:
                 print(f"{box.pending} waiting since {box.oldest_pending.isoformat(timespec='seconds')}, "
@@ -538,16 +581,20 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
             print("no matching stories", file=sys.stderr)
         else:
             more = "+" if page.capped else ""
-            print(f"page {args.page} of {page.pages} ({page.total}{more} stories)", file=sys.stderr)
+            print(f"page {args.page} of {page.pages} ({counted('en', page.total, 'story')}{more})", file=sys.stderr)
         return 0
     finally:
         app.close()
 
 
 def cmd_timeline(config: Config, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
     from bot.timeline import PeriodError, parse_period, render_png, render_text
     from storage import timeline as timeline_store
 
+    if args.png is not None and not args.png.parent.is_dir():  # before any work: one line, no traceback
+        raise UsageError(f"--png {args.png}: no such folder {str(args.png.parent)!r}")
     app = _app(config)
     try:
         try:
@@ -560,17 +607,27 @@ def cmd_timeline(config: Config, args: argparse.Namespace) -> int:
                 raise UsageError(f"no watchlist {args.topic!r}")
             # the global watchlist only: a chat's own watchlist may share its slug
             rows = timeline_store.topic_timeline(s, args.topic, period.start, period.end, watchlist_id=wl.id)
+            offset = app.clock().astimezone(config.timezone).utcoffset() or timedelta(0)
+            volume = timeline_store.daily_volume(s, args.topic, period.start, period.end, watchlist_id=wl.id,
+                                                 utc_offset=offset) if args.png else None
         if not rows:
             print("no stories for this topic in this period", file=sys.stderr)
             return 0
         if args.png:
-            args.png.write_bytes(render_png(rows, wl.name, config.timezone))
+            args.png.write_bytes(render_png(rows, wl.name, config.timezone, volume))
             print(f"wrote {args.png}", file=sys.stderr)
         else:
             print(render_text(rows, period, config.timezone))
         return 0
     finally:
         app.close()
+
+
+def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
+    """One line per check; exit status 1 when any failed (the config was loaded, or main said why)."""
+    from bot.doctor import run_checks
+
+    return 0 if run_checks(config, lambda check: print(check.line(), flush=True)) else 1
 
 
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
@@ -585,6 +642,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "outbox": cmd_outbox,
     "search": cmd_search,
     "timeline": cmd_timeline,
+    "doctor": cmd_doctor,
 }
 
 

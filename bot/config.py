@@ -8,6 +8,7 @@ file is an error, so it never ends up in a repository or a log.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -51,8 +52,8 @@ class TelegramConfig:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     backlog: int = 3
-    command_rate: int = 20
-    command_burst: int = 5
+    command_rate: int = 30
+    command_burst: int = 12
     concurrency: int = 16
     admin_cache_s: int = 60
     poll_timeout_s: int = 10
@@ -98,14 +99,24 @@ class FeedsConfig:
 
 
 @dataclass(frozen=True)
+class BurstsConfig:
+    """The [bursts] section: when a topic's last hour is a burst of coverage (bot/bursts.py)."""
+
+    factor: float = 3.0  # times the topic's hourly median over the window
+    min_articles: int = 10  # and at least this many articles in the hour
+    window_days: int = 7
+    cooldown_hours: float = 4.0  # at most one burst alert per topic this often
+
+
+@dataclass(frozen=True)
 class DiscordConfig:
     """The [discord] section; the bot token comes only from the environment (RAQIB_DISCORD_TOKEN)."""
 
     api_base: str = "https://discord.com/api/v10"
     owners: frozenset[int] = frozenset()
     backlog: int = 3
-    command_rate: int = 20
-    command_burst: int = 5
+    command_rate: int = 30
+    command_burst: int = 12
     concurrency: int = 8
     rate: float = 45.0
 
@@ -135,6 +146,13 @@ class Config:
     feeds: FeedsConfig = field(default_factory=FeedsConfig)
     # An alert still failing this long after it was queued is given up (and the owners told).
     give_up_after_hours: float = 24.0
+    # [logging] format: "text" (one line for a person) or "json" (one object per line for a collector).
+    log_format: str = "text"
+    log_level: str = "warning"
+    # [metrics]: the /metrics and /healthz endpoint of `raqib run`; port 0 = off.
+    metrics_port: int = 0
+    metrics_listen: str = "127.0.0.1"
+    bursts: BurstsConfig = field(default_factory=BurstsConfig)
 
 
 def _positive_int(key: str, value: Any) -> int:
@@ -219,6 +237,14 @@ def _bot_api_url(key: str, value: Any) -> str:
     return text if text.endswith("/bot") else text + "/bot"
 
 
+def _port(key: str, value: Any) -> int:
+    """A TCP port, or 0 for "off"."""
+    port = _non_negative_int(key, value)
+    if port > 65535:
+        raise ConfigError(f"{key}: expected a TCP port (1-65535, or 0 for off), got {value!r}")
+    return port
+
+
 def _discord_rate(key: str, value: Any) -> float:
     """Requests per second for alerts; Discord's global limit is 50."""
     rate = _positive_float(key, value)
@@ -248,15 +274,15 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("telegram", "webhook_listen", "0.0.0.0", _string),
     ("telegram", "webhook_port", 8443, _positive_int),
     ("telegram", "backlog", 3, _non_negative_int),
-    ("telegram", "command_rate", 20, _positive_int),
-    ("telegram", "command_burst", 5, _positive_int),
+    ("telegram", "command_rate", 30, _positive_int),
+    ("telegram", "command_burst", 12, _positive_int),
     ("telegram", "concurrency", 16, _positive_int),
     ("telegram", "admin_cache", 60, _positive_int),
     ("telegram", "poll_timeout", 10, _positive_int),
     ("discord", "api_base", "https://discord.com/api/v10", _optional_url),
     ("discord", "backlog", 3, _non_negative_int),
-    ("discord", "command_rate", 20, _positive_int),
-    ("discord", "command_burst", 5, _positive_int),
+    ("discord", "command_rate", 30, _positive_int),
+    ("discord", "command_burst", 12, _positive_int),
     ("discord", "concurrency", 8, _positive_int),
     ("discord", "rate", 45, _discord_rate),
     ("feeds", "tick", 30, _positive_int),
@@ -274,7 +300,73 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("feeds", "max_age_hours", 48, _positive_int),
     ("feeds", "teaser_words", 40, _positive_int),
     ("feeds", "user_agent", "raqib/0.1 (+Arabic news watchlists; polite feed reader)", _string),
+    ("logging", "format", "text", _choice("text", "json")),
+    ("logging", "level", "warning", _choice("debug", "info", "warning", "error")),
+    ("metrics", "port", 0, _port),
+    ("metrics", "listen", "127.0.0.1", _string),
+    ("bursts", "factor", 3.0, _positive_float),
+    ("bursts", "min_articles", 10, _positive_int),
+    ("bursts", "window_days", 7, _positive_int),
+    ("bursts", "cooldown_hours", 4.0, _positive_float),
 ]
+
+# Keys that are not scalars (lists, arrays of tables), by section; with _SCALARS, every key a
+# config may hold. Anything else is refused, naming the nearest known key: a typo must not be
+# silently ignored (issue 14: `tikc = 5`).
+_OTHER_KEYS: dict[str, tuple[str, ...]] = {
+    "general": ("boilerplate_rules",),
+    "telegram": ("owners",),
+    "discord": ("owners",),
+    "feeds": ("allow_hosts", "sources"),
+}
+_TABLE_ARRAYS: dict[str, tuple[str, ...]] = {
+    "sources": ("name", "type", "path", "interval"),
+    "subscriptions": ("chat", "topics"),
+    "feeds.sources": ("name", "url", "interval", "topics", "fetch_full", "admin"),
+}
+
+
+def _known_keys() -> dict[str, set[str]]:
+    known: dict[str, set[str]] = {}
+    for section, key, _, _ in _SCALARS:
+        known.setdefault(section, set()).add(key)
+    for section, keys in _OTHER_KEYS.items():
+        known.setdefault(section, set()).update(keys)
+    return known
+
+
+def _unknown(name: str, where: str, choices: set[str] | tuple[str, ...]) -> ConfigError:
+    near = difflib.get_close_matches(name, sorted(choices), n=1, cutoff=0.6)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(sorted(choices))}"
+    return ConfigError(f"{where}: unknown key {name!r}{hint}")
+
+
+def _refuse_unknown_keys(raw: dict[str, Any]) -> None:
+    """Every section and key must be one raqib reads (see _SCALARS and the tables above)."""
+    known = _known_keys()
+    sections = set(known) | {"sources", "subscriptions"}
+    for section, table in raw.items():
+        if section not in sections:
+            near = difflib.get_close_matches(section, sorted(sections), n=1, cutoff=0.6)
+            hint = f"; did you mean [{near[0]}]?" if near else f"; known: {', '.join(sorted(sections))}"
+            raise ConfigError(f"[{section}]: unknown section{hint}")
+        if section in _TABLE_ARRAYS:
+            entries = table if isinstance(table, list) else []
+            for i, entry in enumerate(entries):
+                for key in entry if isinstance(entry, dict) else ():
+                    if key not in _TABLE_ARRAYS[section]:
+                        raise _unknown(key, f"{section}[{i}].{key} in [[{section}]]", _TABLE_ARRAYS[section])
+            continue
+        if not isinstance(table, dict):
+            continue  # the section's own check names the problem
+        for key, value in table.items():
+            if key not in known[section]:
+                raise _unknown(key, f"{section}.{key} in [{section}]", known[section])
+        feeds = table.get("sources") if section == "feeds" else None
+        for i, entry in enumerate(feeds if isinstance(feeds, list) else []):
+            for key in entry if isinstance(entry, dict) else ():
+                if key not in _TABLE_ARRAYS["feeds.sources"]:
+                    raise _unknown(key, f"feeds.sources[{i}].{key} in [[feeds.sources]]", _TABLE_ARRAYS["feeds.sources"])
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
@@ -290,6 +382,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     _refuse_secrets(raw)
     if isinstance(raw.get("feeds"), list):
         raise ConfigError("feeds: put settings in [feeds] and each feed in [[feeds.sources]] (not [[feeds]])")
+    _refuse_unknown_keys(raw)
     base = path.resolve().parent
 
     values: dict[tuple[str, str], Any] = {}
@@ -330,6 +423,16 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         discord=_discord(raw.get("discord", {}), values, env),
         feeds=_feeds(raw, values, env),
         give_up_after_hours=values["delivery", "give_up_after_hours"],
+        log_format=values["logging", "format"],
+        log_level=values["logging", "level"],
+        metrics_port=values["metrics", "port"],
+        metrics_listen=values["metrics", "listen"],
+        bursts=BurstsConfig(
+            factor=values["bursts", "factor"],
+            min_articles=values["bursts", "min_articles"],
+            window_days=values["bursts", "window_days"],
+            cooldown_hours=values["bursts", "cooldown_hours"],
+        ),
     )
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.alerts import Alert
+from handlers.texts import error_text
 from bot.article import utcnow
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Transport, Undeliverable
 from storage import chats as chat_store
@@ -50,6 +51,7 @@ class DrainReport:
     retried: int = 0
     failed: int = 0  # given up: a permanent answer, or too old (see ``given_up``)
     dropped: int = 0
+    skipped: int = 0  # muted subscriptions: recorded as skipped, not sent
     given_up: int = 0  # of ``failed``: expired after give_up_after_hours
     lease_lost: int = 0  # marks refused because another worker holds the row now
     errors: list[str] = field(default_factory=list)
@@ -80,7 +82,7 @@ def give_up_text(summary: outbox.GiveUpSummary) -> tuple[str, str]:
     headline = f"⚠️ تعذر توصيل {summary.count} من التنبيهات"
     body = (
         f"تخلى رقيب عن {summary.count} من التنبيهات بعد محاولات فاشلة، أقدمها منذ {oldest}. "
-        f"آخر خطأ: {error or 'غير معروف'}. "
+        f"آخر خطأ: {error_text('ar', error)} "  # in words; `raqib outbox list` shows the raw error
         "يعيدها المشرف إلى الطابور بالأمر raqib outbox retry --failed"
     )
     return headline, body
@@ -100,6 +102,9 @@ def alert_from_job(job: outbox.DeliveryJob) -> Alert:
         source=job.source,
         published=job.published_at,
         matched=tuple(job.matched),
+        update=job.kind == outbox.UPDATE,
+        source_count=job.source_count,
+        watchlist_id=job.watchlist_id,
     )
 
 
@@ -217,6 +222,12 @@ class DeliveryWorker:
     async def _send_one(self, transport: Transport, job: outbox.DeliveryJob, report: DrainReport) -> None:
         if job.chat_id in self._gone:
             return  # its row was dropped with the chat's backlog when the chat went away
+        if job.muted_until is not None and job.muted_until > self._clock():
+            # The decide stage: a muted subscription's alert is recorded, with why, and not sent.
+            reason = f"muted until {job.muted_until.isoformat(timespec='minutes')}"
+            await self._record(report, "skip", self._skipped, job, reason)
+            report.skipped += 1
+            return
         try:
             message_id = await transport.send(alert_from_job(job))
         except FloodWait as exc:
@@ -285,6 +296,10 @@ class DeliveryWorker:
     def _sent(self, job: outbox.DeliveryJob, message_id: str) -> bool:
         with transaction(self._factory) as s:
             return outbox.mark_sent(s, job.delivery_id, self.worker_id, message_id, self._clock())
+
+    def _skipped(self, job: outbox.DeliveryJob, reason: str) -> bool:
+        with transaction(self._factory) as s:
+            return outbox.mark_skipped(s, job.delivery_id, self.worker_id, reason, self._clock())
 
     def _retry(self, job: outbox.DeliveryJob, error: str, retry_after: float | None, counted: bool) -> bool:
         attempts = job.attempts + (1 if counted else 0)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from bot.matching import Explanation, RuleCheck, TermHit
 
 _RULE_LABEL = {"any": "any (one of)", "none": "none (excluded)"}
+_ALL_RULE = re.compile(r"\ball\[(\d+)\]")
+
+
+def rule_name(rule: str) -> str:
+    """The one numbering users see everywhere (CLI, chat, explain): the matcher's 0-based
+    ``all[0]`` is "rule 1" (in chat «القاعدة 1»)."""
+    return _ALL_RULE.sub(lambda m: f"rule {int(m.group(1)) + 1}", rule)
 
 # The matcher's variant rules (bot/matching.py), named in Arabic for chat replies.
 VARIANT_RULES_AR = {
@@ -46,7 +54,7 @@ def _found(hit: TermHit) -> str:
 
 
 def _rule_line(rule: RuleCheck) -> str:
-    label = _RULE_LABEL.get(rule.rule, f"{rule.rule} (one of)")
+    label = _RULE_LABEL.get(rule.rule, f"{rule_name(rule.rule)} (one of)")
     if rule.hits:
         found = "; ".join(_found(h) for h in rule.hits)
         missed = [t for t in rule.terms if t not in {h.term for h in rule.hits}]
@@ -59,7 +67,7 @@ def format_explanation(e: Explanation) -> str:
     verdict = "MATCHES" if e.matched else "does not match"
     lines = [f"  {e.slug} ({e.name}): {verdict}"]
     lines.extend(_rule_line(r) for r in e.rules)
-    lines.extend(f"    → {reason}" for reason in e.reasons)
+    lines.extend(f"    → {rule_name(reason)}" for reason in e.reasons)
     return "\n".join(lines)
 
 

@@ -36,6 +36,7 @@ from bot.sources.feeds import (
     requested_delay,
     to_article,
 )
+from handlers.texts import counted, error_text
 from storage import feeds as feed_store
 from storage.db import create_once, transaction
 from storage.feeds import FeedRow
@@ -252,14 +253,14 @@ class FeedPoller:
         report.outcomes = await asyncio.to_thread(self._store, row.id, articles)
         new = report.count(NEW)
         failed = [o for o in report.outcomes if o.status == FAILED]
-        report.status = f"{result.status}: {len(items)} item(s), {new} new" + (
+        report.status = f"{result.status}: {counted('en', len(items), 'item')}, {new} new" + (
             f", {len(failed)} failed" if failed else "") + (
             ", stored without alerts (first fetch)" if quiet_before is None else "")
         asked = requested_delay(result.headers, now, parsed.ttl_s)
         if failed:
             # The feed is fine, some items were not stored: say so in its status, and forget the
             # validators and the body hash so the next poll reads the items again and retries them.
-            item_error = f"{len(failed)} item(s) not stored; first: {failed[0].url[:200]}: {failed[0].detail}"
+            item_error = f"{counted('en', len(failed), 'item')} not stored; first: {failed[0].url[:200]}: {failed[0].detail}"
             return await self._succeeded(row, report, now, asked, None, None, None, item_error=item_error)
         return await self._succeeded(row, report, now, asked, etag, modified, digest)
 
@@ -315,8 +316,9 @@ class FeedPoller:
             if disabled:
                 feed_store.queue_notice(
                     s, row.id, f"⚠️ توقف المصدر {row.name}",
-                    f"تعذر جلب {row.url} {row.error_count + 1} مرات متتالية، فأوقفنا متابعته. آخر خطأ: {reason}. "
-                    f"يعيد المشرف تفعيله بالأمر /feed enable {row.url}",
+                    # In words, not the raw error (issue 14): `raqib feeds list` and the log have the details.
+                    f"تعذر جلب {row.url} فأوقفنا متابعته (عدد المحاولات الفاشلة المتتالية: {row.error_count + 1}). "
+                    f"آخر خطأ: {error_text('ar', reason)} يعيد المشرف تفعيله بالأمر /feed enable {row.url}",
                     now,
                 )
             return disabled

@@ -499,6 +499,20 @@ def _one_letter_rule(word: str, base: str, name_like: bool) -> str:
 
 
 _ONLY_BARE = frozenset({""})
+
+
+def _one_edits(word: str) -> Iterator[str]:
+    """Strings one vowel letter, one doubled letter or one swap of neighbours away from ``word``:
+    the candidates the skeleton index may read as it (``_one_letter_rule`` decides)."""
+    n = len(word)
+    for i in range(1, n):
+        for vowel in _VOWELS:
+            yield word[:i] + vowel + word[i:]
+        if i < n - 1:
+            yield word[:i] + word[i + 1:]  # a letter less (a vowel, or one of a doubled pair)
+            yield word[:i] + word[i] + word[i:]  # a letter doubled
+    for i in range(n - 1):
+        yield word[:i] + word[i + 1] + word[i] + word[i + 2:]
 _Spelling = tuple[str, "frozenset[str] | None", str]  # key, endings (None: the word's own), rule
 
 
@@ -856,6 +870,56 @@ class Matcher:
         return normalize(title).split(), normalize(body).split()
 
     # public ----------------------------------------------------------------------------------
+
+    # The forms of a term, for search: the index is searched with exactly what the matcher reads.
+
+    def term_paths(self, term: str) -> tuple[tuple[int, ...], ...]:
+        """The ways the matcher finds ``term`` (compiled into this Matcher): its words in order,
+        joined into one word, or a long word split in two; each a sequence of term-word ids."""
+        words = tuple(_fold(w) for w in normalize(term).split())
+        term_id = self._terms.get(words)
+        if term_id is None:
+            return ()
+        return tuple(dict.fromkeys(tuple(path) for path in self._term_words[term_id]))
+
+    def word_text(self, word_id: int) -> str:
+        """A term word as the matcher keys it (normalized, folded)."""
+        return self._word_text[word_id]
+
+    def word_spellings(self, word_id: int) -> tuple[tuple[str, bool], ...]:
+        """The stems a token is built on when it reads as term word ``word_id``, each with whether
+        it may take an ending: the word, its derived spellings (adjective, -in, spelling variants,
+        bare name) and the one-letter variants the skeleton index accepts (ترمب for ترامب).
+
+        A token reading as the word is a proclitic, the article, one of these stems and an ending
+        it accepts; the list is complete for those readings, and ``reads`` decides each token."""
+        out: dict[str, bool] = {}
+        for spelling, forms in self._forms.items():
+            for form in forms:
+                if form.word == word_id:
+                    out[spelling] = out.get(spelling, False) or form.endings != _ONLY_BARE
+        word = self._word_text[word_id]
+        if _is_arabic(word) and self._skeletons:
+            for candidate in _one_edits(word):
+                if candidate not in out and word_id in self._analyse(candidate):
+                    out[candidate] = True
+        return tuple(out.items())
+
+    @staticmethod
+    def token_prefixes() -> tuple[str, ...]:
+        """What may stand before a term word's stem in a token the matcher reads as it: nothing,
+        the article, a proclitic, a proclitic with the article (وال، لال) or لل (ل + ال)."""
+        out = ["", "ال"]
+        for clitic in _PROCLITICS:
+            out += [clitic, clitic + "ال"]
+            if clitic.endswith("ل"):
+                out.append(clitic + "ل")
+        return tuple(out)
+
+    def reads(self, token: str) -> dict[int, bool]:
+        """Term words a normalized token reads as -> True when only with a proclitic (which only
+        the first word of a longer term may carry)."""
+        return dict(self._analyse(token))
 
     def match(self, title: str, body: str) -> list[TopicMatch]:
         """Topics the article matches, in watchlist order."""

@@ -10,11 +10,13 @@ from typing import Protocol, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import bursts
 from bot.app import App
 from bot.delivery import DeliveryWorker
+from bot.metrics import METRICS, MetricsServer, OutboxCollector
 from bot.transports.base import Transport
 from storage import sources as source_store
-from storage.db import transaction
+from storage.db import connection_problem, ping, transaction
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +43,14 @@ class Runner:
     def __init__(self, app: App, transports: dict[str, Transport], companions: Sequence[Companion] = ()) -> None:
         self.app = app
         self.companions = list(companions)
-        self.worker: DeliveryWorker = app.worker(transports)
+        # Every send is timed and counted for /metrics and /status (bot/metrics.py).
+        self.worker: DeliveryWorker = app.worker({k: METRICS.metered(v) for k, v in transports.items()})
+        self.metrics_server: MetricsServer | None = None
         self.scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone="UTC")
         self.stop_event = asyncio.Event()
         self._drains: set[asyncio.Task] = set()
         self.feeds = None  # the FeedPoller, created in run() inside the event loop
+        self._outbox_collector: OutboxCollector | None = None
 
     def schedule(self) -> None:
         now = self.app.clock()
@@ -64,11 +69,23 @@ class Runner:
             self._drain, "interval", seconds=self.app.config.delivery_interval_s,
             next_run_time=now + timedelta(seconds=1), id="deliver", name="drain outbox",
         )
+        self.scheduler.add_job(
+            self._bursts, "interval", seconds=bursts.CHECK_EVERY_S,
+            next_run_time=now + timedelta(seconds=bursts.CHECK_EVERY_S), id="bursts", name="look for bursts",
+        )
+
+    def _bursts(self) -> None:
+        """Queue «تغطية مكثفة» alerts for topics bursting now; a failure waits for the next check."""
+        try:
+            bursts.check(self.app.factory, self.app.config.bursts, self.app.clock())
+        except Exception as exc:
+            log.error("burst check failed: %s; the next check tries again", exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
 
     def _poll(self, name: str) -> None:
         """Poll one file source; a failure is logged and the job lives on (the next tick polls again)."""
         try:
-            self.app.poll_source(name)
+            METRICS.observe_report(self.app.poll_source(name))
         except Exception as exc:
             log.error("polling %s failed: %s; the next tick tries again", name, exc,
                       exc_info=log.isEnabledFor(logging.DEBUG))
@@ -81,6 +98,8 @@ class Runner:
         self._drains.add(task)
         try:
             reports = await self.feeds.tick()
+            for report in reports:
+                METRICS.observe_report(report)
             if reports:
                 log.info("feeds: %d polled, %d failed", len(reports), sum(1 for r in reports if r.error))
         except Exception:
@@ -113,14 +132,47 @@ class Runner:
         self.feeds = self.app.feed_poller()
         self.schedule()
         self.scheduler.start()
-        log.info("raqib running: %d source(s); Ctrl-C stops", len(self.app.config.sources))
         try:
+            self._serve_metrics()  # inside the try: a taken port still stops everything cleanly
+            log.info("raqib running: %d source(s); Ctrl-C stops", len(self.app.config.sources))
             await self.stop_event.wait()
         finally:
             await self.shutdown()
 
+    def _serve_metrics(self) -> None:
+        """/metrics and /healthz when [metrics] port is set (off by default)."""
+        port = self.app.config.metrics_port
+        if not port:
+            return
+        from storage import outbox as outbox_store
+
+        def counts() -> dict[str, int]:
+            with transaction(self.app.factory) as s:
+                return outbox_store.counts(s)
+
+        if self._outbox_collector is None:
+            self._outbox_collector = OutboxCollector(counts)
+            METRICS.registry.register(self._outbox_collector)
+        self.metrics_server = MetricsServer(self.app.config.metrics_listen, port, METRICS.registry, self.healthy).start()
+
+    def healthy(self) -> tuple[bool, str]:
+        """/healthz: the scheduler runs and the database answers."""
+        if self.stop_event.is_set() or not self.scheduler.running:
+            return False, "stopping"
+        try:
+            ping(self.app.engine)
+        except Exception as exc:
+            return False, connection_problem(self.app.config.database_url, exc)
+        return True, "ok"
+
     async def shutdown(self) -> None:
         """Stop taking new work, let running polls and sends finish, hand back unsent claims."""
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+            self.metrics_server = None
+        if self._outbox_collector is not None:
+            METRICS.registry.unregister(self._outbox_collector)
+            self._outbox_collector = None
         self.scheduler.pause()
         self.worker.request_stop()
         # Before the scheduler shuts down: its asyncio executor would cancel a drain mid-send.

@@ -1,22 +1,31 @@
 """Search over stored articles: query parsing, Arabic-aware expansion, ranking, snippets.
 
-Keys are the matcher's: ``arabic.normalize`` then the matcher's transliteration fold (بيونج =
-بيونغ), so the index holds every token once, as written. Clitics and endings are handled at query
-time: a query word is expanded to the indexed keys that are forms of it (وروسيا، بروسيا، الروسية)
-by a prefix range scan of the vocabulary, each candidate verified by the watchlist ``Matcher``
-itself, so search and alerts agree on what "contains روسيا" means.
+Search agrees with alerts: a query term is looked for exactly as the watchlist ``Matcher`` reads
+that term. Keys are the matcher's (``arabic.normalize`` then its transliteration fold: بيونج =
+بيونغ), each token indexed once as written. At query time the matcher says how the term may be
+written (``term_paths``: its words, joined into one, a long word split in two: بيونغيانغ =
+بيونغ يانغ) and on which stems each word's tokens are built (``word_spellings``: the word, its
+adjective, spelling variants, one-letter variants); the vocabulary is range-scanned for those
+stems behind every proclitic/article spelling the matcher takes, and every key found is kept only
+if the matcher reads it as that word, after a phrase's first word without a proclitic. A phrase
+is then the sequence of those key sets, so "كوريا الشمالية" finds الكوري الشمالي (the matcher
+accepts it) but not كوريا والشمالية or a lone الكوريين, and snippets mark only whole phrases.
+A typed word also stands for itself without ال and, when the dev data knows the rest better than
+the whole, without a proclitic: لموسكو finds what موسكو finds (``query_bases``).
 
 Ranking blends BM25 with recency without scoring every hit: the index returns the newest
 ``WINDOW`` matching articles (in id order, which is ingest order) with their BM25, and only those
 are ranked. A very common word therefore costs the same as a rare one; the price is that an old
 article is found for a word in more than ``WINDOW`` articles only with narrower terms or filters.
+How the index finds those newest hits on each database is ``storage.search.candidates``.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -24,7 +33,7 @@ from functools import lru_cache
 from sqlalchemy.orm import Session
 
 from bot.arabic import normalize
-from bot.matching import Matcher, _fold
+from bot.matching import Matcher, _fold, _lexicon
 from bot.summarize import stopwords
 from bot.watchlists import Rules, Watchlist
 from storage import search as store
@@ -33,8 +42,7 @@ PAGE_SIZE = 5
 WINDOW = 300  # newest matching articles ranked per query
 MAX_QUERY_CHARS = 500
 MAX_TERMS = 8
-MAX_FORMS = 48  # indexed forms per query word
-MAX_PHRASES = 16  # alternatives (FTS phrases) per quoted phrase
+MAX_FORMS = 400  # indexed keys per position of a term (the vocabulary holds few more)
 RELEVANCE_WEIGHT = 0.6
 HALF_LIFE_DAYS = 90.0
 
@@ -42,9 +50,8 @@ _ARABIC = re.compile("[\u0600-\u06ff]")
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“"}
 _FILTER = re.compile(r"^(topic|source|from|to):(.*)$", re.IGNORECASE)
 _ENGLISH_STOP = frozenset("a an and the of in on at to for by with from is are was were be or not".split())
-# Proclitic spellings a query word may be indexed with (the matcher decides which are real).
-_PREFIXES = ("", "ال", "و", "ب", "ل", "ف", "ك", "وال", "بال", "لل", "فال", "كال", "ولل", "فلل",
-             "وب", "ول", "وك", "فب", "فل", "فك", "وبال", "فبال")
+# What may stand before a stem in an indexed token: the matcher's own proclitics and article.
+_PREFIXES = Matcher.token_prefixes()
 
 
 class QueryError(ValueError):
@@ -211,6 +218,63 @@ _DIGITS = str.maketrans({**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(
 
 # --- expansion -------------------------------------------------------------------------------
 
+# A term is searched for exactly as the matcher reads it: its ways of being written (``Matcher.
+# term_paths``: the words, joined, split), each word's stems (``word_spellings``) scanned in the
+# vocabulary behind every proclitic/article spelling, each key found kept only if ``Matcher.reads``
+# reads it as that word (and, after a phrase's first word, without a proclitic).
+Keys = tuple[str, ...]  # the indexed keys accepted at one position
+Path = tuple[Keys, ...]  # one way of writing a term: a key set per token
+_LATER_PREFIXES = ("", "ال")
+# Proclitics a query word may carry that are read off it (لموسكو is searched as موسكو too); ف and
+# ك start too many words (فروسية, كامل) to be taken off a typed word.
+_QUERY_CLITICS = ("وب", "ول", "و", "ب", "ل")
+
+
+@lru_cache(maxsize=4096)
+def _matcher(term: str) -> Matcher:
+    return Matcher([Watchlist("q", "q", Rules(any=(term,)))])
+
+
+@lru_cache(maxsize=65_536)
+def _reads(term: str, key: str) -> tuple[tuple[int, bool], ...]:
+    """What an indexed key reads as for ``term``'s matcher. The index folds a key whole (بنجاح is
+    stored بنغاح, the matcher folds after the clitic), so the unfolded spelling is read too."""
+    matcher = _matcher(term)
+    hits = matcher.reads(key)
+    if "نغ" in key[1:]:
+        for word, clitic in matcher.reads(key[0] + key[1:].replace("نغ", "نج")).items():
+            hits[word] = hits.get(word, True) and clitic
+    return tuple(hits.items())
+
+
+def _lexicon_count(word: str) -> int:
+    bare, definite = _lexicon().get(word, (0, 0))
+    return bare + definite
+
+
+def query_bases(word: str) -> list[str]:
+    """The terms a typed query word stands for: the word, the word without ال (الهجوم finds
+    هجوم too), and the word without a proclitic when the matcher reads it so and the dev data knows the rest
+    better than the whole (لموسكو → موسكو; not لبنان → بنان, not لجنة → جنة)."""
+    if not _ARABIC.search(word):
+        return [word]
+    bases = [word]
+    for clitic in _QUERY_CLITICS:
+        rest = word[len(clitic):]
+        if not word.startswith(clitic) or len(rest) < 3:
+            continue
+        if clitic.endswith("ل") and rest.startswith("ل"):
+            rest = "ا" + rest  # لل = ل + ال
+        core = rest[2:] if rest.startswith("ال") and len(rest) >= 5 else rest
+        if _lexicon_count(core) > _lexicon_count(word) and _reads(core, word):
+            bases.append(rest)
+    out = []
+    for base in bases:
+        out.append(base)
+        if base.startswith("ال") and len(base) >= 5:
+            out.append(base[2:])
+    return list(dict.fromkeys(out))
+
 
 def _scan_base(word: str) -> str:
     """The prefix every indexed form of ``word`` starts with (after any clitic)."""
@@ -222,66 +286,63 @@ def _scan_base(word: str) -> str:
     return stem
 
 
-@lru_cache(maxsize=4096)
-def _matcher(word: str) -> Matcher:
-    return Matcher([Watchlist("q", "q", Rules(any=(word,)))])
-
-
-def expand_word(db: Session, word: str, first: bool = True) -> list[str]:
-    """Indexed keys that are forms of ``word``; only a phrase's first word may carry a clitic."""
-    if not _ARABIC.search(word):
-        return [word] if store.terms_with_prefix(db, word, 1) == [word] else []
-    if word.startswith("ال") and len(word) >= 5:
-        word = word[2:]  # a query for الهجوم also finds هجوم; the matcher adds ال back itself
-    base = _scan_base(word)
-    prefixes = _PREFIXES if first else ("", "ال")
-    matcher = _matcher(word)
-    forms: list[str] = []
-    seen: set[str] = set()
-    for key in store.terms_with_prefixes(db, [prefix + base for prefix in prefixes]):
-        if key in seen:
+def _ranges(matcher: Matcher, word_id: int, first: bool) -> list[tuple[str, bool]]:
+    """(key or prefix, is a prefix) to look up for one term word: every stem behind every
+    proclitic/article spelling; a prefix when the stem takes endings, else the exact key."""
+    prefixes = _PREFIXES if first else _LATER_PREFIXES
+    out: list[tuple[str, bool]] = []
+    for stem, endings in matcher.word_spellings(word_id):
+        if not _ARABIC.search(stem):
+            out.append((stem, False))
             continue
-        seen.add(key)
-        if key == word or matcher.match(key, ""):
-            forms.append(key)
-    forms.sort(key=lambda k: (k != word, len(k)))
-    return forms[:MAX_FORMS]
+        base = _scan_base(stem) if endings else (stem[2:] if stem.startswith("ال") and len(stem) >= 5 else stem)
+        for prefix in prefixes:
+            key = prefix + base
+            out.append((key, endings))
+            folded = _fold(key)
+            if folded != key:
+                out.append((folded, endings))
+    return out
 
 
-def expand(db: Session, query: ParsedQuery) -> tuple[list[list[tuple[str, ...]]], set[str]]:
-    """The index query (clauses of alternatives) and every key that counts as a hit."""
-    clauses: list[list[tuple[str, ...]]] = []
-    hit_keys: set[str] = set()
+def expand(db: Session, query: ParsedQuery) -> tuple[list[list[Path]], list[Path]]:
+    """The index query (clauses of alternative paths) and every path that marks a hit.
+
+    A clause is empty when its term is nowhere in the index, and then so is the whole query."""
+    plans: list[list[tuple[str, tuple[int, ...]]]] = []
+    wanted: dict[tuple[str, bool], None] = {}
     for term in query.terms:
-        options = [expand_word(db, w, first=(i == 0)) for i, w in enumerate(term)]
-        if any(not o for o in options):
-            return [], set()
-        for o in options:
-            hit_keys.update(o)
-        if len(term) == 1:
-            clauses.append([(k,) for k in options[0]])
-        else:
-            clauses.append(list(itertools.product(*_phrase_forms(term, options))))
-    return clauses, hit_keys
-
-
-def _phrase_forms(term: tuple[str, ...], options: list[list[str]]) -> list[list[str]]:
-    """The likeliest forms of each phrase word, few enough that their combinations (each one an
-    FTS phrase) stay within MAX_PHRASES: the word as typed or with ال first (المملكه العربيه
-    السعوديه), then clitic and ending forms, the first word getting more of them."""
-    ranked = []
-    for word, forms in zip(term, options):
-        bare = word[2:] if word.startswith("ال") and len(word) >= 5 else word
-        ranked.append(sorted(forms, key=lambda k, b=bare: (k not in (b, "ال" + b), len(k), k)))
-    take = [1] * len(ranked)
-    grown = True
-    while grown:
-        grown = False
-        for i, forms in enumerate(ranked):
-            if take[i] < len(forms) and math.prod(take) // take[i] * (take[i] + 1) <= MAX_PHRASES:
-                take[i] += 1
-                grown = True
-    return [forms[:n] for forms, n in zip(ranked, take)]
+        texts = query_bases(term[0]) if len(term) == 1 else [" ".join(term)]
+        plan = []
+        for text in texts:
+            matcher = _matcher(text)
+            for path in matcher.term_paths(text):
+                plan.append((text, path))
+                for i, word_id in enumerate(path):
+                    wanted.update(dict.fromkeys(_ranges(matcher, word_id, i == 0)))
+        plans.append(plan)
+    keys = store.terms_in_ranges(db, list(wanted))
+    clauses: list[list[Path]] = []
+    marks: list[Path] = []
+    for plan in plans:
+        clause: list[Path] = []
+        for text, path in plan:
+            positions = []
+            for i, word_id in enumerate(path):
+                accepted = tuple(
+                    k for k in keys if any(w == word_id and (i == 0 or not c) for w, c in _reads(text, k))
+                )
+                if not accepted:
+                    break
+                positions.append(accepted[:MAX_FORMS])
+            else:
+                clause.append(tuple(positions))
+        clause = list(dict.fromkeys(clause))
+        if not clause:
+            return [], []
+        clauses.append(clause)
+        marks.extend(clause)
+    return clauses, marks
 
 
 # --- ranking and results ---------------------------------------------------------------------
@@ -289,7 +350,7 @@ def _phrase_forms(term: tuple[str, ...], options: list[list[str]]) -> list[list[
 
 def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None = None) -> Page:
     """One page of results, one per story (its best article), best first."""
-    clauses, hit_keys = expand(db, query)
+    clauses, marks = expand(db, query)
     if not clauses:
         return Page((), page, 0, False)
     cands = store.candidates(db, clauses, query.filters, WINDOW)
@@ -319,7 +380,7 @@ def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None 
                 url=art.url,
                 source=art.source,
                 published=art.published_at,
-                snippet=snippet(art.title, art.body, hit_keys),
+                snippet=snippet(art.title, art.body, marks),
                 score=round(score, 4),
             )
         )
@@ -329,18 +390,42 @@ def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None 
 SNIPPET_SCAN = 400
 
 
-def snippet(title: str, body: str, hit_keys: set[str], width: int = 28) -> tuple[tuple[str, bool], ...]:
-    """About ``width`` words of the body from just before the first hit, hits marked."""
+def _marked(keys: list[str], marks: "Sequence[Path] | AbstractSet[str]") -> set[int]:
+    """Indexes of the keys that are hits: a word's accepted key, or a phrase's keys where the
+    whole phrase is there in order (الكوريين alone is no hit for "كوريا الشمالية")."""
+    paths: list[Path] = [((k,),) for k in marks] if isinstance(marks, AbstractSet) else list(marks)
+    out: set[int] = set()
+    singles = {k for path in paths if len(path) == 1 for k in path[0]}
+    longer = [[set(keys_at) for keys_at in path] for path in paths if len(path) > 1]
+    for i, key in enumerate(keys):
+        if key in singles:
+            out.add(i)
+        for path in longer:
+            if i + len(path) <= len(keys) and all(keys[i + j] in at for j, at in enumerate(path)):
+                out.update(range(i, i + len(path)))
+    return out
+
+
+def snippet(
+    title: str, body: str, marks: "Sequence[Path] | AbstractSet[str]", width: int = 28
+) -> tuple[tuple[str, bool], ...]:
+    """About ``width`` words of the body from just before the first hit, hits marked.
+
+    ``marks`` are the query's paths (``expand``), or a plain set of single-word keys."""
     words = body.split() or title.split()
-
-    def hit(word: str) -> bool:
-        return any(k in hit_keys for k in key_tokens(word))
-
     # Words are normalized one by one (to mark them as written), so look only as far as needed:
     # the first hit within SNIPPET_SCAN words opens the window.
-    first = next((i for i, w in enumerate(words[:SNIPPET_SCAN]) if hit(w)), None)
+    scanned = words[:SNIPPET_SCAN + width]
+    keys: list[str] = []
+    owner: list[int] = []
+    for i, w in enumerate(scanned):
+        for k in key_tokens(w):
+            keys.append(k)
+            owner.append(i)
+    hit_words = {owner[i] for i in _marked(keys, marks)}
+    first = min((i for i in hit_words if i < SNIPPET_SCAN), default=None)
     start = 0 if first is None else max(0, first - 5)
-    window = [(w, (start + i == first) or (first is not None and start + i > first and hit(w)))
+    window = [(w, first is not None and start + i in hit_words and start + i >= first)
               for i, w in enumerate(words[start:start + width])]
     pieces: list[tuple[str, bool]] = []
     if start > 0:

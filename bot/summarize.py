@@ -1,8 +1,11 @@
 """Short extractive Arabic summaries for alerts.
 
 A summary is 2-3 whole sentences copied from the article, in the article's order, so a reader
-never sees words the outlet did not write. The one exception: when not even one complete
-sentence fits ``max_chars``, the best sentence is cut at a clause boundary (، ؛) and marked "…".
+never sees words the outlet did not write. News puts the essential first, so the lead's first
+real sentence always opens the summary when it fits; the others are chosen by score. A sentence
+that leans on the one before it ("وأضاف أن…", "من جانبه…") is taken only together with that
+one. The one exception to whole sentences: when not even one complete sentence fits
+``max_chars``, the lead is cut at a clause boundary (، ؛) and marked "…".
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from pathlib import Path
 
 from rapidfuzz import fuzz
 
-from bot.arabic import normalize, split_sentences, tokens
+from bot.arabic import normalize, split_sentences, tokens, unwrap
+from bot.boilerplate import strip_lead_credit
 
 STOPWORDS_FILE = Path(__file__).with_name("data") / "stopwords_ar.txt"
 
@@ -57,33 +60,87 @@ BOILERPLATE_PHRASES = (
     "حمل تطبيق",
 )
 
-# Weights measured on EASC (bench/bench_summary.py); the title weight cannot be measured there
-# (EASC has no titles) and is set to count like centrality.
-POSITION_WEIGHT = 1.0
+# Weights measured on EASC (bench/bench_summary.py: a grid over weights, decay and redundancy at
+# both budgets); the title weight cannot be measured there (EASC has no titles) and is set to
+# count like centrality. News is lead-heavy: position counts twice as much as centrality.
+POSITION_WEIGHT = 2.0
 CENTRALITY_WEIGHT = 1.0
 TITLE_WEIGHT = 1.0
-# Lead bias 1 / (1 + rank) ** POSITION_DECAY over candidate sentences.
-POSITION_DECAY = 1.0
+# Lead bias 0.5 ** (rank / POSITION_HALF_LIFE) over candidate sentences: it falls smoothly
+# over the first paragraphs instead of collapsing after the first sentence (1 / (1 + rank)).
+POSITION_HALF_LIFE = 3.0
 # Two sentences sharing this share of their terms say the same thing; keep only one.
-REDUNDANCY_LIMIT = 0.5
+REDUNDANCY_LIMIT = 0.6
 # Below this many tokens a "sentence" is a byline, a credit or a fragment ("خبرين.").
 MIN_TOKENS = 5
 # An unpunctuated line this short is a heading, never summary material.
 HEADING_MAX_TOKENS = 12
-# Only the best few sentences are combined, which keeps selection cheap on long articles.
-TOP_CANDIDATES = 12
+# Discourse openers after which a sentence cannot stand alone: it continues a quote or an
+# argument begun in the sentence before. Written as key prefixes (normalize()d, so hamza and
+# spelling variants match) with the conjunctions و/ف already removed.
+# 1. Attribution verbs (any person/number ending) whose subject is left implicit: the verb is
+#    followed at once by what was said ("وأضاف أن", "وأشار إلى أن", "وتابع:", "وقال إنه").
+_SAID_VERBS = (
+    "قال اضاف اكد اشار اوضح تابع بين لفت شدد ذكر نوه افاد كشف اعتبر راي اردف استطرد مضي زاد "
+    "اختتم ختم اعرب طالب دعا حذر ابدي تحدث عبر اعلن اكمل اوضح اوجز لخص رد علق تساءل اعترف "
+    "استدرك نفي اشاد ثمن قدر توقع رجح اعتقد يري "
+    # present tense, as features quote their speaker ("يقول:", "تضيف أن")
+    "يقول تقول يوكد توكد يشير تشير يوضح توضح يبين تبين يلفت تلفت يذكر تذكر يعتبر تعتبر"
+).split()
+_SAID_ENDINGS = ("", "ت", "وا", "ا", "تا", "ون")
+_SAID_COMPLEMENTS = (
+    "ان", "انه", "انها", "انهم", "بان", "بانه", "بانها", "الي", "قائلا", "قائله", "في", "علي",
+    "خلال", "امس", "اليوم", "ايضا", "كذلك", "بدوره", "بدورها", "له", "لها", "لهم",
+)
+# Punctuation right after the verb also means its subject was named before: "وأضاف: «…»".
+_SAID_MARKS = tuple(":،,؛\"«“'")
+# 2. Fixed openers that point back ("من جانبه", "كما", "وفي هذا السياق", "إلى ذلك").
+_BACK_POINTERS = (
+    "من جانب", "من جهت", "من ناحيت", "بدور", "في المقابل", "في هذا السياق", "في هذا الصدد",
+    "في هذا الاطار", "في سياق متصل", "في السياق ذات", "في الاطار ذات", "في الصدد ذات",
+    "الي ذلك", "علاوه علي ذلك", "بالاضافه الي ذلك", "فضلا عن ذلك", "اضافه الي ذلك",
+    "كما", "كذلك", "ايضا", "لكن", "غير ان", "الا ان", "بيد ان", "رغم ذلك", "مع ذلك",
+    "لذلك", "لذا", "لهذا", "عليه", "بالتالي", "من ثم", "ثم", "حيث", "اذ", "بينما", "في حين",
+    "هو ما", "هذا ما", "ذلك ما", "هي", "هو", "هم", "هذا", "هذه", "ذلك", "تلك", "اما",
+    "فيما", "قائلا", "يضيف", "تضيف", "يتابع", "تتابع", "يردف", "تردف", "يستطرد", "يختم", "تختم",
+)
+# Verbs that continue a statement ("وأضاف الوزير…", "وتابع…"), and "وعن …" (turning to the next
+# question in an interview): only after the conjunction, since "مضى ربع قرن" opens a story.
+_AFTER_CONJUNCTION = (
+    "اضاف", "تابع", "اختتم", "ختم", "اردف", "استطرد", "مضي", "زاد", "استدرك", "عن",
+)
+# A preposition before a demonstrative points at the sentence before: "بعد ذلك", "رغم هذا".
+_DEMONSTRATIVE_AFTER = re.compile(
+    r"^(?:بعد|قبل|اثر|عقب|رغم|مع|الي|علي|خلال|منذ|عن|من|في|ب|ل)\s+(?:ذلك|هذا|هذه|تلك|هولاء)(?:\s|$)"
+)
+# A short sentence ending on an anaphor says nothing alone: "وقد أعد مرسوم ملكي بذلك."
+_ANAPHOR_ENDINGS = frozenset({"ذلك", "بذلك", "لذلك", "كذلك", "ذاته", "ذاتها", "نفسه", "نفسها", "ايضا"})
+_SHORT_SENTENCE_WORDS = 8
+# A list item ("4 ـ تعيين…", "ثالثاً: وافق…", "- منطقة الرياض…") belongs to its list's heading.
+_LIST_ITEM = re.compile(r"^\s*(?:[-–—•*▪]|\(?[0-9٠-٩]{1,2}\s*(?:[-–—ـ)]|\.(?=\s)))")
+_ORDINALS = frozenset(
+    "اولا ثانيا ثالثا رابعا خامسا سادسا سابعا ثامنا تاسعا عاشرا اخيرا".split()
+)
+# Pronoun endings that make an opener refer back ("من جانبه", "من جهتها", "بدورهم").
+_PRONOUN_ENDINGS = ("ه", "ها", "هم", "هما", "هن")
 # A sentence this similar to the title (rapidfuzz ratio on keys) repeats it.
 TITLE_REPEAT_RATIO = 90
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """A sentence that may enter the summary, with what scoring needs."""
+    """A sentence that may enter the summary, with what scoring needs.
+
+    ``needs`` is None for a sentence that stands alone; for one that leans on the sentence
+    before it, the ``order`` of that sentence, or -1 when that sentence is not a candidate (then
+    it can never be shown: its reader would miss what it refers to).
+    """
 
     order: int
     text: str
     terms: Counter[str]
     score: float = 0.0
+    needs: int | None = None
 
 
 def summarize(
@@ -107,8 +164,8 @@ def summarize(
     chosen = _select(scored, max_chars, max_sentences)
     if chosen:
         return " ".join(c.text for c in chosen)
-    best = max(scored, key=lambda c: c.score)
-    return shorten(best.text, max_chars)
+    # Not one whole sentence fits: the last resort is the lead, cut at a clause boundary.
+    return shorten(_lead(scored).text, max_chars)
 
 
 # --- terms ---------------------------------------------------------------------------------
@@ -139,47 +196,126 @@ _SUFFIX = re.compile(r"(?<=\w{3})(?:ها|ات|ون|ين|ان|يه|ه|ي)$")
 
 
 @lru_cache(maxsize=65536)
-def _stem(token: str) -> str:
+def term_stem(token: str) -> str:
     return _SUFFIX.sub("", _PREFIX.sub("", token))
 
 
 def _terms(text: str) -> Counter[str]:
-    return Counter(_stem(t) for t in content_terms(text))
+    return Counter(term_stem(t) for t in content_terms(text))
 
 
 # --- candidates ----------------------------------------------------------------------------
 
 
 def _candidates(title: str, body: str, min_sentences: int) -> list[Candidate]:
-    complete: list[str] = []
-    fragments: list[str] = []
-    for line in body.splitlines():
+    """Summary material in body order; what is dropped still breaks the chain of sentences, so
+    a sentence leaning on a dropped one is never shown without it."""
+    # (sentence, complete, inside a quote opened before it) or None for a dropped one
+    sequence: list[tuple[str, bool, bool] | None] = []
+    for line in unwrap(body).splitlines():
+        line = strip_lead_credit(line)
         if _is_junk_line(line):
+            sequence.append(None)
             continue
+        quote_depth, straight_open = 0, False
         for sentence in split_sentences(line):
-            if _is_junk_sentence(sentence, title):
-                continue
-            (complete if _COMPLETE.search(sentence) else fragments).append(sentence)
+            # A sentence that goes on inside a quote left open before it, or that closes a quote
+            # it never opened (the quote began on an earlier line), continues that speech.
+            inside = quote_depth > 0 or straight_open or _closes_unopened_quote(sentence)
+            quote_depth = max(0, quote_depth + _quote_balance(sentence))
+            straight_open ^= sentence.count('"') % 2 == 1
+            # A lead that introduces a list or a quote ("…وفق الشروط التالية:") is still the lead.
+            introduces = sentence.rstrip().endswith(":") and not any(sequence)
+            if _is_junk_sentence(sentence, title, allow_colon=introduces):
+                sequence.append(None)
+            else:
+                complete = introduces or bool(_COMPLETE.search(sentence))
+                sequence.append((sentence, complete, inside))
     # A body written without full stops (some feeds) still deserves a summary from its lines.
-    texts = complete
-    if len(complete) < min_sentences:
-        texts = _in_body_order(body, complete + fragments)
-    return _dedupe([Candidate(i, t, _terms(t)) for i, t in enumerate(texts)])
-
-
-def _in_body_order(body: str, texts: list[str]) -> list[str]:
-    return sorted(texts, key=body.find)
-
-
-def _dedupe(candidates: list[Candidate]) -> list[Candidate]:
-    seen: set[str] = set()
+    if sum(1 for item in sequence if item and item[1]) >= min_sentences:
+        sequence = [item if item and item[1] else None for item in sequence]
     out: list[Candidate] = []
-    for c in candidates:
-        key = normalize(c.text)
-        if key not in seen:
-            seen.add(key)
-            out.append(Candidate(len(out), c.text, c.terms))
+    seen: set[str] = set()
+    previous_kept = False
+    for item in sequence:
+        key = normalize(item[0]) if item else ""
+        if item is None or key in seen:
+            previous_kept = False
+            continue
+        seen.add(key)
+        needs = None
+        if item[2] or leans_back(item[0]):
+            needs = len(out) - 1 if previous_kept else -1
+        out.append(Candidate(len(out), item[0], _terms(item[0]), needs=needs))
+        previous_kept = True
     return out
+
+
+def _quote_balance(sentence: str) -> int:
+    """Quotes opened minus quotes closed (curly quotes and guillemets)."""
+    opened = sum(sentence.count(q) for q in "“«")
+    closed = sum(sentence.count(q) for q in "”»″")
+    return opened - closed
+
+
+def _closes_unopened_quote(sentence: str) -> bool:
+    """A » without its «, or a lone ” / ″ (some outlets write ”…” or “…″ for a pair)."""
+    if sentence.count("»") > sentence.count("«"):
+        return True
+    openers = sentence.count("“")
+    closers = sentence.count("”") + sentence.count("″")
+    if openers:
+        return closers > openers
+    # A lone ” may open a quote in those outlets; it closes one only at the sentence's end.
+    return closers % 2 == 1 and sentence.rstrip(" .!?؟…")[-1:] in "”″"
+
+
+def leans_back(sentence: str) -> bool:
+    """True when the sentence opens with a discourse continuation and cannot stand alone."""
+    words = normalize(sentence).split()[:4]
+    if not words:
+        return False
+    first = words[0]
+    # The conjunctions و and ف attach to the opener: "وأضاف", "فيما", "ومن جانبه".
+    stems = [first[1:]] if first[:1] in ("و", "ف") and len(first) > 2 else []
+    stems.append(first)
+    rest = words[1:]
+    raw = sentence.split(maxsplit=2)
+    marked = raw[0].endswith(_SAID_MARKS) or (len(raw) > 1 and raw[1].startswith(_SAID_MARKS))
+    if _LIST_ITEM.match(sentence) or (first in _ORDINALS and marked):
+        return True
+    for stem in stems:
+        if _said_without_subject(stem, rest, marked):
+            return True
+        phrase = " ".join([stem, *rest])
+        if any(_opens_with(phrase, opener) for opener in _BACK_POINTERS):
+            return True
+        if _DEMONSTRATIVE_AFTER.match(phrase):
+            return True
+        if stem != first and any(_opens_with(phrase, verb) for verb in _AFTER_CONJUNCTION):
+            return True
+    all_words = normalize(sentence).split()
+    return len(all_words) <= _SHORT_SENTENCE_WORDS and all_words[-1] in _ANAPHOR_ENDINGS
+
+
+def _said_without_subject(verb: str, rest: list[str], marked: bool) -> bool:
+    if verb not in _said_forms():
+        return False
+    return marked or not rest or rest[0] in _SAID_COMPLEMENTS
+
+
+@lru_cache(maxsize=1)
+def _said_forms() -> frozenset[str]:
+    return frozenset(f"{v}{e}" for v in _SAID_VERBS for e in _SAID_ENDINGS)
+
+
+def _opens_with(phrase: str, opener: str) -> bool:
+    """Whole-word prefix match; an opener ending in a bare stem also takes a pronoun ending."""
+    if phrase == opener or phrase.startswith(opener + " "):
+        return True
+    return any(
+        phrase == opener + e or phrase.startswith(f"{opener}{e} ") for e in _PRONOUN_ENDINGS
+    )
 
 
 def _is_junk_line(line: str) -> bool:
@@ -192,12 +328,12 @@ def _is_junk_line(line: str) -> bool:
     return not _COMPLETE.search(stripped) and len(tokens(stripped)) <= HEADING_MAX_TOKENS
 
 
-def _is_junk_sentence(sentence: str, title: str) -> bool:
+def _is_junk_sentence(sentence: str, title: str, allow_colon: bool = False) -> bool:
     if len(tokens(sentence)) < MIN_TOKENS or _URL.search(sentence):
         return True
     if is_boilerplate(sentence):
         return True
-    if _mostly_latin(sentence) or sentence.rstrip().endswith(":"):
+    if _mostly_latin(sentence) or (sentence.rstrip().endswith(":") and not allow_colon):
         return True
     return bool(title.strip()) and repeats_title(sentence, title)
 
@@ -243,10 +379,10 @@ def _score(candidates: list[Candidate], title_terms: set[str]) -> list[Candidate
     centrality = _centrality(candidates)
     scored = []
     for c, cent in zip(candidates, centrality):
-        position = 1.0 / (1 + c.order) ** POSITION_DECAY
+        position = 0.5 ** (c.order / POSITION_HALF_LIFE)
         title = len(title_terms & c.terms.keys()) / len(title_terms) if title_terms else 0.0
         score = POSITION_WEIGHT * position + CENTRALITY_WEIGHT * cent + TITLE_WEIGHT * title
-        scored.append(Candidate(c.order, c.text, c.terms, score))
+        scored.append(Candidate(c.order, c.text, c.terms, score, c.needs))
     return scored
 
 
@@ -272,36 +408,40 @@ def _centrality(candidates: list[Candidate]) -> list[float]:
 # --- selection -----------------------------------------------------------------------------
 
 
+def _lead(candidates: list[Candidate]) -> Candidate:
+    """The lead's first real sentence: the first candidate that stands alone."""
+    return next((c for c in candidates if c.needs is None), candidates[0])
+
+
 def _select(scored: list[Candidate], max_chars: int, max_sentences: int) -> list[Candidate]:
-    """Best-scoring set of whole sentences that fits, preferring more sentences."""
-    fitting = [c for c in scored if len(c.text) <= max_chars]
-    pool = sorted(fitting, key=lambda c: c.score, reverse=True)[:TOP_CANDIDATES]
-    # Fewer than min_sentences only when the article offers no fitting set of that size.
-    for size in range(min(max_sentences, len(pool)), 0, -1):
-        best = _best_of_size(pool, size, max_chars)
-        if best:
-            return sorted(best, key=lambda c: c.order)
-    return []
+    """The lead when it fits, then the best-scoring sentences that fit, in body order.
+
+    Greedy by score, earlier first on ties. A sentence that leans on its predecessor becomes
+    eligible only once that predecessor is chosen.
+    """
+    chosen: list[Candidate] = []
+    lead = _lead(scored)
+    if lead.needs is None and len(lead.text) <= max_chars:
+        chosen.append(lead)
+    while len(chosen) < max_sentences:
+        taken = {c.order for c in chosen}
+        room = max_chars - _length(chosen) - (1 if chosen else 0)
+        eligible = [
+            c
+            for c in scored
+            if c.order not in taken
+            and len(c.text) <= room
+            and (c.needs is None or c.needs in taken)
+            and not any(_overlap(c, o) > REDUNDANCY_LIMIT for o in chosen)
+        ]
+        if not eligible:
+            break
+        chosen.append(max(eligible, key=lambda c: (c.score, -c.order)))
+    return sorted(chosen, key=lambda c: c.order)
 
 
-def _best_of_size(pool: list[Candidate], size: int, max_chars: int) -> list[Candidate] | None:
-    best: tuple[Candidate, ...] | None = None
-    best_score = -math.inf
-    for combo in combinations(pool, size):
-        if _length(combo) > max_chars or _redundant(combo):
-            continue
-        total = sum(c.score for c in combo)
-        if total > best_score:
-            best, best_score = combo, total
-    return list(best) if best else None
-
-
-def _length(combo: tuple[Candidate, ...]) -> int:
-    return sum(len(c.text) for c in combo) + len(combo) - 1
-
-
-def _redundant(combo: tuple[Candidate, ...]) -> bool:
-    return any(_overlap(a, b) > REDUNDANCY_LIMIT for a, b in combinations(combo, 2))
+def _length(combo: list[Candidate]) -> int:
+    return sum(len(c.text) for c in combo) + max(len(combo) - 1, 0)
 
 
 def _overlap(a: Candidate, b: Candidate) -> float:

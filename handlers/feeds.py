@@ -8,14 +8,17 @@ current items without alerting, so following a feed does not flood the chat with
 
 from __future__ import annotations
 
+import logging
+
 from handlers.base import Caller, Reply, text
 from handlers.format import when
 from handlers.services import Services
-from handlers.texts import t
+from handlers.texts import error_text, t
 from storage import audit
 from storage import feeds as feed_store
 
 _MAX_URL = 2000
+log = logging.getLogger(__name__)
 
 
 async def feed(services: Services, caller: Caller, args: str) -> Reply:
@@ -64,15 +67,28 @@ async def _add(services: Services, caller: Caller, url: str) -> Reply:
     try:
         row, created, report = await services.feeds.add(url, admin_chat=caller.chat)
     except FetchError as exc:
-        return text(t(lang, "feed_refused", reason=exc.reason[:300]))
+        log.info("/feed add %s refused: %s", url[:200], exc.reason)  # the details stay in the log
+        return text(t(lang, "feed_refused", reason=error_text(lang, exc.reason)))
     if not created:
         return Reply().add(t(lang, "feed_exists")).code(row.url)
     await services.db(lambda s: audit.record(s, "feed", row.url, "add", caller.actor, caller.chat, services.clock(),
                                              after=row.name))
     if report is not None and report.error:
-        return text(t(lang, "feed_first_failed", name=row.name, reason=report.error[:300]))
-    reply = Reply().add(t(lang, "feed_added", name=row.name)).code(report.status if report else "")
-    return reply.line().add(t(lang, "feed_added_quiet"))
+        return text(t(lang, "feed_first_failed", name=row.name, reason=error_text(lang, report.error)))
+    return Reply().add(t(lang, "feed_added", name=row.name)).add(_fetched(lang, report)).line().add(
+        t(lang, "feed_added_quiet"))
+
+
+def _fetched(lang: str, report) -> str:
+    """What the first fetch found, in words (the HTTP status line stays in the log and the CLI)."""
+    if report is None:
+        return ""
+    if not report.parsed:
+        return t(lang, "feed_not_modified")
+    from bot.pipeline import NEW
+
+    items, new = len(report.outcomes), report.count(NEW)
+    return t(lang, "feed_added_report" if new else "feed_added_report_none", items=items, new=new)
 
 
 async def _remove(services: Services, caller: Caller, key: str) -> Reply:
@@ -109,14 +125,15 @@ async def _status(services: Services, lang: str) -> Reply:
     reply = Reply().line(t(lang, "feed_status_title"), "bold")
     for row in rows:
         if row.disabled_reason:
-            reply.add(t(lang, "feed_disabled", name=row.name, reason=row.disabled_reason[:200], url=row.url))
+            reason = error_text(lang, row.disabled_reason)
+            reply.add(t(lang, "feed_disabled", name=row.name, reason=reason.rstrip("."), url=row.url))
         elif row.error_count:
             nxt = when(row.next_check_at, tz) if row.next_check_at else "-"
             reply.add(t(lang, "feed_failing", name=row.name, errors=row.error_count, when=nxt))
-            reply.add(" — ").code((row.last_error or "")[:200])
+            reply.add(" — ").add(error_text(lang, row.last_error))
         elif row.last_success_at:
             reply.add(t(lang, "feed_ok", name=row.name, when=when(row.last_success_at, tz)))
-            if row.last_status:
+            if row.last_status and lang == "en":  # the HTTP status line is English: not in Arabic replies
                 reply.add(" — ").code(row.last_status[:200])
         else:
             reply.add(t(lang, "feed_never", name=row.name))

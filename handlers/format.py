@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from bot.alerts import Alert
-from handlers.base import Reply
+from bot.alerts import UPDATE_MARK, Alert
+from handlers.base import Button, Reply
 from handlers.texts import t
 
 
@@ -17,6 +17,12 @@ def day(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d")
 
 
+def until_text(moment: datetime, now: datetime, tz: tzinfo) -> str:
+    """When a mute ends: HH:MM in the zone, with the date when that is not today."""
+    local, today = moment.astimezone(tz), now.astimezone(tz)
+    return local.strftime("%H:%M" if local.date() == today.date() else "%Y-%m-%d %H:%M")
+
+
 def topic_tag(slug: str) -> str:
     """A hashtag the chat apps make clickable: letters, digits and underscores only."""
     return "#" + slug.replace("-", "_")
@@ -26,15 +32,40 @@ def slug_list(slugs: list[str]) -> str:
     return "، ".join(slugs) if slugs else "-"
 
 
+# Callback prefixes of the alert's buttons (handlers/alert_buttons.py answers them).
+WHY, RELATED, MUTE, UNSUBSCRIBE = "why", "rel", "mute", "aunsub"
+MUTE_SPANS = {"h": 3600, "d": 86400}  # the mute buttons' lengths, in seconds
+
+
 def alert_reply(alert: Alert, tz: tzinfo) -> Reply:
-    """Topic tag, bold headline, the summary, source and time, link; labels in the chat's language."""
+    """The topic tag; the headline as the link to the article; one meta line (source · time ·
+    how many outlets carry it); the summary. Why it matched is behind the «لماذا؟» button, not
+    listed. An update starts with «تحديث». Labels are in the chat's language."""
     lang = alert.language
     reply = Reply()
+    if alert.update:  # a later report of a story this chat already had
+        reply.bold(UPDATE_MARK).add("\n")
     reply.add(f"{topic_tag(alert.topic)} · {alert.topic_name}", "italic").add("\n")
-    reply.bold(alert.headline).add("\n\n")
-    reply.add(alert.summary).add("\n\n")
-    reply.add(f"{t(lang, 'alert_source')}: {alert.source} · {when(alert.published, tz)}").add("\n")
-    reply.link(t(lang, "alert_link"), alert.url)
+    reply.link(alert.headline.strip() or "—", alert.url).add("\n")
+    reply.bold(alert.source).add(f" · {when(alert.published, tz)}")
+    if alert.source_count > 1:
+        reply.add(f" · {t(lang, 'alert_sources', n=alert.source_count)}")
+    reply.add("\n\n").add(alert.summary)
+    return alert_buttons(reply, alert)
+
+
+def alert_buttons(reply: Reply, alert: Alert) -> Reply:
+    """Why / related, mute 1 h / 1 day, unsubscribe: only for an alert of a known subscription
+    (the console and the CLI have no buttons). Every datum is a few ASCII digits: far below
+    Telegram's 64-byte limit."""
+    if alert.watchlist_id is None:
+        return reply
+    lang, wid = alert.language, alert.watchlist_id
+    reply.button_row(Button(t(lang, "btn_why"), f"{WHY}:{alert.story_id}.{wid}"),
+                     Button(t(lang, "btn_related"), f"{RELATED}:{alert.story_id}.{wid}"))
+    reply.button_row(*(Button(t(lang, f"btn_mute_{name}"), f"{MUTE}:{wid}.{span}")
+                       for name, span in (("hour", "h"), ("day", "d"))))
+    reply.button_row(Button(t(lang, "btn_alert_unsubscribe"), f"{UNSUBSCRIBE}:{wid}"))
     return reply
 
 

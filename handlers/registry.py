@@ -152,6 +152,8 @@ def _build() -> dict[str, Command]:
 
 def _build_callbacks() -> dict[str, Command]:
     """Buttons are commands too: the same tier check runs before their handlers."""
+    from handlers import alert_buttons as alert_cmd
+    from handlers import format as fmt
     from handlers import search as search_cmd
     from handlers import subscribe as sub_cmd
     from handlers import timeline as timeline_cmd
@@ -159,6 +161,11 @@ def _build_callbacks() -> dict[str, Command]:
 
     E, A = Tier.EVERYONE, Tier.ADMIN
     return {
+        # The alert's buttons: mute and unsubscribe ask what /unsubscribe asks.
+        fmt.WHY: Command(fmt.WHY, E, alert_cmd.why),
+        fmt.RELATED: Command(fmt.RELATED, E, alert_cmd.related),
+        fmt.MUTE: Command(fmt.MUTE, A, alert_cmd.mute, refusal="group_admins_only"),
+        fmt.UNSUBSCRIBE: Command(fmt.UNSUBSCRIBE, A, alert_cmd.unsubscribe, refusal="group_admins_only"),
         "sub": Command("sub", A, sub_cmd.sub_button, refusal="group_admins_only"),
         "unsub": Command("unsub", A, sub_cmd.unsub_button, refusal="group_admins_only"),
         "wdel": Command("wdel", A, watch_cmd.confirm_delete),

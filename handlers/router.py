@@ -19,11 +19,24 @@ COMMANDS: dict[str, registry.Command] = registry.commands()
 CALLBACKS: dict[str, registry.Command] = registry.callbacks()
 
 
-def _throttled(services: Services, caller: Caller) -> Reply | None:
-    """None to go ahead; otherwise the reply to give (an empty one once the user was told)."""
+async def _throttled(services: Services, caller: Caller) -> Reply | None:
+    """None to go ahead; otherwise the reply to give (an empty one once the user was told).
+
+    Owners and group admins are never throttled (issue 14: an owner's /feed add was refused).
+    Whether a group member is an admin costs a platform request, so it is asked only when the
+    bucket is empty; a private chat's user is throttled like a member (its own admin, but the
+    exemption is for people who run a group, not for anyone in a private chat)."""
+    if caller.is_owner:
+        return None
     verdict = services.throttle.allow((caller.platform, caller.user_id if caller.user_id is not None else caller.chat))
     if verdict == "go":
         return None
+    if caller.is_group:
+        try:
+            if await caller.admin_check(caller):
+                return None
+        except Exception:  # the platform did not answer: treat as a member, the throttle stands
+            log.info("admin check for %s in %s failed; throttled as a member", caller.actor, caller.chat, exc_info=True)
     return text(t(caller.language, "throttled")) if verdict == "warn" else Reply()
 
 
@@ -40,7 +53,7 @@ async def handle_command(services: Services, caller: Caller, name: str, args: st
     entry = COMMANDS.get(name.lower())
     if entry is None:
         return None
-    refused = _throttled(services, caller)
+    refused = await _throttled(services, caller)
     if refused is not None:
         return refused
     lang = caller.language
@@ -67,7 +80,7 @@ async def handle_callback(services: Services, caller: Caller, data: str) -> Repl
     entry = CALLBACKS.get(kind)
     if entry is None or not arg:
         return Reply(notice=t(caller.language, "button_expired"))
-    refused = _throttled(services, caller)
+    refused = await _throttled(services, caller)
     if refused is not None:
         return Reply(notice=refused.plain() or None)
     try:

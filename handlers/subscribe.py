@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
-from handlers.format import slug_list
+from handlers.format import slug_list, until_text
 from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
-from storage import chat_topics
+from storage import chat_topics, mutes
 from storage import watchlists as watchlist_store
 from storage.watchlists import WatchlistRow
 
@@ -118,13 +118,18 @@ async def unsubscribe(services: Services, caller: Caller, args: str) -> Reply:
 
 async def mysubs(services: Services, caller: Caller, _args: str = "") -> Reply:
     lang = caller.language
-    rows = await services.db(lambda s: chat_topics.subscriptions(s, caller.chat))
+    now = services.clock()
+    rows, muted = await services.db(
+        lambda s: (chat_topics.subscriptions(s, caller.chat), mutes.muted_until(s, caller.chat, now)))
     if not rows:
         return text(t(lang, "mysubs_none"))
     repeated = Counter(r.slug for r in rows)
     reply = Reply().line(t(lang, "mysubs_title"), "bold")
     for row in rows:
-        reply.add("• ").add(row.slug, "code").line(f" — {_title(lang, row, caller, repeated[row.slug] > 1)}")
+        reply.add("• ").add(row.slug, "code").add(f" — {_title(lang, row, caller, repeated[row.slug] > 1)}")
+        if row.id in muted:  # the alert's mute button (issue 12)
+            reply.add(" · ").italic(t(lang, "mysubs_muted", until=until_text(muted[row.id], now, services.timezone)))
+        reply.line()
         if caller.tier >= Tier.ADMIN:
             reply.button_row(Button(t(lang, "btn_unsubscribe", name=row.name), f"unsub:{topicref.ID_PREFIX}{row.id}"))
     return reply

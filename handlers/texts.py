@@ -6,6 +6,10 @@ plain strings with ``{placeholders}``; handlers add the styling (bold, code, lin
 
 from __future__ import annotations
 
+import string
+from dataclasses import dataclass
+from typing import Any
+
 AR: dict[str, str] = {
     # start / help
     "about": "رقيب يتابع الأخبار العربية ويرسل لك ملخصًا قصيرًا لكل خبر جديد في المواضيع التي تشترك فيها، مرة واحدة لكل قصة.",
@@ -32,7 +36,7 @@ AR: dict[str, str] = {
     "already_subscribed": "هذه المحادثة مشتركة أصلًا في: ",
     "unsubscribed": "تم إلغاء الاشتراك في: ",
     "not_subscribed": "هذه المحادثة غير مشتركة في: ",
-    "backlog_note": "ستصلك آخر {n} قصص من هذا الموضوع، ثم كل جديد.",
+    "backlog_note": "ستصلك آخر قصص هذا الموضوع ({n:story})، ثم كل جديد.",
     "thread_note": "ستصل التنبيهات إلى هذا الموضوع من المجموعة.",
     "group_admins_only": "في المجموعات يغيّر الاشتراكات مشرفو المجموعة فقط.",
     "mysubs_title": "اشتراكات هذه المحادثة:",
@@ -44,7 +48,7 @@ AR: dict[str, str] = {
     "watch_usage": (
         "الاستخدام:\n"
         "/watch new <المعرف> <الاسم>\n"
-        "/watch add <المعرف> [رقم المجموعة] <مصطلح، مصطلح…>\n"
+        "/watch add <المعرف> [رقم القاعدة] <مصطلح، مصطلح…>\n"
         "/watch exclude <المعرف> <مصطلح>\n"
         "/watch remove <المعرف> <مصطلح>\n"
         "/watch show <المعرف>\n"
@@ -53,10 +57,13 @@ AR: dict[str, str] = {
     ),
     "slug_invalid": "المعرف «{slug}» غير صالح: حروف لاتينية صغيرة وأرقام و- فقط، حتى 49 حرفًا.",
     "name_invalid": "الاسم غير صالح: {reason}",
+    "name_empty": "الاسم فارغ.",
+    "name_too_long": "الاسم طويل جدًا ({length:char})؛ الحد {limit:char}.",
+    "name_markup": "الاسم يحتوي على رموز تنسيق أو تحكم غير مسموحة.",
     "slug_taken": "يوجد موضوع بالمعرف «{slug}» من قبل.",
     "created": "أُنشئ الموضوع {slug}. أضف مصطلحاته: /watch add {slug} <مصطلح>",
     "term_empty": "المصطلح فارغ.",
-    "term_too_long": "المصطلح طويل جدًا ({length} حرفًا)؛ الحد {limit}.",
+    "term_too_long": "المصطلح طويل جدًا ({length:char})؛ الحد {limit:char}.",
     "term_markup": "المصطلح يحتوي على رموز تنسيق أو تحكم غير مسموحة ({chars}).",
     "term_invalid": "المصطلح «{term}» غير صالح.",
     "term_added": "أُضيف إلى {rule}: ",
@@ -64,11 +71,11 @@ AR: dict[str, str] = {
     "term_excluded": "أُضيف إلى المستبعدات: ",
     "term_removed": "حُذف: ",
     "term_not_found": "ليس في قواعد الموضوع: ",
-    "group_needed": "هذا الموضوع يشترط مطابقة كل مجموعة. حدد رقم المجموعة: /watch add {slug} <رقم> <مصطلح>\n{groups}",
-    "group_invalid": "لا توجد مجموعة رقم {n}؛ للموضوع {count} مجموعة.",
+    "group_needed": "هذا الموضوع يشترط مطابقة كل قاعدة. حدد رقم القاعدة: /watch add {slug} <رقم> <مصطلح>\n{groups}",
+    "group_invalid": "لا توجد القاعدة {n}؛ قواعد هذا الموضوع: {count:rule}.",
     "rule_any": "أي منها",
     "rule_none": "المستبعدات",
-    "rule_all": "المجموعة {n}",
+    "rule_all": "القاعدة {n}",
     "rules_empty": "لا قواعد بعد: الموضوع لا يطابق أي خبر.",
     "last_edits": "آخر التعديلات:",
     "delete_confirm": "حذف الموضوع {slug} ({name})؟ لن تصل تنبيهاته بعد ذلك.",
@@ -89,11 +96,11 @@ AR: dict[str, str] = {
         "عبارة بين علامتي تنصيص: \"كوريا الشمالية\". مرشحات: topic:kursk source:الاسم from:2025-08-01 to:2025-12-31"
     ),
     "search_none": "لا قصص مخزنة تحتوي كل هذه الكلمات.",
-    "search_title": "نتائج البحث ({total}{more} قصة) — صفحة {page} من {pages}:",
+    "search_title": "نتائج البحث ({total:story}{more}) — صفحة {page} من {pages}:",
     "search_stopwords": "كلمات البحث كلها كلمات شائعة لا يُبحث عنها (مثل: في، من، على). أضف كلمة مميزة.",
     "search_filters_only": "أضف كلمة بحث واحدة على الأقل مع المرشحات.",
-    "search_too_long": "نص البحث طويل جدًا؛ الحد {limit} حرف.",
-    "search_too_many": "كلمات كثيرة؛ الحد {limit} كلمات أو عبارات.",
+    "search_too_long": "نص البحث طويل جدًا؛ الحد {limit:char}.",
+    "search_too_many": "كلمات كثيرة؛ الحد {limit:word} (العبارة بين علامتي تنصيص كلمة واحدة).",
     "search_unbalanced": "علامة تنصيص غير مغلقة. ضع العبارة بين علامتين: \"كوريا الشمالية\".",
     "search_bad_filter": "المرشح {name}: بلا قيمة.",
     "search_bad_date": "تاريخ غير صالح «{value}»؛ اكتبه هكذا: 2025-08-01",
@@ -104,17 +111,17 @@ AR: dict[str, str] = {
     "timeline_none": "لا قصص مخزنة لهذا الموضوع في هذه الفترة.",
     "timeline_title": "تسلسل أحداث الموضوع: ",
     "timeline_bad_period": "فترة غير مفهومة «{value}»؛ أمثلة: 2025 أو 2025-08 أو 30d أو 6m أو «الشهر الماضي»",
-    "timeline_sources": "{n} مصدر",
-    "timeline_more": "و{n} قصص أخرى؛ حدد فترة أقصر، مثل 2025-08.",
+    "timeline_sources": "{n:source}",
+    "timeline_more": "لم تُعرض {n:story}؛ حدد فترة أقصر، مثل 2025-08.",
     "btn_chart": "📈 الرسم البياني",
     "chart_caption": "قصص {name} عبر الزمن",
     # status
     "status_sources": "المصادر:",
-    "status_source": "{name}: آخر نجاح {when}، أخطاء متتالية {errors}",
+    "status_source": "{name}: آخر نجاح {when}، الأخطاء المتتالية: {errors:error}",
     "status_never": "لم ينجح بعد",
     "status_disabled": " (معطل: {reason})",
-    "status_outbox": "التسليم: {pending} بانتظار الإرسال، {failed} فشلت، {sent} أُرسلت",
-    "status_outbox_waiting": "التسليم: {pending} بانتظار الإرسال منذ {since} (منها {retrying} تُعاد بعد أخطاء)، {failed} فشلت، {sent} أُرسلت",
+    "status_outbox": "التسليم — بانتظار الإرسال: {pending:alert}؛ فشل: {failed:alert}؛ أُرسل: {sent:alert}",
+    "status_outbox_waiting": "التسليم — بانتظار الإرسال منذ {since}: {pending:alert} (يُعاد بعد أخطاء: {retrying:alert})؛ فشل: {failed:alert}؛ أُرسل: {sent:alert}",
     "status_no_sources": "لا مصادر مسجلة.",
     # permissions, scopes, registry (issue 10)
     "owners_only": "هذا الأمر لمالكي البوت فقط.",
@@ -158,6 +165,20 @@ AR: dict[str, str] = {
     "alert_source": "المصدر",
     "alert_link": "الرابط",
     "alert_time": "الوقت",
+    # The alert's meta line and buttons (issue 12, parts 4 and 5).
+    "alert_sources": "نشرته {n:source}",
+    "btn_why": "لماذا؟",
+    "btn_related": "قصص ذات صلة",
+    "btn_mute_hour": "🔕 كتم ساعة",
+    "btn_mute_day": "🔕 كتم يوم",
+    "btn_alert_unsubscribe": "إلغاء الاشتراك",
+    "why_title": "لماذا وصلك هذا التنبيه؟",
+    "why_topic": "الموضوع: ",
+    "why_terms": "كلمات مطابقة",
+    "why_gone": "لم يعد هذا الموضوع أو هذه القصة موجودين.",
+    "muted_until": "كُتم «{name}» حتى {until}",
+    "mysubs_muted": "مكتوم حتى {until}",
+    "related_title": "قصص ذات صلة بـ«{headline}»:",
     "more": "…",
     # feeds
     "cmd_feed": "مصادر RSS/Atom: /feed add|remove|enable|list|status",
@@ -176,13 +197,39 @@ AR: dict[str, str] = {
     "feed_unknown": "لا يوجد مصدر بهذا الرابط أو الاسم: ",
     "feed_list_title": "المصادر المتابعة:",
     "feed_none": "لا مصادر بعد. أضف واحدًا: /feed add <رابط>",
-    "feed_line": "{name} — كل {minutes} دقيقة",
+    "feed_line": "{name} — الفاصل بين جلبين: {minutes:minute}",
     "feed_status_title": "صحة المصادر:",
     "feed_ok": "✅ {name}: آخر نجاح {when}",
-    "feed_failing": "⚠️ {name}: {errors} أخطاء متتالية، المحاولة التالية {when}",
+    "feed_failing": "⚠️ {name}: الأخطاء المتتالية: {errors:error}؛ المحاولة التالية {when}",
     "feed_disabled": "⛔ {name}: معطل — {reason}. للتفعيل: /feed enable {url}",
     "feed_never": "⏳ {name}: لم يُجلب بعد",
     "explain_fetch_failed": "تعذر جلب الرابط: {reason}",
+    "explain_no_text": "لم يُعثر في الصفحة على نص خبر.",
+    "feed_added_report": "جُلب {items:item}؛ منها {new:new_story}.",
+    "feed_added_report_none": "جُلب {items:item}؛ لا جديد فيها.",
+    "feed_not_modified": "لم يتغير محتوى المصدر منذ آخر جلب.",
+    # error classes: what a user is told; the raw error goes to the log
+    "err_private": "العنوان يشير إلى شبكة داخلية أو خاصة، وجلبه غير مسموح.",
+    "err_dns": "لم يُعثر على الخادم: اسم النطاق غير معروف.",
+    "err_timeout": "انتهت مهلة الاتصال بالخادم دون رد.",
+    "err_url": "الرابط غير صالح: يُقبل http و https فقط، بلا اسم مستخدم أو كلمة مرور.",
+    "err_redirects": "الرابط يحوّل إلى عناوين أخرى مرات كثيرة.",
+    "err_too_big": "حجم المحتوى أكبر من الحد المسموح.",
+    "err_not_feed": "المحتوى ليس خلاصة RSS أو Atom صالحة.",
+    "err_corrupt": "وصلت من الخادم بيانات تالفة.",
+    "err_rate": "طلب الخادم التمهل قبل المحاولة التالية.",
+    "err_rejected": "رفضت المنصة الرسالة نفسها (طلب غير مقبول).",
+    "err_forbidden": "رفض الخادم الطلب أو حُظر البوت.",
+    "err_gone": "العنوان غير موجود أو لم يعد متاحًا.",
+    "err_server": "الخادم معطل مؤقتًا.",
+    "err_connect": "تعذر الاتصال بالخادم.",
+    "err_other": "خطأ تقني؛ التفاصيل في سجل البوت.",
+    # /status: the same figures as the /metrics endpoint, in words
+    "status_activity": "منذ التشغيل:",
+    "status_ingested": "المقالات — بدأت قصصًا جديدة: {new:article}؛ ضُمّت إلى قصص قائمة: {joined:article}؛ مكررة: {dup:article}",
+    "status_alerts": "التنبيهات — أُرسل: {sent:alert}؛ أُعيدت محاولته: {retried:alert}؛ فشل: {failed:alert}",
+    "status_feed_errors": "أخطاء جلب المصادر: {n:error}؛ طلبات التمهّل من المنصات (429): {throttled:error}",
+    "status_latency": "متوسط زمن إرسال التنبيه: {seconds} ثانية",
 }
 
 EN: dict[str, str] = {
@@ -209,7 +256,7 @@ EN: dict[str, str] = {
     "already_subscribed": "This chat is already subscribed to: ",
     "unsubscribed": "Unsubscribed from: ",
     "not_subscribed": "This chat is not subscribed to: ",
-    "backlog_note": "The latest {n} stories of this topic are on their way, then every new one.",
+    "backlog_note": "This topic's latest stories ({n:story}) are on their way, then every new one.",
     "thread_note": "Alerts will arrive in this thread.",
     "group_admins_only": "In a group, only its admins change its subscriptions.",
     "mysubs_title": "This chat's subscriptions:",
@@ -220,7 +267,7 @@ EN: dict[str, str] = {
     "watch_usage": (
         "Usage:\n"
         "/watch new <slug> <name>\n"
-        "/watch add <slug> [group number] <term, term…>\n"
+        "/watch add <slug> [rule number] <term, term…>\n"
         "/watch exclude <slug> <term>\n"
         "/watch remove <slug> <term>\n"
         "/watch show <slug>\n"
@@ -229,10 +276,13 @@ EN: dict[str, str] = {
     ),
     "slug_invalid": "“{slug}” is not a valid slug: lowercase latin letters, digits and '-', at most 49.",
     "name_invalid": "Invalid name: {reason}",
+    "name_empty": "The name is empty.",
+    "name_too_long": "The name is too long ({length:char}); the limit is {limit:char}.",
+    "name_markup": "The name contains markup or control characters, which are not allowed.",
     "slug_taken": "A topic “{slug}” already exists.",
     "created": "Created topic {slug}. Add its terms: /watch add {slug} <term>",
     "term_empty": "The term is empty.",
-    "term_too_long": "The term is too long ({length} characters); the limit is {limit}.",
+    "term_too_long": "The term is too long ({length:char}); the limit is {limit:char}.",
     "term_markup": "The term contains markup or control characters, which are not allowed ({chars}).",
     "term_invalid": "“{term}” is not a valid term.",
     "term_added": "Added to {rule}: ",
@@ -240,11 +290,11 @@ EN: dict[str, str] = {
     "term_excluded": "Added to the exclusions: ",
     "term_removed": "Removed: ",
     "term_not_found": "Not in this topic's rules: ",
-    "group_needed": "Every group of this topic must match. Say which group: /watch add {slug} <number> <term>\n{groups}",
-    "group_invalid": "There is no group {n}; this topic has {count}.",
+    "group_needed": "Every rule of this topic must match. Say which rule: /watch add {slug} <number> <term>\n{groups}",
+    "group_invalid": "There is no rule {n}; this topic has {count:rule}.",
     "rule_any": "any of",
     "rule_none": "exclusions",
-    "rule_all": "group {n}",
+    "rule_all": "rule {n}",
     "rules_empty": "No rules yet: this topic matches nothing.",
     "last_edits": "Latest edits:",
     "delete_confirm": "Delete topic {slug} ({name})? Its alerts will stop.",
@@ -263,11 +313,11 @@ EN: dict[str, str] = {
         "Phrases in quotes: \"North Korea\". Filters: topic:kursk source:NAME from:2025-08-01 to:2025-12-31"
     ),
     "search_none": "No stored story contains all of these words.",
-    "search_title": "Search results ({total}{more} stories), page {page} of {pages}:",
+    "search_title": "Search results ({total:story}{more}), page {page} of {pages}:",
     "search_stopwords": "Every word of the query is too common to search for (in, of, the …). Add a distinctive word.",
     "search_filters_only": "Add at least one search word to the filters.",
-    "search_too_long": "The query is too long; the limit is {limit} characters.",
-    "search_too_many": "Too many words; the limit is {limit} words or phrases.",
+    "search_too_long": "The query is too long; the limit is {limit:char}.",
+    "search_too_many": "Too many words; the limit is {limit:word} (a quoted phrase counts as one).",
     "search_unbalanced": "A quote is not closed. Put the phrase between two quotes: \"North Korea\".",
     "search_bad_filter": "The filter {name}: has no value.",
     "search_bad_date": "Invalid date «{value}»; write it as 2025-08-01",
@@ -278,16 +328,16 @@ EN: dict[str, str] = {
     "timeline_none": "No stories stored for this topic in this period.",
     "timeline_title": "How the topic unfolded: ",
     "timeline_bad_period": "Unknown period «{value}»; examples: 2025, 2025-08, 30d, 6m",
-    "timeline_sources": "{n} source(s)",
-    "timeline_more": "and {n} more stories; pick a shorter period, e.g. 2025-08.",
+    "timeline_sources": "{n:source}",
+    "timeline_more": "{n:story} not shown; pick a shorter period, e.g. 2025-08.",
     "btn_chart": "📈 Chart",
     "chart_caption": "{name}: stories over time",
     "status_sources": "Sources:",
-    "status_source": "{name}: last success {when}, errors in a row {errors}",
+    "status_source": "{name}: last success {when}, errors in a row: {errors:error}",
     "status_never": "never",
     "status_disabled": " (disabled: {reason})",
-    "status_outbox": "Delivery: {pending} pending, {failed} failed, {sent} sent",
-    "status_outbox_waiting": "Delivery: {pending} waiting since {since} ({retrying} retrying after errors), {failed} failed, {sent} sent",
+    "status_outbox": "Delivery — pending: {pending:alert}; failed: {failed:alert}; sent: {sent:alert}",
+    "status_outbox_waiting": "Delivery — waiting since {since}: {pending:alert} (retrying after errors: {retrying:alert}); failed: {failed:alert}; sent: {sent:alert}",
     "status_no_sources": "No sources recorded.",
     "owners_only": "Only the bot's owners can do that.",
     "owners_only_scope": "Only the bot's owners create global topics or topics of another chat.",
@@ -328,6 +378,19 @@ EN: dict[str, str] = {
     "alert_source": "Source",
     "alert_link": "Link",
     "alert_time": "Time",
+    "alert_sources": "reported by {n:source}",
+    "btn_why": "Why?",
+    "btn_related": "Related stories",
+    "btn_mute_hour": "🔕 Mute 1 h",
+    "btn_mute_day": "🔕 Mute 1 day",
+    "btn_alert_unsubscribe": "Unsubscribe",
+    "why_title": "Why you got this alert:",
+    "why_topic": "Topic: ",
+    "why_terms": "matched terms",
+    "why_gone": "This topic or story no longer exists.",
+    "muted_until": "Muted “{name}” until {until}",
+    "mysubs_muted": "muted until {until}",
+    "related_title": "Stories related to “{headline}”:",
     "more": "…",
     # feeds
     "cmd_feed": "RSS/Atom sources: /feed add|remove|enable|list|status",
@@ -345,13 +408,37 @@ EN: dict[str, str] = {
     "feed_unknown": "No feed with this URL or name: ",
     "feed_list_title": "Feeds followed:",
     "feed_none": "No feeds yet. Add one: /feed add <URL>",
-    "feed_line": "{name} — every {minutes} min",
+    "feed_line": "{name} — every {minutes:minute}",
     "feed_status_title": "Feed health:",
     "feed_ok": "✅ {name}: last success {when}",
-    "feed_failing": "⚠️ {name}: {errors} failures in a row, next try {when}",
+    "feed_failing": "⚠️ {name}: errors in a row: {errors:error}; next try {when}",
     "feed_disabled": "⛔ {name}: disabled — {reason}. To re-enable: /feed enable {url}",
     "feed_never": "⏳ {name}: not fetched yet",
     "explain_fetch_failed": "Could not fetch the link: {reason}",
+    "explain_no_text": "No article text was found on the page.",
+    "feed_added_report": "fetched {items:item}; {new:new_story}.",
+    "feed_added_report_none": "fetched {items:item}; nothing new.",
+    "feed_not_modified": "the feed has not changed since the last fetch.",
+    "err_private": "the address points into a private or internal network, which may not be fetched.",
+    "err_dns": "the server was not found: unknown domain name.",
+    "err_timeout": "the server did not answer in time.",
+    "err_url": "not a valid link: only http and https, without a user name or password.",
+    "err_redirects": "the link redirects too many times.",
+    "err_too_big": "the content is larger than the limit.",
+    "err_not_feed": "the content is not a valid RSS or Atom feed.",
+    "err_corrupt": "the server sent corrupt data.",
+    "err_rate": "the server asked us to slow down.",
+    "err_rejected": "the platform refused the message itself (bad request).",
+    "err_forbidden": "the server refused the request, or the bot was blocked.",
+    "err_gone": "the address does not exist or is gone.",
+    "err_server": "the server is failing for now.",
+    "err_connect": "could not connect to the server.",
+    "err_other": "a technical error; the details are in the bot's log.",
+    "status_activity": "Since start:",
+    "status_ingested": "Articles — started new stories: {new:article}; joined existing stories: {joined:article}; duplicates: {dup:article}",
+    "status_alerts": "Alerts — sent: {sent:alert}; to retry: {retried:alert}; failed: {failed:alert}",
+    "status_feed_errors": "Feed errors: {n:error}; slow-down answers from the platforms (429): {throttled}",
+    "status_latency": "Mean time to send an alert: {seconds} s",
 }
 
 LANGUAGES: dict[str, dict[str, str]] = {"ar": AR, "en": EN}
@@ -363,7 +450,129 @@ def language_for(code: str | None) -> str:
     return "en" if code and code.lower().split("-")[0] == "en" else DEFAULT_LANGUAGE
 
 
+# --- counted nouns ------------------------------------------------------------------------------
+# Arabic number agreement (the rules every grammar gives; digits stay Western as in the rest of
+# raqib's replies). The form depends on the last two digits:
+#   0            → «لا» + plural          (لا قصص)        — chosen over «0 قصة», which reads as a typo
+#   1            → singular + «واحد/ة»     (قصة واحدة، مصدر واحد)
+#   2            → dual                    (قصتان، مصدران)
+#   3–10         → N + plural              (3 قصص، 10 مصادر)
+#   11–99        → N + singular accusative (11 قصة، 15 مصدرًا)
+#   100, 101, …  → N + singular genitive   (100 قصة، 101 مصدر، 102 مصدر)
+#   n%100 in 3–10 or 11–99 beyond 100 follows the same rule (103 قصص، 115 مصدرًا).
+# English: "1 story", "0 stories", "2 stories".
+
+
+@dataclass(frozen=True)
+class Noun:
+    """One counted noun: Arabic singular, dual, plural, singular accusative (tamyiz), gender;
+    English singular and plural."""
+
+    singular: str
+    dual: str
+    plural: str
+    accusative: str
+    feminine: bool
+    en_singular: str
+    en_plural: str
+
+
+NOUNS: dict[str, Noun] = {
+    "story": Noun("قصة", "قصتان", "قصص", "قصة", True, "story", "stories"),
+    "source": Noun("مصدر", "مصدران", "مصادر", "مصدرًا", False, "source", "sources"),
+    "feed": Noun("مصدر", "مصدران", "مصادر", "مصدرًا", False, "feed", "feeds"),
+    "article": Noun("مقال", "مقالان", "مقالات", "مقالًا", False, "article", "articles"),
+    "alert": Noun("تنبيه", "تنبيهان", "تنبيهات", "تنبيهًا", False, "alert", "alerts"),
+    "news": Noun("خبر", "خبران", "أخبار", "خبرًا", False, "news item", "news items"),
+    "minute": Noun("دقيقة", "دقيقتان", "دقائق", "دقيقة", True, "minute", "minutes"),
+    "hour": Noun("ساعة", "ساعتان", "ساعات", "ساعة", True, "hour", "hours"),
+    "day": Noun("يوم", "يومان", "أيام", "يومًا", False, "day", "days"),
+    "second": Noun("ثانية", "ثانيتان", "ثوانٍ", "ثانية", True, "second", "seconds"),
+    "chat": Noun("محادثة", "محادثتان", "محادثات", "محادثة", True, "chat", "chats"),
+    "subscription": Noun("اشتراك", "اشتراكان", "اشتراكات", "اشتراكًا", False, "subscription", "subscriptions"),
+    "subscriber": Noun("مشترك", "مشتركان", "مشتركين", "مشتركًا", False, "subscriber", "subscribers"),
+    "item": Noun("عنصر", "عنصران", "عناصر", "عنصرًا", False, "item", "items"),
+    "error": Noun("خطأ", "خطآن", "أخطاء", "خطأً", False, "error", "errors"),
+    "term": Noun("مصطلح", "مصطلحان", "مصطلحات", "مصطلحًا", False, "term", "terms"),
+    "rule": Noun("قاعدة", "قاعدتان", "قواعد", "قاعدة", True, "rule", "rules"),
+    "topic": Noun("موضوع", "موضوعان", "مواضيع", "موضوعًا", False, "topic", "topics"),
+    "char": Noun("حرف", "حرفان", "أحرف", "حرفًا", False, "character", "characters"),
+    "word": Noun("كلمة", "كلمتان", "كلمات", "كلمة", True, "word", "words"),
+    "new_story": Noun("قصة جديدة", "قصتان جديدتان", "قصص جديدة", "قصة جديدة", True, "new story", "new stories"),
+    "duplicate": Noun("نسخة مكررة", "نسختان مكررتان", "نسخ مكررة", "نسخة مكررة", True, "duplicate", "duplicates"),
+    "update": Noun("تحديث", "تحديثان", "تحديثات", "تحديثًا", False, "update", "updates"),
+    "near_duplicate": Noun("نسخة شبه مكررة", "نسختان شبه مكررتان", "نسخ شبه مكررة", "نسخة شبه مكررة", True,
+                           "near-duplicate", "near-duplicates"),
+}
+
+
+def counted(lang: str | None, n: int, noun: str) -> str:
+    """``n`` of ``noun`` in ``lang`` with the number agreement of that language (see the rules above)."""
+    word = NOUNS[noun]
+    n = int(n)
+    if lang == "en":
+        return f"{n} {word.en_singular if n == 1 else word.en_plural}"
+    if n == 0:
+        return f"لا {word.plural}"
+    if n == 1:
+        return f"{word.singular} {'واحدة' if word.feminine else 'واحد'}"
+    if n == 2:
+        return word.dual
+    tail = abs(n) % 100
+    if 3 <= tail <= 10:
+        return f"{n} {word.plural}"
+    if 11 <= tail <= 99:
+        return f"{n} {word.accusative}"
+    return f"{n} {word.singular}"
+
+
+class _Formatter(string.Formatter):
+    """``{n:story}`` in a template renders ``n`` through ``counted`` in the template's language."""
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if format_spec in NOUNS:
+            return counted(self.lang, value, format_spec)
+        return super().format_field(value, format_spec)
+
+
 def t(lang: str | None, key: str, **values: object) -> str:
-    table = LANGUAGES.get(lang or DEFAULT_LANGUAGE, AR)
+    lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+    table = LANGUAGES[lang]
     template = table.get(key) or AR[key]
-    return template.format(**values) if values else template
+    if not values:
+        return template
+    return _Formatter(lang if key in table else DEFAULT_LANGUAGE).format(template, **values)
+
+
+# --- error classes --------------------------------------------------------------------------------
+# A reply names the kind of failure in the user's language; the raw text ("[Errno -2] Name or
+# service not known", "HTTP 404") goes to the log only. First match wins.
+_ERROR_CLASSES: list[tuple[tuple[str, ...], str]] = [
+    (("resolves to a",), "err_private"),
+    (("cannot resolve", "name or service not known", "errno -2", "errno -3", "nodename nor servname"), "err_dns"),
+    (("timed out", "timeout"), "err_timeout"),
+    (("only http", "not a valid url", "without a host", "credentials in the url"), "err_url"),
+    (("redirects",), "err_redirects"),
+    (("byte limit", "-byte limit"), "err_too_big"),
+    (("not a feed", "xml entities", "bad utf"), "err_not_feed"),
+    (("corrupt compressed", "content encoding"), "err_corrupt"),
+    (("http 429", "too many requests", "retry after", "flood"), "err_rate"),
+    (("http 400", "bad request", "rejected"), "err_rejected"),
+    (("http 401", "http 403", "forbidden", "blocked", "kicked", "unauthorized"), "err_forbidden"),
+    (("http 404", "http 410", "not found", "chat not found"), "err_gone"),
+    (("http 5",), "err_server"),
+    (("connect", "network", "unreachable", "refused", "reset by peer"), "err_connect"),
+]
+
+
+def error_text(lang: str | None, reason: str | None) -> str:
+    """One sentence, in ``lang``, for the class of a technical failure reason."""
+    low = (reason or "").lower()
+    for needles, key in _ERROR_CLASSES:
+        if any(needle in low for needle in needles):
+            return t(lang, key)
+    return t(lang, "err_other")

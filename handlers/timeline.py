@@ -3,6 +3,8 @@ periods), with a button that sends the same timeline as a chart."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.timeline import PeriodError, groups, parse_period, render_png, when_label
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
@@ -21,9 +23,11 @@ def _args(args: str) -> tuple[str, str]:
     return (parts[0].lower() if parts else ""), " ".join(parts[1:])  # a period may be two words: الشهر الماضي
 
 
-async def _load(services: Services, caller: Caller, ref: str, period_text: str):
-    """Only a watchlist this chat may see: its own, else the global one of that slug."""
-    period = parse_period(period_text, services.clock(), services.timezone)
+async def _load(services: Services, caller: Caller, ref: str, period_text: str, volume: bool = False):
+    """Only a watchlist this chat may see: its own, else the global one of that slug. With
+    ``volume``, also its articles and outlets per day (for the chart)."""
+    now = services.clock()
+    period = parse_period(period_text, now, services.timezone)
     scope, slug = topicref.parse(ref)
 
     def load(s):
@@ -34,7 +38,12 @@ async def _load(services: Services, caller: Caller, ref: str, period_text: str):
             row = watchlist_store.lookup(s, slug, caller.home, scope) if slug else None
         slugs = watchlist_store.slugs_of(s, [caller.home])
         rows = timeline_store.topic_timeline(s, slug, period.start, period.end, watchlist_id=row.id) if row else []
-        return row, slugs, rows
+        days = None
+        if volume and rows:
+            offset = now.astimezone(services.timezone).utcoffset() or timedelta(0)
+            days = timeline_store.daily_volume(s, slug, period.start, period.end, watchlist_id=row.id,
+                                               utc_offset=offset)
+        return row, slugs, rows, days
 
     return (period, *await services.db(load))
 
@@ -43,7 +52,7 @@ async def timeline(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
     slug, period_text = _args(args)
     try:
-        period, row, slugs, rows = await _load(services, caller, slug, period_text)
+        period, row, slugs, rows, _ = await _load(services, caller, slug, period_text)
     except PeriodError:
         return text(t(lang, "timeline_bad_period", value=period_text[:40]))
     if not slug:
@@ -76,10 +85,10 @@ async def chart_button(services: Services, caller: Caller, data: str) -> Reply:
     lang = caller.language
     slug, _, period_text = data.partition(":")
     try:
-        period, row, _, rows = await _load(services, caller, slug, period_text)
+        period, row, _, rows, days = await _load(services, caller, slug, period_text, volume=True)
     except PeriodError:
         return Reply(notice=t(lang, "button_expired"))
     if row is None or not rows:
         return Reply(notice=t(lang, "timeline_none"))
-    png = render_png(rows, row.name, services.timezone)
+    png = render_png(rows, row.name, services.timezone, days, lang)
     return Reply(photo=png).add(t(lang, "chart_caption", name=row.name))

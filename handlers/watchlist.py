@@ -12,6 +12,7 @@ built from ``all`` groups (every group must match) needs the group number, becau
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -19,13 +20,13 @@ from sqlalchemy.orm import Session
 
 from bot.explain import variant_notes
 from bot.topics import rules_from_json, rules_to_json
-from bot.watchlists import MAX_TERM_LENGTH, Rules, WatchlistError, validate_name, validate_slug, validate_term
+from bot.watchlists import MAX_NAME_LENGTH, MAX_TERM_LENGTH, Rules, WatchlistError, validate_name, validate_slug, validate_term
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
 from handlers.format import when
 from handlers.registry import Tier
 from handlers.services import Services
-from handlers.texts import t
+from handlers.texts import error_text, t
 from storage import stories as story_store
 from storage import watchlists as watchlist_store
 from storage.watchlists import GLOBAL, EditRow, WatchlistRow
@@ -159,10 +160,15 @@ async def new(services: Services, caller: Caller, rest: str) -> Reply:
             return text(t(lang, "owners_only_scope"))
         try:
             name = validate_name(raw_name)
-        except WatchlistError as exc:
-            return text(t(lang, "name_invalid", reason=str(exc)[:200]))
+        except WatchlistError:  # its message is English: the user is told in their language
+            cleaned = raw_name.strip()
+            if not cleaned:
+                return text(t(lang, "name_empty"))
+            if len(cleaned) > MAX_NAME_LENGTH:
+                return text(t(lang, "name_too_long", length=len(cleaned), limit=MAX_NAME_LENGTH))
+            return text(t(lang, "name_markup"))
         if any(ch in MARKUP_CHARS for ch in name):
-            return text(t(lang, "name_invalid", reason="markup"))
+            return text(t(lang, "name_markup"))
 
         def store(s: Session) -> tuple[WatchlistRow | None, bool]:
             row = watchlist_store.create_watchlist(
@@ -431,9 +437,10 @@ async def explain(services: Services, caller: Caller, args: str) -> Reply:
             try:
                 title, body = await services.feeds.fetch_article(arg)
             except FetchError as exc:
-                return text(t(lang, "explain_fetch_failed", reason=exc.reason[:300]))
+                logging.getLogger(__name__).info("/explain %s: %s", arg[:200], exc.reason)  # details: log only
+                return text(t(lang, "explain_fetch_failed", reason=error_text(lang, exc.reason)))
             if not body:
-                return text(t(lang, "explain_fetch_failed", reason="no article text found"))
+                return text(t(lang, "explain_no_text"))
             body = body[:_MAX_EXPLAIN_CHARS]
         else:
             return text(t(lang, "explain_not_stored"))

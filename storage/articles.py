@@ -35,6 +35,8 @@ class NewArticle:
     band_keys: list[int]
     # The article's search keys (bot.search.index_keys); given, they are indexed with the article.
     search_keys: str | None = None
+    # An update's own summary (shown in its alert); None for every other article.
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,18 @@ def near_candidates(
     return [Candidate(*row) for row in session.execute(q)]
 
 
+def article_texts(session: Session, article_ids: list[int]) -> dict[int, tuple[str, str, datetime]]:
+    """Title, body and publication time of these articles: the near-duplicate decision compares a
+    candidate's words with the new text's (template news differ only in a name, a figure, or the
+    day its "اليوم" names)."""
+    if not article_ids:
+        return {}
+    rows = session.execute(
+        select(Article.id, Article.title, Article.body, Article.published_at).where(Article.id.in_(article_ids))
+    )
+    return {row.id: (row.title, row.body, row.published_at) for row in rows}
+
+
 def create_story(
     session: Session, headline: str, summary: str, published_at: datetime, now: datetime, kind: str = "news"
 ) -> Story:
@@ -120,11 +134,15 @@ def create_story(
     return story
 
 
-def create_notice(session: Session, source_id: int, url: str, key: str, headline: str, body: str, now: datetime) -> Story:
-    """A message of raqib's own (a feed disabled, alerts given up) as a story of kind "notice" with
-    one article: the outbox delivers stories, and a notice has no bands, no topic match and no
-    search entry, so it never joins, matches or lists as news. ``key`` stands in for the body hash."""
-    story = create_story(session, headline, body, now, now, kind="notice")
+def create_notice(
+    session: Session, source_id: int, url: str, key: str, headline: str, body: str, now: datetime,
+    kind: str = "notice",
+) -> Story:
+    """A message of raqib's own (a feed disabled, alerts given up; ``kind`` "burst" for a burst of
+    coverage) as a story with one article: the outbox delivers stories, and a notice has no bands,
+    no topic match and no search entry, so it never joins, matches or lists as news. ``key`` stands
+    in for the body hash."""
+    story = create_story(session, headline, body, now, now, kind=kind)
     add_article(session, story.id, NewArticle(source_id, url, None, headline, body, now, "fetch", now, key, b"", []))
     return story
 
@@ -143,6 +161,7 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
         fetched_at=new.fetched_at,
         body_hash=new.body_hash,
         fingerprint=new.fingerprint,
+        summary=new.summary,
     )
     session.add(article)
     session.flush()

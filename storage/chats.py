@@ -164,11 +164,16 @@ def move_chat(session: Session, chat_id: int, new_address: str, now: datetime) -
             session.delete(sub)
         else:
             sub.chat_id = target.id
-    held = set(session.scalars(select(Delivery.story_id).where(Delivery.chat_id == target.id)))
+    # An alert is held per story, an update per story and article (migration 0009).
+    held = {
+        tuple(row) for row in session.execute(
+            select(Delivery.story_id, Delivery.kind, Delivery.article_id).where(Delivery.chat_id == target.id)
+        )
+    }
     dropped: set[int] = set()
     waiting = select(Delivery).where(Delivery.chat_id == chat.id, Delivery.state.in_(["pending", "sending"]))
     for row in list(session.scalars(waiting)):
-        if row.story_id in held:
+        if (row.story_id, row.kind, row.article_id) in held:
             row.state, row.lease_until = "dead", None
             row.last_error = f"moved to {new_address}, which has this story already"
             dropped.add(row.id)

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, validates
 
@@ -118,6 +120,9 @@ class Article(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body_hash: Mapped[str] = mapped_column(String(64), unique=True)
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary)
+    # Migration 0009: an update's own summary (the alert of an update shows the new report, not the
+    # story's lead); NULL for every other article.
+    summary: Mapped[str | None] = mapped_column(Text)
 
     @validates("url", "guid")
     def _keep_key_hash(self, key: str, value: str | None) -> str | None:
@@ -240,11 +245,15 @@ class Subscription(Base):
 
 
 class Delivery(Base):
-    """The outbox: one row per chat and story, so a chat can never get a story twice."""
+    """The outbox: one alert row per chat and story, so a chat can never get a story twice, and
+    one update row per chat, story and updating article (migration 0009)."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("chat_id", "story_id", name="uq_delivery_chat_story"),
+        Index("uq_delivery_alert", "chat_id", "story_id", unique=True,
+              sqlite_where=text("kind = 'alert'"), postgresql_where=text("kind = 'alert'")),
+        Index("uq_delivery_update", "chat_id", "story_id", "article_id", unique=True,
+              sqlite_where=text("kind = 'update'"), postgresql_where=text("kind = 'update'")),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
     )
 
@@ -264,3 +273,34 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Migration 0007c: when the row was given up (state failed); the owners' notice counts from it.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0009: "alert" (the story's first alert) or "update" (a later report that adds a
+    # development); an update shows ``article_id``, an alert the story's lead (NULL).
+    kind: Mapped[str] = mapped_column(String(10), default="alert", server_default="alert")
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+
+
+class Mute(Base):
+    """One muted subscription (migration 0010): the chat's alerts of the watchlist are skipped
+    until ``until``; an expired row is harmless and is replaced by the next mute."""
+
+    __tablename__ = "mutes"
+
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"), primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Burst(Base):
+    """One «تغطية مكثفة» alert a topic got (migration 0011); the latest one starts its cooldown."""
+
+    __tablename__ = "bursts"
+    __table_args__ = (Index("ix_bursts_watchlist_detected", "watchlist_id", "detected_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"))
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    article_count: Mapped[int] = mapped_column(Integer)
+    baseline: Mapped[float] = mapped_column(Float)

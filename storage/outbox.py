@@ -16,14 +16,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, func, literal, or_, select, text, update
+from sqlalchemy import and_, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from storage.models import Article, Chat, Delivery, Source, Story, StoryTopic, Watchlist
+from storage.models import Article, Chat, Delivery, Mute, Source, Story, StoryTopic, Watchlist
+
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
+# Not sent on purpose (the chat muted the subscription): recorded with the reason, never retried.
+SKIPPED = "skipped"
+STATES = (PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED)
+ALERT, UPDATE = "alert", "update"  # a row's kind (migration 0009)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,13 @@ class DeliveryJob:
     published_at: datetime
     matched: list[str]
     created_at: datetime | None = None  # when the row was queued: the give-up age counts from it
+    # "update": headline, summary, url, source and time are the updating article's, not the lead's.
+    kind: str = ALERT
+    watchlist_id: int | None = None
+    # How many outlets carry the story (its articles' distinct sources), for the alert's meta line.
+    source_count: int = 1
+    # The subscription's mute in force when the row was claimed: the worker skips the row.
+    muted_until: datetime | None = None
 
 
 def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str | None]], now: datetime) -> int:
@@ -72,7 +84,39 @@ def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str |
     if not rows:
         return 0
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Delivery).values(rows).on_conflict_do_nothing(index_elements=["chat_id", "story_id"])
+    stmt = insert(Delivery).values(rows).on_conflict_do_nothing(
+        # A literal, not a bound parameter: once psycopg prepares the statement (its 6th run), a
+        # generic plan cannot match "kind = $1" to the partial unique index, and PostgreSQL refuses.
+        index_elements=["chat_id", "story_id"], index_where=text(f"kind = '{ALERT}'")
+    )
+    return len(session.execute(stmt.returning(Delivery.id)).all())
+
+
+def enqueue_update(session: Session, story_id: int, article_id: int, now: datetime) -> int:
+    """One update row per chat that was sent the story's alert or still waits for it; a chat that
+    has this update already is left alone. Chats whose alert was given up or that are gone get no
+    update: it would refer to an alert they never saw. Rows are copied from the alert's (topic,
+    forum thread), so the update lands where the alert did."""
+    alerts = session.execute(
+        select(Delivery.chat_id, Delivery.watchlist_id, Delivery.thread_id)
+        .join(Chat, Chat.id == Delivery.chat_id)
+        .where(
+            Delivery.story_id == story_id, Delivery.kind == ALERT,
+            Delivery.state.in_([PENDING, SENDING, SENT]), Chat.active.is_(True),
+        )
+        .order_by(Delivery.chat_id)
+    ).all()
+    if not alerts:
+        return 0
+    rows = [
+        dict(chat_id=chat_id, story_id=story_id, article_id=article_id, kind=UPDATE, watchlist_id=watchlist_id,
+             thread_id=thread_id, state=PENDING, attempts=0, next_attempt_at=now, created_at=now)
+        for chat_id, watchlist_id, thread_id in alerts
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Delivery).values(rows).on_conflict_do_nothing(
+        index_elements=["chat_id", "story_id", "article_id"], index_where=text(f"kind = '{UPDATE}'")
+    )
     return len(session.execute(stmt.returning(Delivery.id)).all())
 
 
@@ -88,10 +132,19 @@ def claim(
         and_(Delivery.state == PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.state == SENDING, Delivery.lease_until < now),
     )
+    # An update waits while its chat's alert of the story is still on its way: never before it.
+    alert = aliased(Delivery)
+    alert_waiting = (
+        select(alert.id)
+        .where(alert.chat_id == Delivery.chat_id, alert.story_id == Delivery.story_id, alert.kind == ALERT,
+               alert.state.in_([PENDING, SENDING]))
+        .exists()
+    )
     ids_q = (
         select(Delivery.id)
         .join(Chat, Chat.id == Delivery.chat_id)
-        .where(due, Chat.platform.in_(platforms), Chat.active.is_(True))
+        .where(due, Chat.platform.in_(platforms), Chat.active.is_(True),
+               or_(Delivery.kind == ALERT, ~alert_waiting))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
@@ -108,6 +161,8 @@ def claim(
 
 
 def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
+    # An update shows its own article (title, summary, link, source, time); an alert the story's lead.
+    is_update = Delivery.kind == UPDATE
     q = (
         select(
             Delivery.id,
@@ -120,29 +175,40 @@ def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
             Story.id,
             Watchlist.slug,
             Watchlist.name,
-            Story.headline,
-            Story.summary,
+            case((is_update, Article.title), else_=Story.headline),
+            case((is_update, func.coalesce(Article.summary, Story.summary)), else_=Story.summary),
             Article.url,
             Source.name,
-            Story.published_at,
+            case((is_update, Article.published_at), else_=Story.published_at),
             StoryTopic.matched_terms,
             Delivery.created_at,
+            Delivery.kind,
+            Delivery.watchlist_id,
+            select(func.count(func.distinct(Article.source_id)))
+            .where(Article.story_id == Story.id)
+            .correlate(Story)
+            .scalar_subquery(),
+            Mute.until,
         )
         .join(Chat, Chat.id == Delivery.chat_id)
         .join(Story, Story.id == Delivery.story_id)
         .join(Watchlist, Watchlist.id == Delivery.watchlist_id)
-        .join(Article, Article.id == Story.lead_article_id)
+        .join(Article, Article.id == func.coalesce(Delivery.article_id, Story.lead_article_id))
         .join(Source, Source.id == Article.source_id)
         .outerjoin(
             StoryTopic, and_(StoryTopic.story_id == Story.id, StoryTopic.watchlist_id == Delivery.watchlist_id)
         )
+        .outerjoin(Mute, and_(Mute.chat_id == Delivery.chat_id, Mute.watchlist_id == Delivery.watchlist_id))
         .where(Delivery.id.in_(ids))
-        .order_by(Story.published_at, Delivery.id)
+        .order_by(Story.published_at, Delivery.kind, Delivery.id)
     )
     jobs = []
     for row in session.execute(q):
-        *head, matched, created_at = row
-        jobs.append(DeliveryJob(*head, matched=json.loads(matched) if matched else [], created_at=created_at))
+        *head, matched, created_at, kind, watchlist_id, sources, muted = row
+        jobs.append(
+            DeliveryJob(*head, matched=json.loads(matched) if matched else [], created_at=created_at, kind=kind,
+                        watchlist_id=watchlist_id, source_count=max(1, sources or 0), muted_until=muted)
+        )
     return jobs
 
 
@@ -182,6 +248,17 @@ def mark_sent(session: Session, delivery_id: int, worker: str, message_id: str, 
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)
+
+
+def mark_skipped(session: Session, delivery_id: int, worker: str, reason: str, now: datetime) -> bool:
+    """Record a row deliberately not sent (a muted subscription), with the reason; False when the
+    lease was lost. A skipped row is final: it is never claimed, retried or counted as failed."""
+    done = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, _held_by(worker))
+        .values(state=SKIPPED, lease_until=None, last_error=reason[:2000], failed_at=None)
+    )
+    return bool(done.rowcount)
 
 
 def mark_retry(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,3 +64,17 @@ def article_by_url(session: Session, url: str) -> StoredArticle | None:
         select(Article.title, Article.body, Article.url).where(Article.url_hash == text_key(url), Article.url == url)
     ).first()
     return None if row is None else StoredArticle(*row)
+
+
+def story_match(session: Session, story_id: int, watchlist_id: int) -> tuple[str, list[str]] | None:
+    """(headline, matched terms) of a story under one watchlist, for the alert's «لماذا؟» button;
+    None when the story no longer carries that topic."""
+    row = session.execute(
+        select(Story.headline, StoryTopic.matched_terms)
+        .join(StoryTopic, StoryTopic.story_id == Story.id)
+        .where(Story.id == story_id, StoryTopic.watchlist_id == watchlist_id)
+    ).first()
+    if row is None:
+        return None
+    headline, terms = row
+    return headline, list(json.loads(terms)) if terms else []

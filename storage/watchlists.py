@@ -254,3 +254,16 @@ def move_scope(session: Session, old: str, new: str) -> int:
             moved += 1
     session.flush()
     return moved
+
+
+def file_versions(session: Session, sources: Iterable[str], scope: str = GLOBAL) -> dict[str, str]:
+    """Per slug of ``scope``, the rules (JSON) last stored from a file: edits whose detail is one of
+    ``sources`` (the file's path, as written and resolved) (the seeding at first start, ``raqib watchlists import``). What chat edits
+    did since is not here, so a caller can tell a changed file from a store changed in chat."""
+    q = (
+        select(Watchlist.slug, WatchlistEdit.after)
+        .join(Watchlist, Watchlist.id == WatchlistEdit.watchlist_id)
+        .where(Watchlist.scope == scope, WatchlistEdit.detail.in_(sorted(set(sources))))
+        .order_by(WatchlistEdit.id)
+    )
+    return {slug: after for slug, after in session.execute(q) if after is not None}

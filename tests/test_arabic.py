@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.arabic import normalize, split_sentences, strip_marks, tokens
+from bot.arabic import ends_sentence, normalize, split_sentences, strip_marks, tokens, unwrap
 
 
 @pytest.mark.parametrize(
@@ -110,3 +110,100 @@ def test_a_two_megabyte_one_line_text_splits_in_linear_work(seed_files, monkeypa
     assert counting.chars / len(line) <= 2 * max(small_work / len(small), 1e-9) + 0.01
     assert len(sentences) >= len(small_sentences) * (len(line) // len(small))
     assert "".join(sentences).replace(" ", "") == line.replace(" ", "")
+
+
+# --- initials and hard wraps (issue 11) ------------------------------------------------------
+
+
+def test_sentences_do_not_split_inside_name_initials():
+    assert split_sentences("اغتيل الرئيس جون إف. كينيدي في دالاس عام 1963. وخلفه جونسون.") == [
+        "اغتيل الرئيس جون إف. كينيدي في دالاس عام 1963.",
+        "وخلفه جونسون.",
+    ]
+    assert split_sentences("زار جورج دبليو. بوش بغداد. ثم غادر.") == ["زار جورج دبليو. بوش بغداد.", "ثم غادر."]
+    # A title initial written with a space before its stop ("أ . فهد"), and one in brackets.
+    assert split_sentences("وبين المتحدث أ . فهد الكريع أن التماسا تسبب بالحريق. وباشر الدفاع المدني.") == [
+        "وبين المتحدث أ . فهد الكريع أن التماسا تسبب بالحريق.",
+        "وباشر الدفاع المدني.",
+    ]
+    assert split_sentences("قال المدير (د. سامي) إن العمل بدأ. وانتهى.") == [
+        "قال المدير (د. سامي) إن العمل بدأ.",
+        "وانتهى.",
+    ]
+    # A real sentence end with a space before the stop still ends the sentence.
+    assert split_sentences("اندلع حريق بمدينة سكاكا . وبين المتحدث أن الحريق بسيط.") == [
+        "اندلع حريق بمدينة سكاكا .",
+        "وبين المتحدث أن الحريق بسيط.",
+    ]
+
+
+def test_ends_sentence_ignores_an_initials_full_stop():
+    assert ends_sentence("وصل الرئيس الأمريكي جون إف.") is False
+    assert ends_sentence("وصل الرئيس إلى دالاس.") is True
+    assert ends_sentence("«وصل الرئيس إلى دالاس.»") is True
+    assert ends_sentence("وصل الرئيس إلى دالاس") is False
+
+
+def test_paragraph_per_line_text_is_not_unwrapped(seed_files):
+    for path in seed_files:
+        text = path.read_text(encoding="utf-8")
+        assert unwrap(text) == text, path.name
+
+
+def test_hard_wrapped_lines_are_rejoined_into_paragraphs(shared_data):
+    """EASC's Alwatan articles are wrapped at a fixed column: sentences run across line breaks."""
+    articles = shared_data / "easc" / "EASC-UTF-8" / "Articles"
+    [path] = [p for p in articles.glob("Topic*/*") if p.stem == "politics (7)"]
+    raw = path.read_text(encoding="utf-8-sig")
+    lines = [line for line in raw.splitlines() if line.strip()]
+    joined = unwrap(raw).splitlines()
+    assert len(joined) < len(lines) / 3
+    # No text is lost or reordered, and every paragraph but a heading ends like a sentence.
+    assert "".join(unwrap(raw).split()) == "".join(raw.split())
+    assert sum(ends_sentence(p) for p in joined) >= len(joined) - 1
+    # Each sentence is whole: none starts in the middle of a wrapped line's sentence.
+    sentences = split_sentences(raw)
+    assert all(s[-1] in ".!?؟…»\"" for s in sentences[:-1])
+
+
+def test_unwrap_keeps_headings_and_short_paragraph_ends():
+    width_line = "ويرى المحللون أن تلك الخطوة نوع من أنواع العقوبات الاقتصادية التي تفرضها"
+    text = "\n".join([
+        "عقوبات جديدة",  # a heading: short, no stop
+        width_line,
+        "اليابان على كوريا الشمالية لفشلها في تحديد مصير المواطنين الذين اختطفوا منذ",
+        "عقود طويلة",  # a paragraph's last line, without a stop
+        "وتعد اليابان ثالث أكبر شريك تجاري لكوريا الشمالية بعد الصين وكوريا الجنوبية",
+        "في المنطقة كلها، ولذلك تحجم عن فرض عقوبات رسمية تخوفا من ردود فعل جارتها.",
+        "وتطالب القواعد الجديدة السفن الكورية التي تفوق حمولتها المئة طن بتأمين خاص",
+        "وهو ما تفتقر إليه تلك السفن منذ سنوات طويلة بحسب ما ذكر المحللون اليابانيون.",
+    ])
+    paragraphs = unwrap(text).splitlines()
+    assert paragraphs[0] == "عقوبات جديدة"
+    assert paragraphs[1].startswith(width_line) and paragraphs[1].endswith("عقود طويلة")
+    assert len(paragraphs) == 4
+
+
+def test_lists_and_uneven_lines_are_not_taken_for_hard_wraps():
+    # Lines of uneven length without stops (a schedule, a list of penalties) are not a wrap.
+    text = "\n".join([
+        "يستضيف نادي حمام الأنف عشية اليوم السبت النادي الإفريقي في نصف نهائي كأس تونس"
+        " لكرة القدم بقيادة الحكم.",
+        "وفي ما يلي برنامج الدور نصف النهائي والنقل التلفزي :",
+        "* السبت 27 ماي بداية من الساعة 15:30",
+        "نادي حمام الأنف - النادي الإفريقي / قناة التاسعة",
+        "* الأحد 28 ماي بداية من الساعة 15:30",
+        "اتحاد بن قردان - الترجي الرياضي التونسي / قناة التاسعة",
+    ])
+    assert unwrap(text) == text
+    # Even in wrapped text, a line opening with a list marker starts a new item.
+    wrapped = "\n".join([
+        "قرر المكتب الجامعي خلال اجتماعه اليوم تسليط جملة من العقوبات على الأندية",
+        "التالية بعد النظر في تقارير الحكام والمراقبين خلال الجولة الماضية من البطولة",
+        "- عقوبة مالية قدرها ألفا دينار على النادي الرياضي من أجل إشعال الشماريخ على",
+        "المدارج خلال المباراة الأخيرة التي جمعته بمنافسه على ملعبه في الجولة الماضية",
+        "- عقوبة مباراة دون حضور الجمهور على الاتحاد الرياضي من أجل إلقاء المقذوفات",
+        "على أرضية الملعب والاعتداء على الحكم المساعد بعد نهاية اللقاء بين الفريقين.",
+    ])
+    paragraphs = unwrap(wrapped).splitlines()
+    assert len(paragraphs) == 3 and all(p.startswith("-") for p in paragraphs[1:])

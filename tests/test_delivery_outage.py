@@ -157,7 +157,7 @@ def test_a_rejected_alert_fails_at_once_and_the_owners_hear_of_it(store):  # noq
     asyncio.run(worker.drain())
     assert (CHATS[0], story, "failed") in _rows(store)
     told = [a for a in t.sent if a.chat == OWNER]
-    assert len(told) == 1 and "400 Bad Request" in told[0].summary and "1 " in told[0].headline
+    assert len(told) == 1 and "رفضت المنصة الرسالة" in told[0].summary and "1 " in told[0].headline
 
 
 def test_without_owners_alerts_are_still_given_up_and_no_notice_is_queued(store):  # noqa: F811

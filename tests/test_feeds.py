@@ -275,7 +275,7 @@ def test_cli_end_to_end_kursk_reaches_console_once(tmp_path, db_url, server, cap
     config = str(write_config(tmp_path, db_url))
     assert main(["feeds", "add", server.url("/feed"), "--config", config]) == 0
     err = capsys.readouterr().err
-    assert "3 item(s), 3 new, stored without alerts (first fetch)" in err
+    assert "3 items, 3 new, stored without alerts (first fetch)" in err
 
     from datetime import datetime, timezone
 

@@ -68,12 +68,12 @@ def test_add_list_status_remove(setup):
     url = server.url("/rss")
     owner_in_group = caller(1, chat="telegram:-1009", chat_type="supergroup", owner=True)
     out = say(services, owner_in_group, f"add {url}")
-    assert "أُضيف المصدر" in out and "3 item(s), 3 new" in out and "دون تنبيه" in out
+    assert "أُضيف المصدر" in out and "جُلب 3 عناصر؛ منها 3 قصص جديدة" in out and "دون تنبيه" in out and "item" not in out
     assert "متابَع من قبل" in say(services, OWNER, f"add {url}")
     with transaction(services.factory) as s:
         assert feed_store.find_feed(s, url).admin_chat == "telegram:-1009"
     listed = say(services, OWNER_EN, "list")
-    assert "Feeds followed:" in listed and url in listed and "every 15 min" in listed
+    assert "Feeds followed:" in listed and url in listed and "every 15 minutes" in listed
     status = say(services, OWNER_EN, "status")
     assert "✅" in status and "last success" in status and "3 new" in status
     assert "Removed:" in say(services, OWNER_EN, f"remove {url}")
@@ -84,8 +84,8 @@ def test_add_list_status_remove(setup):
 def test_refused_url_is_one_clear_line_and_stores_nothing(setup):
     services, _, _ = setup
     out = say(services, OWNER, "add http://192.168.1.1/rss.xml")
-    assert out == "لم يُضف المصدر: refused: 192.168.1.1 resolves to a private address (192.168.1.1)"
-    assert "refused: only http and https" in say(services, OWNER_EN, "add file:///etc/passwd")
+    assert out == "لم يُضف المصدر: العنوان يشير إلى شبكة داخلية أو خاصة، وجلبه غير مسموح."  # no English (issue 14)
+    assert "not a valid link: only http and https" in say(services, OWNER_EN, "add file:///etc/passwd")
     with transaction(services.factory) as s:
         assert feed_store.list_feeds(s) == []
 
@@ -94,9 +94,10 @@ def test_status_shows_failing_and_disabled_then_enable(setup):
     services, clock, server = setup
     route = server.add("/down", status=500)
     url = server.url("/down")
-    assert "the first fetch failed: HTTP 500" in say(services, OWNER_EN, f"add {url}")
+    assert "the first fetch failed: the server is failing for now." in say(services, OWNER_EN, f"add {url}")
     failing = say(services, OWNER_EN, "status")
-    assert "⚠️" in failing and "1 failures in a row" in failing and "HTTP 500" in failing
+    assert "⚠️" in failing and "errors in a row: 1 error;" in failing and "server is failing" in failing
+    assert "HTTP 500" not in failing  # the raw error stays in the log (issue 14)
 
     async def tick():
         services.feeds.fetcher = type(services.feeds.fetcher)(services.feeds.fetcher.policy)
@@ -108,7 +109,7 @@ def test_status_shows_failing_and_disabled_then_enable(setup):
     clock.advance(100_000)
     asyncio.run(tick())
     disabled = say(services, OWNER_EN, "status")
-    assert "⛔" in disabled and "2 failures in a row; last: HTTP 500" in disabled and f"/feed enable {url}" in disabled
+    assert "⛔" in disabled and "disabled — the server is failing for now" in disabled and f"/feed enable {url}" in disabled
     # The admin chat that added it was told once, through the outbox.
     from tests.telegram_support import queued
 
@@ -125,9 +126,11 @@ def test_explain_fetches_an_unstored_url_through_the_guards(setup):
     server.add("/page", body=page, content_type="text/html; charset=utf-8")
     out = say(services, OWNER_EN, server.url("/page"), command="explain")
     assert "kursk — كورسك" in out and ("✅" in out or "❌" in out)
-    assert "Could not fetch the link: refused: 10.0.0.1 resolves to a private address" in say(
+    assert "Could not fetch the link: the address points into a private or internal network" in say(
         services, OWNER_EN, "http://10.0.0.1/secret", command="explain")
-    assert "Could not fetch the link: HTTP 404" in say(services, OWNER_EN, server.url("/missing"), command="explain")
+    assert "Could not fetch the link: the address does not exist" in say(
+        services, OWNER_EN, server.url("/missing"), command="explain")
+    assert "تعذر جلب الرابط: العنوان غير موجود" in say(services, OWNER, server.url("/missing"), command="explain")
 
 
 def test_every_platform_gives_feed_commands_a_poller(tmp_path):

@@ -427,3 +427,48 @@ def test_a_reader_crash_on_one_file_skips_that_file_only(tmp_path, seed_files, m
         got = [a.url for a in files.load_articles([tmp_path])]
     assert [Path(u).name for u in got] == ["0.txt", "2.txt"]
     assert "unexpected RecursionError" in caplog.text
+
+
+# --- cleaning (issue 11): entities, datelines and bylines in headlines ------------------------
+
+
+def test_entities_in_a_text_file_are_read_once_and_a_bare_ampersand_stays(tmp_path, seed_files):
+    seed = seed_files[2].read_text(encoding="utf-8")
+    first_comma = seed.index("،")
+    text = seed[:first_comma] + "&#1548;" + seed[first_comma + 1:]
+    text += "\nالمصدر: https://www.jawharafm.net/ar/article?id=77363&utm_source=rss &amp;quot;\n"
+    path = tmp_path / "escaped.txt"
+    path.write_text(text, encoding="utf-8")
+    article = read_article_file(path)
+    plain = read_article_file(seed_files[2])
+    assert "&#1548;" not in article.body and article.body.startswith(plain.body[:200])
+    assert "id=77363&utm_source=rss &quot;" in article.body  # bare "&" kept, "&amp;" read once
+
+
+def test_a_headline_made_from_the_lead_has_no_byline_or_dateline(shared_data, tmp_path):
+    with zipfile.ZipFile(shared_data / "saudinewsnet" / "2015-08-01.zip") as zf:
+        items = json.loads(zf.read(zf.namelist()[0]))
+    content = items[1213]["content"]
+    assert content.lstrip().startswith("عبدالله البرقاوي- سبق- الرياض:")
+    path = tmp_path / "untitled.txt"
+    path.write_text(content, encoding="utf-8")  # no heading line: the title comes from the lead
+    article = read_article_file(path)
+    assert article.title.startswith("أصدر مكتب تحقيقات الطيران") and "سبق" not in article.title
+    assert article.body.startswith("عبدالله البرقاوي- سبق- الرياض:")  # kept for search
+    cnn = tmp_path / "cnn.txt"
+    cnn.write_text((shared_data / "newspaper4k_cnn_arabic" / "txt_arabic_article.txt").read_text(encoding="utf-8"),
+                   encoding="utf-8")
+    assert read_article_file(cnn).title.startswith("أكدت جهات سورية معارضة")
+
+
+def test_a_description_cut_short_gives_only_its_whole_sentences_as_the_lead(tmp_path):
+    page = (Path(__file__).parent / "data" / "lost_lead.html").read_text(encoding="utf-8")
+    lead = "أعلنت بلدية المدينة الساحلية صباح اليوم افتتاح جسر المشاة الجديد فوق الوادي بعد عامين من الأشغال المتواصلة."
+    assert page.count(lead) == 3
+    cut = tmp_path / "cut.html"
+    cut.write_text(page.replace(f'content="{lead}"', 'content="أعلنت بلدية المدينة الساحلية صباح اليوم افتتاح ..."'),
+                   encoding="utf-8")
+    assert read_article_file(cut).body.startswith("وأوضح رئيس البلدية")  # half a sentence is no lead
+    two = tmp_path / "two.html"
+    two.write_text(page.replace(f'content="{lead}"', f'content="{lead} وأكد الوالي أن الجسر ..."'), encoding="utf-8")
+    assert read_article_file(two).body.startswith(lead + "\nوأوضح رئيس البلدية")

@@ -77,9 +77,9 @@ def test_status_is_for_admins_and_shows_sources_and_outbox(env):
         sources.record_poll(s, bad.id, clock(), clock(), "folder not found")
         sources.record_poll(s, bad.id, clock(), clock(), "folder not found")
     out = asyncio.run(status(services, caller(1, owner=True, language="en"), "")).plain()
-    assert "okaz: last success 2025-08-13 12:00 +03, errors in a row 0" in out
-    assert "broken: last success never, errors in a row 2 — folder not found" in out
-    assert "Delivery: 0 pending, 0 failed, 0 sent" in out
+    assert "okaz: last success 2025-08-13 12:00 +03, errors in a row: 0 errors" in out
+    assert "broken: last success never, errors in a row: 2 errors — the address does not exist or is gone." in out
+    assert "Delivery — pending: 0 alerts; failed: 0 alerts; sent: 0 alerts" in out
 
 
 def test_throttle_allows_a_burst_warns_once_then_recovers():
@@ -89,7 +89,9 @@ def test_throttle_allows_a_burst_warns_once_then_recovers():
     assert throttle.allow("other") == "go"
     now[0] += 10  # one command's worth of tokens refilled
     assert throttle.allow("u") == "go"
-    assert throttle.allow("u") == "warn"
+    assert throttle.allow("u") == "drop"  # the same flood: told once already (issue 14)
+    now[0] += 20  # quiet until the bucket is full: a new flood gets a new notice
+    assert [throttle.allow("u") for _ in range(3)] == ["go", "go", "warn"]
 
 
 def test_router_throttles_per_user_and_ignores_unknown_commands(env):
@@ -135,8 +137,8 @@ def test_status_shows_a_chat_admin_nothing_of_other_chats_deliveries(env):
         s.execute(update(Delivery).values(last_error="403 Forbidden: bot was kicked from the group chat «desk B»"))
     mine = caller(9, chat="telegram:-100", chat_type="supergroup", group_admin=True, language="en")
     seen = asyncio.run(router.handle_command(services, mine, "status", "")).plain()
-    assert "Delivery: 0 pending" in seen and "desk B" not in seen
+    assert "pending: 0 alerts" in seen and "desk B" not in seen
     theirs = asyncio.run(router.handle_command(services, other, "status", "")).plain()
-    assert "2 waiting" in theirs or "2 pending" in theirs
+    assert ": 2 alerts (retrying" in theirs or "pending: 2 alerts" in theirs
     owner = asyncio.run(router.handle_command(services, caller(1, owner=True, language="en"), "status", "")).plain()
-    assert "2 waiting" in owner or "2 pending" in owner
+    assert ": 2 alerts (retrying" in owner or "pending: 2 alerts" in owner

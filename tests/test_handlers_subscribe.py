@@ -85,7 +85,7 @@ def test_new_subscription_gets_only_the_latest_backlog_oldest_first(env):
     ids = [add_story(services.factory, clock, n, "kursk") for n in range(6)]
     add_story(services.factory, clock, 10, "dprk-russia")  # another topic: not part of the backlog
     reply = asyncio.run(sub.subscribe(services, caller(5), "kursk"))
-    assert "آخر 3" in reply.plain()
+    assert "آخر قصص هذا الموضوع (3 قصص)" in reply.plain()  # number agreement (issue 14)
     assert [r[0] for r in queued(services.factory, "telegram:5")] == ids[-3:]
     # Unsubscribing and subscribing again does not resend what the chat already has.
     asyncio.run(sub.unsubscribe(services, caller(5), "kursk"))

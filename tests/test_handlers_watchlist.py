@@ -156,8 +156,8 @@ def test_all_groups_need_a_group_number(env):
     services, _ = env
     before = _rules(services, "dprk-russia")
     out = asyncio.run(watch.watch(services, caller(1, owner=True, language="en"), "add dprk-russia بيونغيانغ")).plain()
-    assert "Say which group" in out and "1: كوريا الشمالية" in out
-    assert "no group 3" in asyncio.run(
+    assert "Say which rule" in out and "1: كوريا الشمالية" in out
+    assert "no rule 3" in asyncio.run(
         watch.watch(services, caller(1, owner=True, language="en"), "add dprk-russia 3 x")).plain()
     assert _rules(services, "dprk-russia") == before
     run(services, OWNER, "add dprk-russia 2 الاتحاد الروسي")
@@ -199,7 +199,7 @@ def test_usage_bad_slug_and_unknown_topic(env):
     assert "/watch new" in run(services, OWNER, "frobnicate kursk")
     assert "غير صالح" in run(services, OWNER, "show Bad_Slug!")
     assert "لا يوجد موضوع" in run(services, OWNER, "add nope x")
-    assert "الاسم غير صالح" in run(services, OWNER, "new fine")
+    assert "الاسم فارغ" in run(services, OWNER, "new fine")
 
 
 def test_show_lists_rules_and_who_changed_them(env):

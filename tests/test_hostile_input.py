@@ -88,7 +88,7 @@ def test_raqib_ingest_goes_on_after_an_article_it_cannot_store(tmp_path, db_url,
     config = write_config(tmp_path, db_url)
     assert main(["ingest", str(folder), "--config", str(config)]) == 0
     err = capsys.readouterr().err
-    assert "2 new stor(ies)" in err and "1 not stored" in err and "NUL (0x00)" in err
+    assert "2 new stories" in err and "1 not stored" in err and "NUL (0x00)" in err
     assert "Traceback" not in err
 
 
@@ -166,7 +166,7 @@ def test_an_item_that_cannot_be_stored_is_recorded_and_the_feeds_other_items_are
             assert report.error is None
             assert sorted(o.status for o in report.outcomes) == [FAILED, NEW, NEW, NEW]
             row = source(app)
-            assert "1 item(s) not stored" in row.last_error and "index row size" in row.last_error
+            assert "1 item not stored" in row.last_error and "index row size" in row.last_error
             assert "1 failed" in row.last_status and row.error_count == 0
             assert len(_stored(app)) == 3
             # Once storing works again the next poll retries the item: validators were not kept.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.arabic import normalize, split_sentences
-from bot.summarize import ELLIPSIS, content_terms, stopwords, summarize
+from bot.summarize import ELLIPSIS, content_terms, leans_back, stopwords, summarize
 
 MAX_CHARS = 550
 TERMINAL = re.compile(r"[.!?؟…][\"”»’›)\]]*$")
@@ -278,3 +278,189 @@ def test_lead_sentence_that_became_a_shortened_headline_is_not_repeated():
     summary = summarize(title, body)
     assert lead not in summary
     assert summary.startswith("وتأتي هذه المكالمة")
+
+
+# --- the lead, sentences that lean back, shortening (issue 11) -------------------------------
+
+RAIN = [
+    "وأغلقت الأمطار الغزيرة عددا من الطرق الرئيسية في جدة صباح اليوم.",
+    "وتسببت الأمطار الغزيرة في جدة في تعطل حركة السير على الطرق الرئيسية لساعات.",
+    "ودعا الدفاع المدني سكان جدة إلى الابتعاد عن الطرق التي أغلقتها الأمطار الغزيرة.",
+]
+
+
+def test_lead_opens_the_summary_even_when_later_sentences_score_higher():
+    # Title words and centrality both favour the rain sentences; the lead shares neither.
+    title = "الأمطار الغزيرة تغلق الطرق الرئيسية في جدة"
+    body = "\n".join([LEAD, *RAIN])
+    assert summarize(title, body).startswith(LEAD)
+    # With room for one sentence only, that one is the lead, not the best-scoring one.
+    assert summarize(title, body, max_sentences=1, min_sentences=1) == LEAD
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "وأشار إلى أن المستشفى سيفتح أبوابه الشهر المقبل.",
+        "وأضاف: «سنفتتح ثلاثة مستشفيات أخرى قبل نهاية العام».",
+        "من جانبه، رحب أمير المنطقة بالمشروع الجديد في الرياض.",
+        "ومن جهتها أوضحت الوزارة أن التشغيل سيبدأ تدريجيا.",
+        "وتابع قائلا إن العمل يجري على مدار الساعة.",
+        "كما أكد الوزير أن الكوادر الطبية جاهزة.",
+        "وأوضح أن المشروع يضم مركزا للأورام.",
+        "وفي هذا السياق، دعا الوزير القطاع الخاص إلى المشاركة.",
+        "بعد ذلك توجه خادم الحرمين الشريفين في موكب رسمي إلى المقر المعد لإقامته.",
+        "وقد أعد مرسوم ملكي بذلك.",
+        "يضيف: فتحت زجاج السيارة ونظرت إليه.",
+        "ثالثاً: وافق مجلس الوزراء على تفويض وزير الخارجية.",
+        "4 ـ تعيين محمد بن عبدالله على وظيفة مدير عام.",
+        "- ما تستدعيه الضرورات الأمنية بحسب ما تراه الجهات الأمنية.",
+    ],
+)
+def test_discourse_continuations_cannot_stand_alone(sentence):
+    assert leans_back(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        LEAD,
+        SECOND,  # "وقال الوزير إن …": the speaker is named
+        "مضى ربع قرن على جرح الكويت، ومع ذلك لا تزال تسترجع الذكريات.",
+        "وتبدأ اليابان الثلاثاء تطبيق قواعد جديدة للتجارة مع كوريا الشمالية.",
+        "من جهة أخرى، حذرت وزارة العمل من مكاتب الاستقدام غير المرخصة.",
+        "1.5 مليون يورو قيمة تعاقد الأهلي مع اللاعب اليوناني.",
+        "عن مالطة وأهلها كتب أحمد فارس الشدياق فصولا طويلة.",
+    ],
+)
+def test_sentences_that_stand_alone(sentence):
+    assert not leans_back(sentence)
+
+
+DANGLING = (
+    "وأضاف أن افتتاح المستشفى الجديد في الرياض يأتي ضمن خطة الوزارة لتوسيع الخدمات الصحية في"
+    " المدن الكبرى بحلول عام 2030."
+)
+DANGLING_TITLE = "الوزارة: المستشفى الجديد ضمن خطة لتوسيع الخدمات"
+
+
+def test_sentence_leaning_back_is_shown_only_after_its_predecessor():
+    title = DANGLING_TITLE
+    # The dangling sentence scores best after the lead, but its predecessor (FOURTH) does not
+    # make the cut: it must stay out too.
+    body = "\n".join([LEAD, FOURTH, DANGLING, SECOND, THIRD])
+    summary = summarize(title, body, max_sentences=2)
+    assert summary.startswith(LEAD) and DANGLING not in summary
+    # Shown right after the sentence it continues, it is fine.
+    body = "\n".join([LEAD, FOURTH, DANGLING, SECOND])
+    summary = summarize(title, body, max_sentences=3)
+    assert f"{FOURTH} {DANGLING}" in summary or DANGLING not in summary
+    pieces = split_sentences(summary)
+    for i, sentence in enumerate(pieces):
+        if leans_back(sentence):
+            assert i > 0 and pieces[i - 1] == FOURTH
+
+
+def test_a_leaning_sentence_after_a_dropped_line_is_never_shown():
+    # The heading between them breaks the chain: "وأضاف" would follow nothing the reader sees.
+    body = "\n".join([LEAD, SECOND, "تفاصيل", DANGLING, THIRD])
+    summary = summarize(DANGLING_TITLE, body, max_sentences=2)
+    assert DANGLING not in summary
+
+
+def test_a_sentence_inside_a_quote_left_open_continues_that_speech():
+    # The quote opened here closes only in the next paragraph, as long statements are written.
+    quote = "وقال الوزير: «نحن نعمل منذ سنوات على هذا الملف الكبير."
+    inside = "وسنفتتح ثلاثة مستشفيات جديدة في الرياض قبل نهاية العام المقبل."
+    closing = "وستكون جاهزة لاستقبال المرضى في الموعد المحدد»."
+    body = "\n".join([LEAD, f"{quote} {inside}", closing, THIRD, FOURTH])
+    summary = summarize("افتتاح ثلاثة مستشفيات جديدة في الرياض قبل نهاية العام", body, max_sentences=2)
+    assert summary.startswith(LEAD) and inside not in summary
+
+
+def test_no_ellipsis_while_a_whole_sentence_fits():
+    clause = "وأوضح المسؤول أن المشروع يشمل مرافق متعددة للرعاية الصحية المتقدمة"
+    long_lead = "، ".join([clause] * 12) + "."
+    summary = summarize("مشروع صحي", "\n".join([long_lead, SECOND, THIRD]))
+    assert ELLIPSIS not in summary and summary == f"{SECOND} {THIRD}"
+
+
+def test_lead_introducing_a_list_is_kept_with_its_items():
+    lead = "أقر مجلس الوزراء عددا من الإجراءات لحماية الشواطئ وتوفير متنفس للناس، ومن بينها ما يأتي:"
+    items = [
+        "- أن يكون لكل شاطئ مئة متر حرما مفتوحا للعامة لا يجوز التأجير فيه.",
+        "- أن تخصص مواقع للخدمات العامة في الجزء الخلفي من ناحية اليابسة.",
+    ]
+    summary = summarize("حماية الشواطئ", "\n".join([lead, *items]))
+    assert summary.startswith(lead)
+    assert items[1] not in summary or items[0] in summary
+
+
+def test_lead_credit_is_removed_before_sentences_are_chosen(monkeypatch):
+    """Datelines and bylines are the cleaner's rules (bot.boilerplate.strip_lead_credit); the
+    summarizer must route every paragraph through it, so none reaches a summary."""
+    import bot.summarize as module
+
+    seen = []
+
+    def strip(line: str, rules=None) -> str:
+        seen.append(line)
+        return line.removeprefix("واس - الرياض: ")
+
+    monkeypatch.setattr(module, "strip_lead_credit", strip)
+    summary = summarize("مستشفى جديد", "\n".join([f"واس - الرياض: {LEAD}", SECOND, THIRD]))
+    assert summary.startswith(LEAD) and "واس" not in summary
+    assert seen and seen[0].startswith("واس")
+
+
+# --- hard-wrapped text (EASC's newspaper articles) -------------------------------------------
+
+
+def _easc_news(shared_data: Path) -> list[Path]:
+    articles = shared_data / "easc" / "EASC-UTF-8" / "Articles"
+    copyright_ = (shared_data / "easc" / "COPYRIGHT").read_text(encoding="utf-8", errors="replace")
+    names = {
+        " ".join(line.split()).lower()
+        for line in copyright_.split("* Alwatan Articles", 1)[1].splitlines()
+        if line.strip() and not line.lstrip().startswith("*")
+    }
+    out = []
+    for path in sorted(articles.glob("Topic*/*")):
+        key = " ".join(path.stem.replace("(", " ").replace(")", " ").split()).lower()
+        if path.suffix.lower() == ".txt" and key in names:
+            out.append(path)
+    return out
+
+
+def test_hard_wrapped_news_articles_give_whole_sentences(shared_data):
+    """EASC's newspaper articles are wrapped at ~78 columns; a summary made from the file as it
+    is must hold whole sentences (each in the rejoined text, each ending in a stop), lead first."""
+    paths = _easc_news(shared_data)
+    assert len(paths) >= 40
+    wrapped = 0
+    for path in paths:
+        raw = path.read_text(encoding="utf-8-sig")
+        flat = normalize(" ".join(raw.split()))
+        summary = summarize("", raw)
+        pieces = split_sentences(summary)
+        assert pieces, path.name
+        for piece in pieces:
+            assert normalize(piece) in flat, (path.name, piece)
+        lines = [line for line in raw.splitlines() if line.strip()]
+        if any(normalize(piece) not in {normalize(line) for line in lines} for piece in pieces):
+            wrapped += 1  # a sentence that spans a line break: the wrap was undone
+        assert all(TERMINAL.search(p) or p.endswith(":") for p in pieces[:-1]), (path.name, summary)
+    assert wrapped >= 30
+
+
+def test_a_line_closing_a_quote_opened_on_an_earlier_line_is_not_shown_alone():
+    # Half-wrapped bodies leave the end of a quote on a line of its own (SaudiNewsNet, alweeam).
+    opening = "وأضافت المصادر أن المقاومة تمكنت من “استدراج ثلاثين عنصرا من الميليشيات"
+    closing = "وقتل خلاله قائد الميليشيات في الضالع الذي عثر بحوزته على الرقم العسكري 13598″."
+    body = "\n".join([LEAD, opening, closing, SECOND, THIRD])
+    summary = summarize("مقتل قائد الميليشيات في الضالع", body, max_sentences=2)
+    assert summary.startswith(LEAD) and closing not in summary
+    # Quotes an outlet writes as ”…” (one mark on both sides) are a pair, not a dangling end.
+    paired = "ووصف المسؤول ما جرى في الضالع بأنه ”ضربة قاصمة للميليشيات”."
+    summary = summarize("مقتل قائد الميليشيات في الضالع", "\n".join([LEAD, paired, SECOND]))
+    assert paired in summary

@@ -75,9 +75,11 @@ def test_button_subscription_then_seeds_then_escaped_alerts_in_that_chat(tmp_pat
                 assert "<" not in leftover and ">" not in leftover
                 url = re.search(r"<code>([^<]+)</code>", alert.text).group(1)
                 headline = headlines[html.unescape(url)]
-                assert f"<b>{html.escape(headline, quote=False)}</b>" in alert.text
+                # A file source's headline cannot link: it is followed by the path (issue 12 layout).
+                assert f"{html.escape(headline, quote=False)}: <code>" in alert.text
                 assert headline in visible(alert.text)
-                assert re.search(r"المصدر: files · \d{4}-\d\d-\d\d \d\d:\d\d \+03\n", alert.text)
+                assert re.search(r"<b>files</b> · \d{4}-\d\d-\d\d \d\d:\d\d \+03[\n ]", alert.text)
+                assert [label for label, _ in alert.buttons()][0] == "لماذا؟"
             assert h.states() == {"sent": 3}
 
     asyncio.run(scenario())
@@ -114,7 +116,7 @@ def test_watch_is_refused_to_others_and_an_owners_new_term_alerts(tmp_path, db_u
             assert sorted(a.chat_id for a in alerts) == [-300, 900]
             for alert in alerts:
                 assert "<i>#zpp · محطة زابوريجيا</i>" in alert.text
-                assert "<b>&lt;محطة&gt; زابوريجيا &amp; «الطاقة» النووية</b>" in alert.text
+                assert "&lt;محطة&gt; زابوريجيا &amp; «الطاقة» النووية: <code>" in alert.text  # escaped headline
             with transaction(h.app.factory) as s:
                 actors = {e.actor for e in watchlist_store.edits(s, "zpp")}
             assert actors == {"telegram:user:900 (user900)"}
@@ -203,7 +205,8 @@ def test_forum_thread_is_honoured_and_english_is_spoken(tmp_path, db_url, fake):
             await h.deliver()
             alerts = [a for a in fake.alerts() if a.chat_id == -100800]
             assert len(alerts) == 3 and {a.thread_id for a in alerts} == {42}
-            assert all("Source: files · " in a.text and "Link: <code>" in a.text for a in alerts)  # the subscriber's language
+            assert all("<b>files</b> · " in a.text for a in alerts)
+            assert all(a.buttons()[0][0] == "Why?" for a in alerts)  # the subscriber's language
             assert _subscriptions(h) == [("telegram:-100800", "kursk", "42")]
             menus = fake.commands
             assert set(menus) == {None, "ar", "en"}

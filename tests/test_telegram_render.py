@@ -45,10 +45,11 @@ def _tags_balanced(html_text: str) -> bool:
 def test_alert_is_escaped_and_complete():
     html_text = render_alert(_alert(), TZ)
     assert "<i>#dprk_russia · كوريا الشمالية وروسيا</i>" in html_text
-    assert "<b>بوتين &lt;يشيد&gt; &amp; \"يحذر\"</b>" in html_text
+    # The headline is the link (issue 12): both escaped, no separate "الرابط" line.
+    assert '<a href="https://news.example/a?x=1&amp;y=&lt;2&gt;">بوتين &lt;يشيد&gt; &amp; "يحذر"</a>' in html_text
     assert "الجملة الثانية &lt;b&gt;." in html_text
-    assert "المصدر: وكالة &lt;س&gt; · 2025-08-13 12:00 +03" in html_text  # the configured zone
-    assert '<a href="https://news.example/a?x=1&amp;y=&lt;2&gt;">الرابط</a>' in html_text
+    assert "<b>وكالة &lt;س&gt;</b> · 2025-08-13 12:00 +03\n" in html_text  # the configured zone
+    assert "الرابط" not in html_text and "نشرته" not in html_text  # one outlet: no count
     leftover = ALLOWED_TAGS.sub("", html_text)
     assert "<" not in leftover and ">" not in leftover
     assert visible(html_text).startswith("#dprk_russia")
@@ -56,8 +57,9 @@ def test_alert_is_escaped_and_complete():
 
 def test_alert_labels_follow_the_chat_language_and_paths_are_not_links():
     html_text = render_alert(_alert(language="en", url="/srv/seeds/000.txt"), TZ)
-    assert "Source: " in html_text and "Link: <code>/srv/seeds/000.txt</code>" in html_text
+    assert "<code>/srv/seeds/000.txt</code>" in html_text and "Link" not in html_text
     assert "<a " not in html_text
+    assert "reported by 3 sources" in render_alert(_alert(language="en", source_count=3), TZ)
 
 
 def test_long_alert_is_cut_at_a_sentence_never_inside_a_tag():
@@ -66,7 +68,7 @@ def test_long_alert_is_cut_at_a_sentence_never_inside_a_tag():
     html_text = render_alert(alert, TZ)
     assert len(html_text.encode("utf-16-le")) // 2 <= MAX_MESSAGE
     assert _tags_balanced(html_text)
-    assert html_text.rstrip().endswith("</a>")  # the link survives; only the summary shrank
+    assert '">بوتين &lt;يشيد&gt;' in html_text  # the linked headline survives; only the summary shrank
     summary = visible(html_text).split("\n\n")[1]
     assert summary.endswith("هنا.…")
     assert "&amp;" in html_text and not re.search(r"&[a-z]*$", html_text.split("…")[0])
@@ -76,7 +78,7 @@ def test_long_headline_without_sentences_is_cut_at_a_word():
     alert = _alert(headline="كلمة " * 2000, summary="قصير.")
     html_text = render_alert(alert, TZ)
     assert len(html_text) <= MAX_MESSAGE and _tags_balanced(html_text)
-    assert "كلمة…</b>" in html_text
+    assert "كلمة…</a>" in html_text
 
 
 def test_utf16_length_is_what_counts():

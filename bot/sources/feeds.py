@@ -23,9 +23,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 
 from bot.article import Article, sanitize
-from bot.boilerplate import Rules, clean_lines, load_rules, strip_title_suffix
+from bot.boilerplate import (
+    Rules, clean_lines, clean_title, default_rules, strip_lead_credit, unescape_entities,
+)
 from bot.dates import locate_publication_date
-from bot.sources.files import SkippedFile, decode_bytes
+from bot.sources.files import SkippedFile, decode_bytes, extract_html
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +161,7 @@ def parse_feed(
     body: bytes, *, feed_url: str, fetched_at: datetime, content_type: str | None = None, rules: Rules | None = None
 ) -> ParsedFeed:
     """Items of a feed document; raises FeedError for something that is not a feed."""
-    rules = rules or load_rules()
+    rules = rules or default_rules()
     data = to_feed_bytes(decode_feed(body, content_type))
     doc = feedparser.parse(data, response_headers={"content-type": "application/xml; charset=utf-8"})
     if not doc.get("version") and not doc.entries:
@@ -178,7 +180,8 @@ def parse_feed(
 
 
 def _item(entry: Any, feed_url: str, fetched_at: datetime, rules: Rules) -> FeedItem | None:
-    title = strip_title_suffix(" ".join(str(entry.get("title") or "").split()), rules)
+    raw_title = " ".join(str(entry.get("title") or "").split())
+    title = clean_title(raw_title, rules)
     html = ""
     for content in entry.get("content") or []:
         if len(content.get("value") or "") > len(html):
@@ -186,8 +189,10 @@ def _item(entry: Any, feed_url: str, fetched_at: datetime, rules: Rules) -> Feed
     summary = str(entry.get("summary") or "")
     if len(summary) > len(html):
         html = summary
-    lines = clean_lines(html_lines(html), rules)
-    if lines and title and " ".join(lines[0].split()) == title:
+    # A feed that escaped its HTML twice leaves "&#1548;" and "&quot;" in the text once the HTML is
+    # read: those are words too, read them before anything else looks at the lines.
+    lines = clean_lines([unescape_entities(line) for line in html_lines(html)], rules)
+    if lines and title and " ".join(lines[0].split()) in (title, unescape_entities(raw_title)):
         lines = lines[1:]
     body = "\n".join(lines)
     link = str(entry.get("link") or "").strip()
@@ -208,7 +213,9 @@ def _item(entry: Any, feed_url: str, fetched_at: datetime, rules: Rules) -> Feed
     if published is None or published > fetched_at + _FUTURE_SLACK:
         stated = locate_publication_date(f"{title}\n{body}")
         published, source = (stated.date, "text") if stated is not None else (fetched_at, "fetch")
-    return FeedItem(identity[:2000], url, title or body.split("\n", 1)[0][:120], body, published, source, has_link)
+    if not title:  # the lead's first line, without its dateline or byline
+        title = clean_title(strip_lead_credit(body.split("\n", 1)[0], rules)[:120], rules)
+    return FeedItem(identity[:2000], url, title, body, published, source, has_link)
 
 
 def to_article(item: FeedItem, source: str, fetched_at: datetime) -> Article:
@@ -226,18 +233,16 @@ def extract_page(html_bytes: bytes, content_type: str | None = None) -> str:
 
 
 def extract_article(html_bytes: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """(title, main text) of an article page, through trafilatura; empty strings when none is found."""
-    import trafilatura
+    """(title, main text) of an article page, through trafilatura; empty strings when none is found.
 
+    A lead lost in the page's markup is recovered (see ``bot.sources.files.extract_html``)."""
     codec = _codec(declared_charset(content_type))
     try:
         text = html_bytes.decode(codec) if codec else decode_bytes(html_bytes)
     except (UnicodeDecodeError, SkippedFile):
         return "", ""
-    doc = trafilatura.bare_extraction(text, include_comments=False, include_tables=False, with_metadata=True)
-    if doc is None:
-        return "", ""
-    return (doc.title or "").strip(), (doc.text or "").strip()
+    title, body, _ = extract_html(text, include_tables=False)
+    return title, body
 
 
 # --- what the server asks about polling frequency ------------------------------------------

@@ -12,13 +12,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from bot.arabic import normalize, split_sentences
 from bot.article import Article, sanitize, storable
-from bot.boilerplate import Rules, clean_lines, load_rules, strip_title_suffix
+from bot.boilerplate import (
+    Rules, clean_lines, clean_title, default_rules, strip_lead_credit, unescape_entities,
+)
 from bot.dates import HEAD_LINES, locate_publication_date, parse_date
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,6 @@ def load_articles(paths: Iterable[Path], **kw: Any) -> Iterator[Article]:
 # --- one file ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
-def _default_rules() -> Rules:
-    return load_rules()
-
-
 def read_article_file(
     path: Path,
     *,
@@ -120,7 +116,7 @@ def read_article_file(
 ) -> Article:
     """One file as an ``Article``; raises ``SkippedFile`` when it is not a readable article."""
     path = Path(path)
-    rules = rules or _default_rules()
+    rules = rules or default_rules()
     data, mtime = _read_bytes(path, max_bytes)
     # The binary sniff reads only the first 64 KB: a stray NUL further on is dropped, not stored.
     text = storable(decode_bytes(data))
@@ -130,9 +126,10 @@ def read_article_file(
     if suffix in (".html", ".htm"):
         parsed = _parse_html(text)
     elif suffix == ".md":
-        parsed = _parse_markdown(text)
+        parsed = _parse_markdown(unescape_entities(text))
     else:
-        parsed = _Parsed(text.splitlines())
+        # "&#1548;" and "&quot;" left in a saved text are words to the reader: read them first.
+        parsed = _Parsed(unescape_entities(text).splitlines())
     title, body, stated = _assemble(parsed, rules)
     if not title and not body:
         raise SkippedFile("no article text left after removing boilerplate")
@@ -267,10 +264,11 @@ def _assemble(parsed: _Parsed, rules: Rules) -> tuple[str, str, datetime | None]
     if heading is None and lines and _is_heading(lines[0]):
         heading = lines.pop(0)
     if heading is not None:
-        title = strip_title_suffix(heading, rules)
+        title = clean_title(heading, rules)
         lines = _drop_title_echoes(lines, {normalize(heading), normalize(title)})
     else:
-        title = _title_from_sentence(lines[0]) if lines else ""
+        # The body keeps a lead's dateline or byline for search; the headline never shows it.
+        title = clean_title(_title_from_sentence(strip_lead_credit(lines[0], rules)), rules) if lines else ""
     return title, "\n".join(lines), stated
 
 
@@ -414,23 +412,107 @@ _BLOCK_TAGS = (
 _STAMP_WINDOW = 4
 
 
-def _parse_html(text: str) -> _Parsed:
-    """Main text through trafilatura (comments excluded); title and date from the page."""
+# A lead never opens on a word that continues a thought ("وأوضح" = "and he explained"): an
+# extraction that does has lost the paragraph before it. Normalized forms (see bot.arabic.normalize).
+_CONTINUATIONS = frozenset(normalize(w) for w in (
+    "وأوضح", "وأضاف", "وأضافت", "وتابع", "وتابعت", "وأشار", "وأشارت", "وأكد", "وأكدت", "وقال", "وقالت",
+    "وبين", "وبينت", "وذكر", "وذكرت", "ولفت", "ولفتت", "وأردف", "واعتبر", "واعتبرت", "وشدد", "وشددت",
+    "وأفاد", "وأفادت", "ونوه", "وكشف", "وكشفت", "وأعرب", "وأعربت", "ودعا", "ودعت", "واختتم", "وختم",
+    "كما", "وكان", "وكانت", "وتأتي", "ويأتي", "وفي", "ومن", "فيما", "بينما", "وأيضا",
+))
+_CONTINUATION_PHRASES = tuple(normalize(p) for p in (
+    "من جهته", "من جهتها", "من جانبه", "من جانبها", "في المقابل", "إلى ذلك", "وفي السياق",
+    "في السياق ذاته", "في هذا الإطار", "وفي هذا الإطار", "في الأثناء", "وفي الأثناء",
+))
+
+
+def starts_mid_thought(text: str) -> bool:
+    """Whether ``text`` opens on a word that continues an earlier sentence (a lost lead)."""
+    words = normalize(text[:200]).split()
+    if not words:
+        return False
+    head = " ".join(words[:4])
+    return words[0] in _CONTINUATIONS or head.startswith(_CONTINUATION_PHRASES)
+
+
+def _extract(text: str, **kw: Any) -> Any:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(
+    return trafilatura.bare_extraction(
         text,
         include_comments=False,
+        include_tables=kw.pop("include_tables", True),
         with_metadata=True,
         # htmldate's extensive search guesses (a copyright year becomes "2013-01-01"); only
         # dates the page states in its markup are taken, the stamp under the headline first.
         date_extraction_params={"original_date": True, "extensive_search": False},
+        **kw,
     )
+
+
+def extract_html(text: str, *, include_tables: bool = True) -> tuple[str, str, str]:
+    """(title, main text, date string) of an article page, through trafilatura.
+
+    When the main text opens mid-thought ("وأوضح ..."), the lead was lost in the page's markup:
+    the extraction is retried with trafilatura's recall settings, and the page's own description
+    (meta / og:description) is offered as the lead; the candidate that does not open mid-thought
+    and keeps the most text wins, the first extraction on ties. Entities left in the text are read.
+    """
+    doc = _extract(text, include_tables=include_tables)
     if doc is None or not (doc.text or "").strip():
+        return "", "", ""
+    title = unescape_entities((doc.title or "").strip())
+    body = unescape_entities(doc.text.strip())
+    if starts_mid_thought(_first_paragraph(body, title)):
+        description = unescape_entities((doc.description or "").strip())
+        body = _recover_lead(text, body, title, description, include_tables)
+    return title, body, doc.date or ""
+
+
+def _first_paragraph(body: str, title: str) -> str:
+    key = normalize(title)
+    for line in body.splitlines():
+        if line.strip() and normalize(line) != key:
+            return line
+    return ""
+
+
+def _recover_lead(html_text: str, body: str, title: str, description: str, include_tables: bool) -> str:
+    candidates = [body]
+    recall = _extract(html_text, favor_recall=True, include_tables=include_tables)
+    if recall is not None and (recall.text or "").strip():
+        candidates.append(unescape_entities(recall.text.strip()))
+    lead = _whole_sentences(description)
+    lead_key = normalize(lead)
+    if len(lead_key.split()) >= _TITLE_MIN_WORDS and lead_key not in normalize(body):
+        candidates.append(lead + "\n" + body)
+
+    def rank(candidate: str) -> tuple[bool, int]:
+        return (not starts_mid_thought(_first_paragraph(candidate, title)), len(normalize(candidate)))
+
+    best = max(candidates, key=rank)  # max keeps the first of equals: the default extraction
+    if best is not body:
+        log.debug("lead recovered for %r", title[:60])
+    return best
+
+
+def _whole_sentences(description: str) -> str:
+    """A page description as a lead: one cut short with "..." keeps its whole sentences only."""
+    description = " ".join(description.split())
+    if not description.endswith(("...", "…")):
+        return description if description.endswith((".", "!", "؟", "?")) else description + "."
+    ends = [m.end() for m in re.finditer(r"[.!؟?](?=\s)", description.rstrip(" .…"))]
+    return description[: ends[-1]] if ends else ""
+
+
+def _parse_html(text: str) -> _Parsed:
+    """Main text through trafilatura (comments excluded); title and date from the page."""
+    title, body, date_text = extract_html(text)
+    if not body:
         raise SkippedFile("no article text found in the HTML")
-    title = (doc.title or "").strip() or None
-    date = _stamp_near_headline(text, title) or parse_date(doc.date or "")
-    return _Parsed(doc.text.splitlines(), title, date)
+    title_or_none = title or None
+    date = _stamp_near_headline(text, title_or_none) or parse_date(date_text)
+    return _Parsed(body.splitlines(), title_or_none, date)
 
 
 def _stamp_near_headline(html: str, title: str | None) -> datetime | None:

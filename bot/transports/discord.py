@@ -30,11 +30,11 @@ from aiolimiter import AsyncLimiter
 from discord import app_commands
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alerts import Alert
+from bot.alerts import UPDATE_MARK, Alert
 from bot.transports.base import ChatGone, FloodWait, RetryLater, Undeliverable
 from bot.transports.discord_address import BOT, WEBHOOK, redact, snowflake
 from handlers.base import Caller, Reply, Span
-from handlers.format import shorten, topic_tag, when
+from handlers.format import alert_buttons, shorten, topic_tag, when
 from handlers import registry
 from handlers import subscribe as sub_cmd
 from handlers.router import COMMANDS, handle_callback, handle_command
@@ -131,10 +131,16 @@ def alert_embed(alert: Alert, tz: tzinfo) -> discord.Embed:
     """Headline as the linked title, summary as description, source and time as fields, topic in
     the footer; every limit respected, the summary giving way first."""
     lang = alert.language
-    embed = discord.Embed(title=shorten(alert.headline.strip() or "—", TITLE_MAX),
+    headline = alert.headline.strip() or "—"
+    if alert.update:  # a later report of a story this chat already had
+        headline = f"{UPDATE_MARK}: {headline}"
+    embed = discord.Embed(title=shorten(headline, TITLE_MAX),
                           url=alert.url if _web(alert.url) else None,
                           timestamp=alert.published, colour=discord.Colour.dark_red())
-    embed.add_field(name=t(lang, "alert_source"), value=shorten(alert.source or "—", FIELD_VALUE_MAX), inline=True)
+    source = alert.source or "—"
+    if alert.source_count > 1:  # how many outlets carry it (issue 12): «نشرته 3 مصادر»
+        source = f"{source} · {t(lang, 'alert_sources', n=alert.source_count)}"
+    embed.add_field(name=t(lang, "alert_source"), value=shorten(source, FIELD_VALUE_MAX), inline=True)
     embed.add_field(name=t(lang, "alert_time"), value=when(alert.published, tz), inline=True)
     if not _web(alert.url):  # a file path: shown, since it cannot be the title's link
         embed.add_field(name=t(lang, "alert_link"), value=shorten(alert.url, FIELD_VALUE_MAX), inline=False)
@@ -312,7 +318,11 @@ class DiscordTransport:
     async def _post(self, channel_id: int, route: str, alert: Alert) -> str:
         channel = self._client.get_partial_messageable(channel_id)
         try:
-            message = await channel.send(embed=alert_embed(alert, self._tz), allowed_mentions=NO_MENTIONS)
+            # The alert's buttons (why, related, mute, unsubscribe) reach on_interaction by custom id;
+            # webhook alerts cannot carry components and get the layout only.
+            buttons = view_for(alert_buttons(Reply(), alert))
+            message = await channel.send(embed=alert_embed(alert, self._tz), allowed_mentions=NO_MENTIONS,
+                                         **({"view": buttons} if buttons is not None else {}))
         except discord.RateLimited as exc:  # discord.py sleeps through short waits itself
             self._pacer.limited(route, exc.retry_after)
             raise FloodWait(f"429 rate limited: retry after {exc.retry_after:g}s", retry_after=exc.retry_after)
@@ -476,6 +486,18 @@ class _Client(discord.Client):
             await self.raqib.on_button(interaction)
 
 
+def _quiet_voice_warning(token: str | None) -> None:
+    """discord.py warns "PyNaCl is not installed, voice will NOT be supported" at every client
+    start; raqib never uses voice, and webhook-only runs (every ingest) have no bot at all. One
+    debug line, and only when a Discord bot is configured (issue 14)."""
+    from discord.voice_client import VoiceClient
+
+    if VoiceClient.warn_nacl:
+        VoiceClient.warn_nacl = False
+        if token:
+            log.debug("PyNaCl is not installed: Discord voice is unavailable (raqib does not use voice)")
+
+
 class DiscordBot:
     """discord.py's client with one slash command per router command, and the transports that
     share its HTTP session and rate limits."""
@@ -488,6 +510,7 @@ class DiscordBot:
         self._previous_base = discord.http.Route.BASE
         self._previous_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
         discord.http.Route.BASE = self.dc.api_base  # discord.py's class-wide API root (tests: the fake)
+        _quiet_voice_warning(token)
         self.client = _Client(intents=discord.Intents(guilds=True), max_ratelimit_timeout=30.0,
                               allowed_mentions=NO_MENTIONS)
         self.client.raqib = self

@@ -275,20 +275,25 @@ class TelegramTransport:
             if entry[1] == 0:
                 del self._locks[chat_id]
 
-    async def _send(self, chat_id: int, text: str, thread: int | None) -> Message:
+    async def _send(
+        self, chat_id: int, text: str, thread: int | None, markup: InlineKeyboardMarkup | None = None
+    ) -> Message:
         bot = self._app.bot
         try:
-            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread)
+            return await bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread, reply_markup=markup
+            )
         except BadRequest as exc:
             if thread is None or "thread not found" not in exc.message.lower():
                 raise
             # The forum topic was deleted: the group still wants the alert, in its General topic.
             log.warning("thread %s of %s is gone; sending to the chat itself", thread, chat_id)
-            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     async def send(self, alert: Alert) -> str:
         address_id = chat_id_of(alert.chat)
-        text = render_alert(alert, self._tz)
+        reply = alert_reply(alert, self._tz)
+        text, markup = render_html(reply), keyboard(reply)  # the alert's buttons: why, mute, unsubscribe
         thread = int(alert.thread_id) if alert.thread_id else None
         async with self._one_at_a_time(address_id):
             moved_to = self._moved.get(address_id)
@@ -304,7 +309,7 @@ class TelegramTransport:
             if chat_id > 0:
                 await self._pacer.wait(chat_id)
             try:
-                message = await self._send(chat_id, text, thread)
+                message = await self._send(chat_id, text, thread, markup)
             except TelegramError as exc:
                 mapped = map_error(exc)
                 if isinstance(mapped, ChatGone):
