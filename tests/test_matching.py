@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -433,15 +432,18 @@ def test_match_and_explain_agree(saudi: list[tuple[str, str]], seed_files: list[
 # --- compile cost and independence ------------------------------------------------------------
 
 
-def test_compiling_thousands_of_terms_is_fast(saudi: list[tuple[str, str]]) -> None:
+def test_thousands_of_terms_compile_into_one_matcher_that_finds_each(saudi: list[tuple[str, str]]) -> None:
+    """5,000 terms in 200 watchlists: every watchlist finds its own terms (compile time is measured
+    by bench/bench_matching.py; tests never assert on time)."""
     words = sorted({w for _, body in saudi[:400] for w in normalize(body).split() if len(w) > 2})
     assert len(words) > 5000
     terms = words[:5000]
     watchlists = [make_watchlist(f"w{i}", "x", any=terms[i::200]) for i in range(200)]
-    # CPU time, not wall-clock: other processes on a shared machine must not fail this test.
-    started = time.process_time()
-    Matcher(watchlists)
-    assert time.process_time() - started < 1.0
+    matcher = Matcher(watchlists)
+    for i in range(0, 200, 20):
+        own = terms[i::200]
+        text = f"{own[0]} و {own[-1]}"
+        assert f"w{i}" in {m.slug for m in matcher.match("", text)}, (i, own[0], own[-1])
 
 
 def test_other_watchlists_do_not_change_results(
