@@ -65,12 +65,12 @@ def explanation(lang: str | None, rules: dict, matched: list[str]) -> list[tuple
     return out
 
 
-async def why(services: Services, caller: Caller, arg: str) -> Reply:
-    """``STORY.WATCHLIST``: which rule and which terms of the topic the story matched."""
-    lang = caller.language
+async def _story_topic(services: Services, caller: Caller, arg: str):
+    """``STORY.WATCHLIST`` of a button → (watchlist row, headline, matched terms), or the notice to
+    answer with. Only a topic this chat may see: a crafted button reveals nothing."""
     ids = _ids(arg, 2)
     if ids is None:
-        return Reply(notice=t(lang, "button_expired"))
+        return Reply(notice=t(caller.language, "button_expired"))
     story_id, watchlist_id = ids
 
     def work(s: Session):
@@ -79,8 +79,17 @@ async def why(services: Services, caller: Caller, arg: str) -> Reply:
 
     row, match = await services.db(work)
     if row is None or match is None:
-        return Reply(notice=t(lang, "why_gone"))
-    headline, terms = match
+        return Reply(notice=t(caller.language, "why_gone"))
+    return row, *match
+
+
+async def why(services: Services, caller: Caller, arg: str) -> Reply:
+    """``STORY.WATCHLIST``: which rule and which terms of the topic the story matched."""
+    lang = caller.language
+    found = await _story_topic(services, caller, arg)
+    if isinstance(found, Reply):
+        return found
+    row, headline, terms = found
     reply = Reply().line(t(lang, "why_title"), "bold").line(headline, "italic")
     reply.add(t(lang, "why_topic")).line(f"{topic_tag(row.slug)} · {row.name}")
     for label, hits in explanation(lang, row.rules, terms):
@@ -105,20 +114,10 @@ def related_query(headline: str, terms: list[str]) -> str:
 async def related(services: Services, caller: Caller, arg: str) -> Reply:
     """``STORY.WATCHLIST``: a /search by the story's subject, as a new message with its pages."""
     lang = caller.language
-    ids = _ids(arg, 2)
-    if ids is None:
-        return Reply(notice=t(lang, "button_expired"))
-    story_id, watchlist_id = ids
-
-    def work(s: Session):  # only a topic this chat may see: a crafted button reveals nothing
-        if _visible(s, caller, watchlist_id) is None:
-            return None
-        return story_store.story_match(s, story_id, watchlist_id)
-
-    match = await services.db(work)
-    if match is None:
-        return Reply(notice=t(lang, "why_gone"))
-    headline, terms = match
+    found = await _story_topic(services, caller, arg)
+    if isinstance(found, Reply):
+        return found
+    _, headline, terms = found
     query = related_query(headline, terms)
     if not query:
         return Reply(notice=t(lang, "search_none"))

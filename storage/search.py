@@ -158,14 +158,14 @@ def _quote_ts(key: str) -> str:
     return "'" + key.replace("'", "''").replace("\\", "\\\\") + "'"
 
 
-def tsquery_expression(query: Query) -> str:
+def tsquery_expression(query: Query, followed_by: str = " <-> ") -> str:
     """The tsquery: a phrase is ``(a | b) <-> (c | d)``, alternatives inside the phrase."""
     clauses = []
     for clause in query:
         alts = []
         for path in clause:
             positions = ["(" + " | ".join(_quote_ts(k) for k in keys) + ")" for keys in path]
-            alts.append("(" + " <-> ".join(positions) + ")")
+            alts.append("(" + followed_by.join(positions) + ")")
         clauses.append("(" + " | ".join(alts) + ")")
     return " & ".join(clauses)
 
@@ -316,14 +316,7 @@ def _position_share(stats: _Stats, keys: Sequence[str]) -> float:
 
 def relaxed_tsquery(query: Query) -> str:
     """The query with every phrase read as "all its words": what the GIN index answers alone."""
-    clauses = []
-    for clause in query:
-        alts = []
-        for path in clause:
-            positions = ["(" + " | ".join(_quote_ts(k) for k in keys) + ")" for keys in path]
-            alts.append("(" + " & ".join(positions) + ")")
-        clauses.append("(" + " | ".join(alts) + ")")
-    return " & ".join(clauses)
+    return tsquery_expression(query, followed_by=" & ")
 
 
 def _pg_walk(db: Executor, query: Query, filters: Filters, limit: int, floor: int) -> list[Candidate]:
