@@ -41,8 +41,8 @@ import dateparser  # noqa: E402
 from dateparser.search import search_dates  # noqa: E402
 from dateutil.relativedelta import relativedelta  # noqa: E402
 
-import bot.eventdates as eventdates  # noqa: E402
-from bot.eventdates import find_dates, parse_expression  # noqa: E402
+import bot.text.eventdates as eventdates  # noqa: E402
+from bot.text.eventdates import find_dates, parse_expression  # noqa: E402
 
 CASES = REPO.parent / "shared" / "data" / "dateparser_arabic" / "arabic_date_cases.json"
 GOLD = REPO / "bench" / "data" / "eventdates_gold.tsv"
@@ -194,9 +194,9 @@ def plain_gold(case: GoldCase) -> datetime | None:
 
 
 def head_module() -> ModuleType | None:
-    """``bot/eventdates.py`` as committed at HEAD, imported under another name (the baseline)."""
+    """``bot/text/eventdates.py`` as committed at HEAD, imported under another name (the baseline)."""
     try:
-        source = subprocess.run(["git", "show", "HEAD:bot/eventdates.py"], cwd=REPO, capture_output=True,
+        source = subprocess.run(["git", "show", "HEAD:bot/text/eventdates.py"], cwd=REPO, capture_output=True,
                                 text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return None

@@ -20,8 +20,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.arabic import normalize  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.text.arabic import normalize  # noqa: E402
+from bot.text.matching import Matcher  # noqa: E402
 from bot.watchlists import Watchlist, make_watchlist  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "saudinewsnet"
@@ -84,7 +84,7 @@ def bench_matcher(watchlists: list[Watchlist], articles: list[tuple[str, str]]) 
     started = time.perf_counter()
     for title, body in articles:
         normalize(title), normalize(body)
-    report("  of which bot.arabic.normalize()", len(articles), time.perf_counter() - started)
+    report("  of which bot.text.arabic.normalize()", len(articles), time.perf_counter() - started)
     return matcher
 
 

@@ -1,7 +1,7 @@
 """Sentence splitting on one-line texts: does the time grow with the length, or with its square?
 
 Run: ``.venv/bin/python bench/bench_sentences.py``. Builds one-line texts of 0.2, 1 and 2 MB (the
-file limit) from a real seed report and times ``bot.arabic.split_sentences`` and the whole
+file limit) from a real seed report and times ``bot.text.arabic.split_sentences`` and the whole
 ``summarize`` on each, then on the same texts hard-wrapped at 78 columns (rejoined by raqib). Baseline (issue 9, defect 6, before the fix): 0.25 MB 0.9 s, 1 MB 17 s,
 1.9 MB 56 s, a 2 MB / 0.2 MB ratio near 100 (quadratic). Linear means a ratio near 10.
 """
@@ -16,8 +16,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.arabic import split_sentences  # noqa: E402
-from bot.summarize import summarize  # noqa: E402
+from bot.text.arabic import split_sentences  # noqa: E402
+from bot.text.summarize import summarize  # noqa: E402
 
 
 def one_line(megabytes: float) -> str:

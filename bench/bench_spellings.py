@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/bench_spellings.py [--baseline REV] [--labels TSV]
 Each row of ``bench/data/spelling_variants.tsv`` (term, text, class, expected, source) is one
 check: a watchlist with the term alone, matched against the short text. Rows expected "yes" count
 toward their class's recall; rows expected "no" are false hits when they match. The baseline is the
-matcher of git revision REV (default HEAD), loaded from ``git show REV:bot/matching.py`` into a
+matcher of git revision REV (default HEAD), loaded from ``git show REV:bot/text/matching.py`` into a
 temporary module, so the same labels are run through both in one command.
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.matching import Matcher  # noqa: E402
+from bot.text.matching import Matcher  # noqa: E402
 from bot.watchlists import make_watchlist  # noqa: E402
 
 LABELS = REPO / "bench" / "data" / "spelling_variants.tsv"
@@ -37,9 +37,9 @@ def load_labels(path: Path = LABELS) -> list[dict[str, str]]:
 
 
 def matcher_of(revision: str) -> type:
-    """The Matcher class of bot/matching.py at a git revision, as a throwaway module."""
+    """The Matcher class of bot/text/matching.py at a git revision, as a throwaway module."""
     source = subprocess.run(
-        ["git", "show", f"{revision}:bot/matching.py"],
+        ["git", "show", f"{revision}:bot/text/matching.py"],
         cwd=REPO, check=True, capture_output=True, text=True,
     ).stdout
     folder = Path(tempfile.mkdtemp(prefix="raqib-baseline-"))
@@ -85,7 +85,7 @@ def held_out_readings(day: str = "2015-08-06") -> list[tuple[str, str, str, int]
     import zipfile
     from collections import Counter
 
-    from bot.arabic import normalize
+    from bot.text.arabic import normalize
 
     sys.path.insert(0, str(REPO / "bench"))
     from mine_spellings import public_names

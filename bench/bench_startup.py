@@ -35,7 +35,7 @@ def raqib_command() -> list[str]:
     script = Path(sys.executable).parent / "raqib"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-c", "import sys; from bot.cli import main; sys.exit(main())"]
+    return [sys.executable, "-c", "import sys; from bot.cli.main import main; sys.exit(main())"]
 
 
 def write_config(folder: Path) -> Path:

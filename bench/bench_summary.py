@@ -30,8 +30,8 @@ sys.path.insert(0, str(REPO))
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 
-from bot.arabic import split_sentences, tokens  # noqa: E402
-from bot.summarize import stopwords, summarize  # noqa: E402
+from bot.text.arabic import split_sentences, tokens  # noqa: E402
+from bot.text.summarize import stopwords, summarize  # noqa: E402
 
 EASC = REPO.parent / "shared" / "data" / "easc"
 ARTICLES = EASC / "EASC-UTF-8" / "Articles"

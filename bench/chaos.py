@@ -48,10 +48,10 @@ DATA = REPO.parent / "shared" / "data" / "saudinewsnet"
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
-from bot import dedup  # noqa: E402
+from bot.text import dedup  # noqa: E402
 from bot.app import App  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from bot.matching import Matcher  # noqa: E402
+from bot.text.matching import Matcher  # noqa: E402
 from bot.pipeline import dedup_text  # noqa: E402
 from bot.sources.files import read_article_file  # noqa: E402
 from bot.watchlists import load_watchlists  # noqa: E402
@@ -383,7 +383,7 @@ class Proc:
             self.popen = Proc.zygote.spawn(self.argv, self.env, self.log)
             return self
         with self.log.open("w") as err:
-            self.popen = subprocess.Popen([sys.executable, "-m", "bot.cli", *self.argv], cwd=REPO, env=self.env,
+            self.popen = subprocess.Popen([sys.executable, "-m", "bot.cli.main", *self.argv], cwd=REPO, env=self.env,
                                           stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
                                           preexec_fn=die_with_parent)
         return self

@@ -1,10 +1,10 @@
 """A fork server for bench/chaos.py: imports raqib once, then forks one real process per command.
 
 Starting a Python interpreter and importing raqib costs seconds of CPU, and a kill -9 trial starts five
-to eight processes; forking from an interpreter that already imported ``bot.cli`` (as gunicorn's
+to eight processes; forking from an interpreter that already imported ``bot.cli.main`` (as gunicorn's
 preload does) makes each start cheap. Each child is an ordinary OS process in its own session (so
 ``killpg`` reaches it and nothing else), with its own environment, stderr log and database
-connections (none exist before the fork), running exactly ``raqib ARGS`` through ``bot.cli.main``.
+connections (none exist before the fork), running exactly ``raqib ARGS`` through ``bot.cli.main.main``.
 
 Protocol, one JSON object per line on stdin, one answer per line on stdout:
   {"op": "spawn", "argv": [...], "env": {...}, "log": PATH}  →  {"pid": N}
@@ -25,9 +25,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import bot.cli  # noqa: E402  - the expensive import, once
-import bot.delivery  # noqa: E402,F401 - bot.app imports these three where they are used (issue 14)
-import bot.feed_poller  # noqa: E402,F401
+import bot.cli.main  # noqa: E402  - the expensive import, once
+import bot.delivery.worker  # noqa: E402,F401 - bot.app imports these three where they are used (issue 14)
+import bot.sources.feed_poller  # noqa: E402,F401
 import bot.pipeline  # noqa: E402,F401
 import bot.sources.files  # noqa: E402,F401
 import bot.scheduler  # noqa: E402,F401 - imported lazily by `raqib run`
@@ -59,7 +59,7 @@ def _child(req: dict) -> None:
         os.chdir(REPO)
         os.environ.clear()
         os.environ.update(req["env"])
-        rc = bot.cli.main(req["argv"])
+        rc = bot.cli.main.main(req["argv"])
     except SystemExit as exc:
         rc = exc.code if isinstance(exc.code, int) else 1
     except BaseException:  # noqa: BLE001 - printed, as an uncaught exception would be

@@ -9,7 +9,7 @@ on a sound-class skeleton (vowel letters dropped, غ/ج/ك/ق one class, ت/ط, 
 by one edit, the rarer spelling beside the commoner one, with counts and one article id each.
 
 ``--lexicon`` writes ``bot/data/lexicon_ar.tsv``: words the dev data shows to be ordinary Arabic
-words, which the matcher must never take for a spelling variant of a name (see bot/matching.py).
+words, which the matcher must never take for a spelling variant of a name (see bot/text/matching.py).
 A word is listed when it is seen with the article ال at least twice (names of foreign people and
 places almost never take it: no الترامب, but الصارخ, المعرض), or, bare, at least 20 times
 (verbs, particles, names of other people and places).
@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.arabic import normalize  # noqa: E402
+from bot.text.arabic import normalize  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data"
 DEV_DAYS = ("2015-08-01", "2015-08-02", "2015-08-03", "2015-08-04")
@@ -134,7 +134,7 @@ def write_readings(bare: Counter[str], where: dict[str, str], out: Path) -> int:
     token is the word with a proclitic, the article or an ending. Read them: the ones that are
     other words go to bot/data/name_guard.txt, the real spellings to the variant set.
     """
-    from bot.matching import Matcher
+    from bot.text.matching import Matcher
     from bot.watchlists import make_watchlist
 
     names = public_names()

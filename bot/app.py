@@ -23,9 +23,9 @@ from storage.db import make_engine, session_factory, transaction, upgrade
 # httpx) and the delivery worker are imported where they are first used: `raqib watchlists`,
 # `stories` and `search` need none of them and start in a fraction of the time (issue 14).
 if TYPE_CHECKING:
-    from bot.boilerplate import Rules as BoilerplateRules
-    from bot.delivery import DeliveryWorker
-    from bot.feed_poller import FeedPoller
+    from bot.text.boilerplate import Rules as BoilerplateRules
+    from bot.delivery.worker import DeliveryWorker
+    from bot.sources.feed_poller import FeedPoller
     from bot.pipeline import Pipeline, PollReport
     from bot.transports.base import Transport
     from handlers.services import Services
@@ -72,7 +72,7 @@ class App:
             for src in self.config.sources:
                 source_store.ensure_source(s, src.name, "files", str(src.path), src.interval_s, now)
             if self.config.feeds.sources:
-                from bot.feed_poller import register_config_feeds
+                from bot.sources.feed_poller import register_config_feeds
 
                 register_config_feeds(s, self.config.feeds, now)
             for sub in self.config.subscriptions:
@@ -90,14 +90,14 @@ class App:
     @property
     def boilerplate(self) -> BoilerplateRules:
         if self._boilerplate is None:
-            from bot.boilerplate import load_rules
+            from bot.text.boilerplate import load_rules
 
             self._boilerplate = load_rules(self.config.boilerplate_files)
         return self._boilerplate
 
     def feed_poller(self, **kw) -> FeedPoller:
         """A feed poller for this config; create it inside the event loop that will use it."""
-        from bot.feed_poller import FeedPoller
+        from bot.sources.feed_poller import FeedPoller
 
         return FeedPoller(self.factory, self.pipeline, self.config.feeds, clock=self.clock, rules=self.boilerplate, **kw)
 
@@ -117,7 +117,7 @@ class App:
         )
 
     def worker(self, transports: dict[str, Transport]) -> DeliveryWorker:
-        from bot.delivery import DeliveryWorker, RetryPolicy
+        from bot.delivery.worker import DeliveryWorker, RetryPolicy
 
         policy = RetryPolicy(
             self.config.backoff_base_s, self.config.backoff_max_s, self.config.give_up_after_hours * 3600
@@ -130,12 +130,17 @@ class App:
             batch=self.config.delivery_batch,
             clock=self.clock,
             owners=self.owner_chats(),
+            zone=self.config.timezone,  # chats without a zone of their own: quiet hours, digest periods
         )
 
     def owner_chats(self) -> list[str]:
-        """Where raqib's own notices go: each Telegram owner's private chat (its id is the user's).
-        Discord owners are not reached this way yet: a direct message is not an outbox address."""
-        return [f"telegram:{owner}" for owner in sorted(self.config.telegram.owners)]
+        """Where raqib's own notices go: each Telegram owner's private chat (its id is the user's),
+        and each Discord owner's direct messages (``discord-dm:USER_ID``) when a Discord bot token
+        is set: without a bot nothing could open them, and the rows would wait for ever."""
+        chats = [f"telegram:{owner}" for owner in sorted(self.config.telegram.owners)]
+        if self.config.discord_token:
+            chats += [f"discord-dm:{owner}" for owner in sorted(self.config.discord.owners)]
+        return chats
 
     def ingest_paths(self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar)."""

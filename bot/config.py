@@ -100,7 +100,7 @@ class FeedsConfig:
 
 @dataclass(frozen=True)
 class BurstsConfig:
-    """The [bursts] section: when a topic's last hour is a burst of coverage (bot/bursts.py)."""
+    """The [bursts] section: when a topic's last hour is a burst of coverage (bot/delivery/bursts.py)."""
 
     factor: float = 3.0  # times the topic's hourly median over the window
     min_articles: int = 10  # and at least this many articles in the hour

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = (NEW, UPDATE, JOINED, DUPLICATE, FAILED)
 ALERT_STATES = ("sent", "retried", "failed", "gone")
-OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead", "skipped")  # skipped: a muted subscription
+# skipped: a muted subscription; held: waiting for a digest; bundled: folded into a digest or an archive
+OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead", "skipped", "held", "bundled")
 # A send is a request or two; a flood wait in place can take seconds.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 

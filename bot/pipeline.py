@@ -13,6 +13,13 @@ and is delivered as an update to the chats that had the story's alert (``UPDATE`
 Storing the article, its story, its topic matches and its outbox rows is one transaction, so a
 crash leaves either all of it or none of it; the CPU work is done before it opens, so a long
 article never holds the database's write lock.
+
+Bulk ingest (``process_many``: ``raqib ingest``, a feed poll with many new items) stores a batch
+of articles per write transaction: one short read for the batch, the drafts made, then one write
+that reads the batch's duplicates and bands once (``storage.articles.BatchLookup``), stores the
+articles in order (each sees the ones before it) and writes their band and search rows together.
+The outcomes are those of one article at a time; an article whose write fails sends its batch
+back to be stored one article at a time, so only it fails.
 """
 
 from __future__ import annotations
@@ -25,16 +32,18 @@ from typing import Callable, Iterable, Iterator
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import dedup
+from bot.text import dedup
+from bot.text.analysis import Analyzed
 from bot.article import Article, sanitize, storable, utcnow
-from bot.eventdates import event_date
-from bot.matching import TopicMatch
+from bot.text.eventdates import event_date
+from bot.text.matching import TopicMatch
 from bot.search import index_keys
-from bot.summarize import summarize
+from bot.text.summarize import summarize
 from bot.topics import TopicIndex
 from storage import articles as article_store
 from storage import chats as chat_store
 from storage import outbox
+from storage import search as search_store
 from storage import watchlists as watchlist_store
 from storage.db import read_transaction, transaction
 
@@ -51,6 +60,10 @@ _RELATION_ORDER = {dedup.COPY: 0, dedup.CONTAINED: 1, dedup.UPDATE: 2}
 # PostgreSQL's deadlock and serialization failures: the transaction is retried, not the article lost.
 _RETRY_SQLSTATES = frozenset({"40P01", "40001"})
 _ATTEMPTS = 3
+# Articles stored per write transaction in bulk (``process_many``): a commit per article cost more
+# than storing it (on SQLite ~358 KiB of WAL each); a batch of 100 holds the write lock well under a
+# second, so the delivery worker's marks never wait long.
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -117,9 +130,12 @@ class Analysis:
     fingerprint: dedup.Fingerprint
     band_keys: list[int]
     search_keys: str
+    text: Analyzed = field(compare=False)
     # Stored article id → why it is another report (None: it is not): the word check of a candidate
     # runs once, in the short read before the write transaction, and is reused inside it.
     verdicts: dict[int, str | None] = field(default_factory=dict, compare=False)
+    # Stored article id → ``dedup.relation`` of the new fingerprint to its (the same reuse).
+    relations: dict[int, str | None] = field(default_factory=dict, compare=False)
 
 
 class _NeedsDraft(Exception):
@@ -130,6 +146,40 @@ class _NeedsDraft(Exception):
 class _NeedsUpdateSummary(Exception):
     """The write transaction found the article to be an update, which the analysis did not
     summarize: roll back, summarize outside the transaction, try again."""
+
+
+@dataclass
+class _Prepared:
+    """An article of a batch between its analysis and its write: what was made for it so far."""
+
+    analysis: Analysis
+    alert: bool
+    draft: StoryDraft | None = None
+    update_summary: str | None = None
+    rounds: int = 0
+
+
+@dataclass
+class _WriteContext:
+    """What one write transaction reads once for all its articles: the watchlists' version (a
+    change commits an edit row; inside one transaction SQLite cannot see one, and PostgreSQL sees it
+    at worst one batch late, as one article's transaction would at its own start), the chats
+    subscribed to a set of topics, and (a batch) its duplicate lookups."""
+
+    lookup: article_store.BatchLookup | None = None
+    _version: int | None = None
+    _subscribers: dict[tuple[int, ...], list] = field(default_factory=dict)
+
+    def topics_version(self, session: Session) -> int:
+        if self._version is None:
+            self._version = watchlist_store.version(session)
+        return self._version
+
+    def subscribers(self, session: Session, watchlist_ids: list[int]) -> list:
+        key = tuple(sorted(watchlist_ids))
+        if key not in self._subscribers:
+            self._subscribers[key] = chat_store.subscribers(session, watchlist_ids)
+        return self._subscribers[key]
 
 
 def _sqlstate(exc: OperationalError) -> str | None:
@@ -150,9 +200,24 @@ class Pipeline:
         self._clock = clock
         self.topics = topics or TopicIndex()
 
-    def process_many(self, source_id: int, articles: Iterable[Article]) -> Iterator[Outcome]:
+    def process_many(
+        self, source_id: int, articles: Iterable[Article], *, alert: bool | Callable[[Article], bool] = True,
+        batch: int = BATCH,
+    ) -> Iterator[Outcome]:
+        """Store many articles, ``batch`` per write transaction, one outcome each, in order.
+
+        Each article is still its own unit: its story, topic matches and outbox rows are stored with
+        it, and an article that cannot be stored costs only itself (the batch is rolled back and its
+        articles stored one at a time, so the others are kept). ``alert`` as for ``process``, or
+        a function telling it per article (called with the article as given)."""
+        chunk: list[Article] = []
         for article in articles:
-            yield self.process(source_id, article)
+            chunk.append(article)
+            if len(chunk) >= batch:
+                yield from self._process_batch(source_id, chunk, alert)
+                chunk = []
+        if chunk:
+            yield from self._process_batch(source_id, chunk, alert)
 
     def process(self, source_id: int, article: Article, *, alert: bool = True) -> Outcome:
         """Store one article; never raises: an article that cannot be stored costs only itself and
@@ -163,56 +228,80 @@ class Pipeline:
         try:
             return self._process(source_id, sanitize(article), alert)
         except Exception as exc:  # one bad item must not stop the batch or the feed behind it
-            reason = storable(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
-            log.warning("could not store %s: %s", str(article.url)[:200], reason)
-            log.debug("store failure of %s", str(article.url)[:200], exc_info=True)
-            return Outcome(FAILED, storable(str(article.url)), detail=reason)
+            return self._failed(article, exc)
+
+    @staticmethod
+    def _failed(article: Article, exc: Exception) -> Outcome:
+        reason = storable(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
+        log.warning("could not store %s: %s", str(article.url)[:200], reason)
+        log.debug("store failure of %s", str(article.url)[:200], exc_info=True)
+        return Outcome(FAILED, storable(str(article.url)), detail=reason)
 
     def analyze(self, article: Article) -> Analysis:
-        """The CPU stages every stored article needs (hashes, fingerprint, search keys)."""
-        text = dedup_text(article)
+        """The CPU stages every stored article needs (hashes, fingerprint, search keys), from one
+        analysis of its text (``bot.text.analysis``: the body is normalized once for all stages)."""
+        analyzed = Analyzed(article.title, article.body)
         # A short body gets an empty fingerprint (no bands): only URL, guid or title + body match it.
         short = short_body(article)
-        fingerprint = dedup.fingerprint("" if short else text)
-        # The lead's keys make a heavily trimmed copy a candidate (dedup.lead_band_keys).
-        band_keys = fingerprint.band_keys() + ([] if short else dedup.lead_band_keys(text))
+        if short:
+            text = dedup_text(article)
+            fingerprint = dedup.fingerprint("")
+            band_keys = fingerprint.band_keys()
+            body_hash = dedup.body_hash(text)
+        else:
+            text, words = article.body, analyzed.body_words
+            fingerprint = dedup.fingerprint(text, words)
+            # The lead's keys make a heavily trimmed copy a candidate (dedup.lead_band_keys).
+            band_keys = fingerprint.band_keys() + dedup.lead_band_keys(text, words)
+            body_hash = dedup.body_hash(text, analyzed.body_key)
         return Analysis(
-            article, dedup.body_hash(text), fingerprint, band_keys,
+            article, body_hash, fingerprint, band_keys,
             # Indexed by add_article in the write transaction: search never lags behind the store.
-            index_keys(article.title, article.body),
+            index_keys(article.title, article.body, analyzed),
+            analyzed,
         )
 
-    def draft(self, article: Article) -> StoryDraft:
+    def draft(self, article: Article, analyzed: Analyzed | None = None) -> StoryDraft:
         """The CPU stages of a new story: match (against watchlists refreshed by a short read),
         summary and event date."""
         with read_transaction(self._factory) as session:
             self.topics.refresh(session)
-        return self._draft(article)
+        return self._draft(article, analyzed)
 
-    def _draft(self, article: Article) -> StoryDraft:
+    def _draft(self, article: Article, analyzed: Analyzed | None = None) -> StoryDraft:
         # Version first: a refresh between the two reads then only causes a needless re-match.
         version = self.topics.version
-        matches = tuple(self.topics.matcher.match(article.title, article.body))
+        analyzed = analyzed or Analyzed(article.title, article.body)
+        matches = tuple(self.topics.matcher.match(article.title, article.body, analyzed))
         return StoryDraft(
-            summarize(article.title, article.body),
+            summarize(article.title, article.body, analyzed=analyzed),
             event_date(article.title, article.body, article.published_at, article.date_source),
             matches,
             version,
         )
 
     def _process(self, source_id: int, article: Article, alert: bool) -> Outcome:
-        analysis = self.analyze(article)
-        # A short read first: a duplicate (most items of a re-polled feed) or a copy of a known story
-        # needs no summary; a new story gets its draft made here, outside the write transaction.
-        with read_transaction(self._factory) as session:
-            dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
-            if dup_key is not None:
-                return Outcome(DUPLICATE, article.url, detail=f"same {dup_key} as a stored article")
-            known = self._match(session, self._clock(), analysis)
-            if known is None:
-                self.topics.refresh(session)
-        draft = None if known is not None else self._draft(article)
-        update_summary = self._update_summary(article) if known and known.relation == dedup.UPDATE else None
+        return self._process_analyzed(source_id, self.analyze(article), alert)
+
+    def _process_analyzed(
+        self, source_id: int, analysis: Analysis, alert: bool, prepared: _Prepared | None = None
+    ) -> Outcome:
+        """One article, one write transaction (retried on a deadlock); ``prepared``: what a batch
+        already read and made for it, so nothing is done twice."""
+        article = analysis.article
+        if prepared is None:
+            # A short read first: a duplicate (most items of a re-polled feed) or a copy of a known
+            # story needs no summary; a new story gets its draft made here, outside the write
+            # transaction.
+            with read_transaction(self._factory) as session:
+                outcome, known = self._look(session, source_id, analysis)
+                if outcome is not None:
+                    return outcome
+                if known is None:
+                    self.topics.refresh(session)
+            prepared = _Prepared(analysis, alert)
+            self._prepare(prepared, known)
+        draft, update_summary = prepared.draft, prepared.update_summary
         attempt = 0
         while True:
             attempt += 1
@@ -220,9 +309,9 @@ class Pipeline:
                 with transaction(self._factory) as session:
                     return self._store(session, source_id, analysis, draft, alert, update_summary)
             except _NeedsDraft:
-                draft = self.draft(article)
+                draft = self.draft(article, analysis.text)
             except _NeedsUpdateSummary:
-                update_summary = self._update_summary(article)
+                update_summary = self._update_summary(article, analysis.text)
             except IntegrityError:
                 # Another worker stored the same URL, guid or body between our check and our insert.
                 with read_transaction(self._factory) as session:
@@ -240,22 +329,172 @@ class Pipeline:
             if attempt >= _ATTEMPTS:
                 raise RuntimeError("watchlists kept changing while the article was stored")
 
+    def _look(self, session: Session, source_id: int, analysis: Analysis) -> tuple[Outcome | None, Match | None]:
+        """The short read before the write: a stored duplicate (the outcome), else the known story
+        the article belongs with, if any."""
+        article = analysis.article
+        dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
+        if dup_key is not None:
+            return Outcome(DUPLICATE, article.url, detail=f"same {dup_key} as a stored article"), None
+        return None, self._match(session, self._clock(), analysis)
+
+    def _prepare(self, prepared: _Prepared, known: Match | None) -> None:
+        """The CPU a write will need, made before it opens: a new story's draft, an update's summary."""
+        article = prepared.analysis.article
+        if known is None:
+            prepared.draft = self._draft(article, prepared.analysis.text)
+        elif known.relation == dedup.UPDATE:
+            prepared.update_summary = self._update_summary(article, prepared.analysis.text)
+
+    def _process_batch(
+        self, source_id: int, articles: list[Article], alert: bool | Callable[[Article], bool]
+    ) -> list[Outcome]:
+        """Store ``articles`` in as few write transactions as possible, with the outcomes ``process``
+        would give one by one (an article reads every article stored before it, in the batch too)."""
+        outcomes: list[Outcome | None] = [None] * len(articles)
+        todo: list[tuple[int, _Prepared]] = []
+        for i, raw in enumerate(articles):
+            try:
+                wanted = alert(raw) if callable(alert) else alert
+                todo.append((i, _Prepared(self.analyze(sanitize(raw)), wanted)))
+            except Exception as exc:  # one bad item costs only itself
+                outcomes[i] = self._failed(raw, exc)
+        # One short read for the batch: stored duplicates, and which articles need a draft.
+        try:
+            with read_transaction(self._factory) as session:
+                pending: list[tuple[int, _Prepared, Match | None]] = []
+                dups = article_store.exact_duplicates(session, source_id, [
+                    (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash) for _, p in todo
+                ])
+                now = self._clock()
+                fresh = [(i, p) for (i, p), dup in zip(todo, dups) if dup is None]
+                nears = article_store.near_candidates_many(
+                    session, [p.analysis.band_keys for _, p in fresh], now - self._window
+                )
+                for (i, prepared), dup_key in zip(todo, dups):
+                    if dup_key is not None:
+                        url = prepared.analysis.article.url
+                        outcomes[i] = Outcome(DUPLICATE, url, detail=f"same {dup_key} as a stored article")
+                for (i, prepared), candidates in zip(fresh, nears):
+                    pending.append((i, prepared, self._match(session, now, prepared.analysis, candidates)))
+                if any(known is None for _, _, known in pending):
+                    self.topics.refresh(session)
+        except Exception:
+            log.warning("batch read failed; storing its %d articles one at a time", len(todo), exc_info=True)
+            pending = [(i, p, None) for i, p in todo if outcomes[i] is None]
+            return self._one_by_one(source_id, articles, outcomes, [(i, p) for i, p, _ in pending], fresh=True)
+        queue: list[tuple[int, _Prepared]] = []
+        for i, prepared, known in pending:
+            try:
+                self._prepare(prepared, known)
+                queue.append((i, prepared))
+            except Exception as exc:
+                outcomes[i] = self._failed(articles[i], exc)
+        while queue:
+            try:
+                stored, stopped = self._write_batch(source_id, queue)
+            except Exception as exc:
+                # Rolled back whole: store the batch's articles one at a time, so only a bad one fails.
+                log.info("batch of %d not stored (%s); storing its articles one at a time", len(queue),
+                         type(exc).__name__)
+                return self._one_by_one(source_id, articles, outcomes, queue, fresh=False)
+            for (i, _), outcome in zip(queue, stored):
+                outcomes[i] = outcome
+            queue = queue[len(stored):]
+            if stopped is not None and queue:
+                # The write found what the read could not see (an earlier article of this batch):
+                # the next article needs a draft or an update summary; made now, outside it.
+                i, prepared = queue[0]
+                prepared.rounds += 1
+                try:
+                    if prepared.rounds > _ATTEMPTS:
+                        raise RuntimeError("watchlists kept changing while the article was stored")
+                    analysis = prepared.analysis
+                    if stopped is _NeedsDraft:
+                        prepared.draft = self.draft(analysis.article, analysis.text)
+                    else:
+                        prepared.update_summary = self._update_summary(analysis.article, analysis.text)
+                except Exception as exc:
+                    outcomes[i] = self._failed(articles[i], exc)
+                    queue = queue[1:]
+        return [o for o in outcomes if o is not None]
+
+    def _write_batch(
+        self, source_id: int, queue: list[tuple[int, _Prepared]]
+    ) -> tuple[list[Outcome], type[Exception] | None]:
+        """One write transaction storing the queue's articles in order, until one needs CPU the read
+        did not foresee (its exception type is returned; the ones before it are committed)."""
+        stored: list[Outcome] = []
+        stopped: type[Exception] | None = None
+        with transaction(self._factory) as session:
+            # Every band of the batch locked at once, in one sorted sweep: two batch writers then
+            # never wait for each other in opposite orders.
+            article_store.lock_bands(session, [k for _, p in queue for k in p.analysis.band_keys])
+            # The batch's duplicate lookups read once; its band and search rows written at its end
+            # (add_article reads these).
+            lookup = article_store.BatchLookup(session, source_id, [
+                (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash, p.analysis.band_keys)
+                for _, p in queue
+            ], self._clock() - self._window)
+            context = _WriteContext(lookup)
+            session.info[article_store.BATCH_LOOKUP] = lookup
+            bands = session.info[article_store.BAND_BUFFER] = []
+            index = session.info[article_store.INDEX_BUFFER] = search_store.IndexBuffer()
+            for _, prepared in queue:
+                try:
+                    stored.append(self._store(
+                        session, source_id, prepared.analysis, prepared.draft, prepared.alert,
+                        prepared.update_summary, context,
+                    ))
+                except (_NeedsDraft, _NeedsUpdateSummary) as exc:
+                    stopped = type(exc)
+                    break
+            for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP):
+                del session.info[key]
+            article_store.write_bands(session, bands)
+            index.flush(session.connection())
+        return stored, stopped
+
+    def _one_by_one(
+        self, source_id: int, articles: list[Article], outcomes: list[Outcome | None],
+        queue: list[tuple[int, _Prepared]], fresh: bool,
+    ) -> list[Outcome]:
+        for i, prepared in queue:
+            # What was decided about articles of a rolled-back batch is forgotten: SQLite may give
+            # their ids to other articles.
+            prepared.analysis.relations.clear()
+            prepared.analysis.verdicts.clear()
+            try:
+                outcomes[i] = self._process_analyzed(
+                    source_id, prepared.analysis, prepared.alert, None if fresh else prepared
+                )
+            except Exception as exc:
+                outcomes[i] = self._failed(articles[i], exc)
+        return [o for o in outcomes if o is not None]
+
     @staticmethod
-    def _update_summary(article: Article) -> str:
+    def _update_summary(article: Article, analyzed: Analyzed | None = None) -> str:
         """An update's alert shows the new report: its own summary, made like a story's."""
-        return summarize(article.title, article.body)
+        return summarize(article.title, article.body, analyzed=analyzed)
 
     def _store(
         self, session: Session, source_id: int, analysis: Analysis, draft: StoryDraft | None, alert: bool = True,
-        update_summary: str | None = None,
+        update_summary: str | None = None, context: _WriteContext | None = None,
     ) -> Outcome:
-        """SQL only: every CPU stage ran before this transaction opened."""
+        """SQL only: every CPU stage ran before this transaction opened. ``context``: a batch's
+        transaction, whose bands are locked already."""
         article = analysis.article
-        # Locks first: the exact and near-duplicate lookups below must see whatever a worker holding
-        # one of these bands committed, and no other worker may assign a story to them until we commit.
-        article_store.lock_bands(session, analysis.band_keys)
+        if context is None:
+            # Locks first: the exact and near-duplicate lookups below must see whatever a worker
+            # holding one of these bands committed, and no other worker may assign a story to them
+            # until we commit.
+            article_store.lock_bands(session, analysis.band_keys)
         now = self._clock()
-        dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
+        lookup = context.lookup if context is not None else None
+        if lookup is not None:
+            dup_key = lookup.exact(source_id, article.url, article.guid, analysis.body_hash)
+        else:
+            dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
         if dup_key is not None:
             return Outcome(DUPLICATE, article.url, detail=f"same {dup_key} as a stored article")
 
@@ -273,40 +512,59 @@ class Pipeline:
             band_keys=analysis.band_keys,
             search_keys=analysis.search_keys,
         )
-        known = self._match(session, now, analysis)
+        known = self._match(session, now, analysis, lookup.near(analysis.band_keys) if lookup is not None else None)
         if known is not None and known.relation == dedup.UPDATE:
             if update_summary is None:
                 raise _NeedsUpdateSummary()
-            article_id = article_store.add_article(session, known.story_id, replace(new, summary=update_summary))
+            article_id = article_store.add_article(
+                session, known.story_id, replace(new, summary=update_summary)
+            )
             detail = f"update of story {known.story_id} (extends article {known.article_id})"
             if not alert:
                 return Outcome(UPDATE, article.url, known.story_id, detail=f"{detail}; stored without alert")
             queued = outbox.enqueue_update(session, known.story_id, article_id, now)
+            # A subscriber that never had the story's alert (the story was stored without one: a
+            # new feed's first fetch, an old item; or it subscribed since) gets the development as
+            # the story's alert: a new development must not go silent for want of an earlier alert.
+            if context is None:
+                context = _WriteContext()
+            unalerted = context.subscribers(session, article_store.story_watchlists(session, known.story_id))
+            queued += outbox.enqueue(session, known.story_id, unalerted, now, article_id)
             return Outcome(UPDATE, article.url, known.story_id, queued=queued, detail=detail)
         if known is not None:
-            article_store.add_article(session, known.story_id, new)
+            article_id = article_store.add_article(session, known.story_id, new)
             how = "near-duplicate of" if known.relation == dedup.COPY else "contained in"
-            return Outcome(JOINED, article.url, known.story_id, detail=f"{how} story {known.story_id}")
+            # Another outlet carrying the story: the chats' alerts are re-drawn with it (coalesced),
+            # or, for an every-report subscription, the report is sent.
+            queued = outbox.enqueue_followups(session, known.story_id, article_id, now) if alert else 0
+            return Outcome(JOINED, article.url, known.story_id, queued=queued,
+                           detail=f"{how} story {known.story_id}")
 
-        if draft is None or draft.topics_version != watchlist_store.version(session):
+        if context is None:
+            context = _WriteContext()
+        if draft is None or draft.topics_version != context.topics_version(session):
             raise _NeedsDraft()
         matches = draft.matches
-        story = article_store.create_story(session, article.title, draft.summary, article.published_at, now)
-        story.event_date = draft.event_date
-        article_store.add_article(session, story.id, new)
+        story_id = article_store.insert_story(
+            session, article.title, draft.summary, article.published_at, now, draft.event_date
+        )
+        article_store.add_article(session, story_id, new)
         priority = {}
         for rank, m in enumerate(matches):
             wid = self.topics.watchlist_id(m.slug)
             priority[wid] = rank
-            article_store.add_story_topic(session, story.id, wid, list(m.terms), now)
-        # A chat subscribed to several matched topics gets one alert, tagged with the first topic.
-        targets = sorted(chat_store.subscribers(session, list(priority)), key=lambda t: (t[0], priority[t[1]]))
+            article_store.add_story_topic(session, story_id, wid, list(m.terms), now)
         if not alert:
-            return Outcome(NEW, article.url, story.id, tuple(m.slug for m in matches), 0, detail="stored without alert")
-        queued = outbox.enqueue(session, story.id, targets, now)
-        return Outcome(NEW, article.url, story.id, tuple(m.slug for m in matches), queued)
+            return Outcome(NEW, article.url, story_id, tuple(m.slug for m in matches), 0, detail="stored without alert")
+        # A chat subscribed to several matched topics gets one alert, tagged with the first topic.
+        targets = sorted(context.subscribers(session, list(priority)), key=lambda t: (t[0], priority[t[1]]))
+        queued = outbox.enqueue(session, story_id, targets, now)
+        return Outcome(NEW, article.url, story_id, tuple(m.slug for m in matches), queued)
 
-    def _match(self, session: Session, now: datetime, analysis: Analysis) -> Match | None:
+    def _match(
+        self, session: Session, now: datetime, analysis: Analysis,
+        candidates: list[article_store.Candidate] | None = None,
+    ) -> Match | None:
         """The stored article the new one is a copy of, is contained in, or extends.
 
         Look among articles stored since the window's start: bounded cost, however large the
@@ -315,9 +573,17 @@ class Pipeline:
         wording about another head of state, another day's prices: ``dedup.distinct_reports``).
         """
         found: list[tuple[int, int, article_store.Candidate, str]] = []
-        candidates = article_store.near_candidates(session, analysis.band_keys, now - self._window)
+        if candidates is None:  # else a batch's short read found them for all its articles at once
+            candidates = article_store.near_candidates(session, analysis.band_keys, now - self._window)
+        relations = analysis.relations
         for rank, cand in enumerate(candidates):
-            how = dedup.relation(analysis.fingerprint, dedup.Fingerprint.from_bytes(cand.fingerprint))
+            # A stored fingerprint never changes: the write reuses what the short read decided.
+            if cand.article_id in relations:
+                how = relations[cand.article_id]
+            else:
+                how = relations[cand.article_id] = dedup.relation(
+                    analysis.fingerprint, dedup.Fingerprint.from_bytes(cand.fingerprint)
+                )
             if how is not None:
                 found.append((_RELATION_ORDER[how], rank, cand, how))
         if not found:

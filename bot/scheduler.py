@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import threading
 from datetime import datetime, timedelta
 from typing import Protocol, Sequence
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot import bursts
+from bot.delivery import bursts, digests
 from bot.app import App
-from bot.delivery import DeliveryWorker
+from bot.delivery.worker import DeliveryWorker
 from bot.metrics import METRICS, MetricsServer, OutboxCollector
 from bot.transports.base import Transport
 from storage import sources as source_store
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 # Coalesced, one instance at a time; a run missed during downtime or a stall runs once, late.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+# A file source won by one runner stays its own this long past the last renewal; a live poll renews
+# every third of it, so only a runner that died (or lost the database) lets another take the source.
+SOURCE_LEASE_S = 60.0
+# A runner that lost a source looks again no sooner than this (the winner may still be committing).
+RECHECK_S = 1.0
 
 
 def first_runs(app: App, now: datetime) -> dict[str, datetime]:
@@ -29,6 +36,41 @@ def first_runs(app: App, now: datetime) -> dict[str, datetime]:
     with transaction(app.factory) as s:
         stored = {src.name: src.next_check_at for src in source_store.list_sources(s)}
     return {cfg.name: max(now, stored.get(cfg.name) or now) for cfg in app.config.sources}
+
+
+class _LeaseKeeper:
+    """Keeps a won file source claimed while its poll runs: a first poll of a big folder may outlast
+    any fixed lease, and another runner must not start the same folder meanwhile."""
+
+    def __init__(self, runner: "Runner", claim: source_store.SourceClaim | None) -> None:
+        self.runner, self.claim = runner, claim
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> "_LeaseKeeper":
+        if self.claim is not None and self.claim.won and self.claim.next_check_at is not None:
+            self._thread = threading.Thread(target=self._renew, name=f"lease {self.claim.source_id}", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _renew(self) -> None:
+        assert self.claim is not None and self.claim.next_check_at is not None
+        app, lease = self.runner.app, self.runner.source_lease
+        held = self.claim.next_check_at
+        while not self._stop.wait(lease.total_seconds() / 3):
+            until = app.clock() + lease
+            try:
+                with transaction(app.factory) as s:
+                    if not source_store.renew_claim(s, self.claim.source_id, held, until):
+                        return  # the poll recorded its next check, or the claim was lost
+                held = until
+            except Exception as exc:  # the poll goes on; at worst another runner takes the source
+                log.warning("could not renew the claim on source %d: %s", self.claim.source_id, exc)
 
 
 class Companion(Protocol):
@@ -51,13 +93,14 @@ class Runner:
         self._drains: set[asyncio.Task] = set()
         self.feeds = None  # the FeedPoller, created in run() inside the event loop
         self._outbox_collector: OutboxCollector | None = None
+        self.source_lease = timedelta(seconds=SOURCE_LEASE_S)
 
     def schedule(self) -> None:
         now = self.app.clock()
         for name, when in first_runs(self.app, now).items():
             cfg = next(c for c in self.app.config.sources if c.name == name)
             self.scheduler.add_job(
-                self._poll, "interval", seconds=cfg.interval_s, next_run_time=when,
+                self._poll_job, "interval", seconds=cfg.interval_s, next_run_time=when,
                 args=[name], id=f"poll:{name}", name=f"poll {name}",
             )
         if self.feeds is not None:
@@ -73,6 +116,18 @@ class Runner:
             self._bursts, "interval", seconds=bursts.CHECK_EVERY_S,
             next_run_time=now + timedelta(seconds=bursts.CHECK_EVERY_S), id="bursts", name="look for bursts",
         )
+        self.scheduler.add_job(
+            self._digests, "interval", seconds=digests.CHECK_EVERY_S,
+            next_run_time=now + timedelta(seconds=digests.CHECK_EVERY_S), id="digests", name="close digest periods",
+        )
+
+    def _digests(self) -> None:
+        """Turn each closed period's held alerts into its digest row; a failure waits for the next run."""
+        try:
+            digests.run(self.app.factory, self.app.clock())
+        except Exception as exc:
+            log.error("digest run failed: %s; the next run tries again", exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
 
     def _bursts(self) -> None:
         """Queue «تغطية مكثفة» alerts for topics bursting now; a failure waits for the next check."""
@@ -82,13 +137,48 @@ class Runner:
             log.error("burst check failed: %s; the next check tries again", exc,
                       exc_info=log.isEnabledFor(logging.DEBUG))
 
-    def _poll(self, name: str) -> None:
-        """Poll one file source; a failure is logged and the job lives on (the next tick polls again)."""
+    async def _poll_job(self, name: str) -> None:
+        """The scheduled poll, in a thread but tracked like a drain: a stop waits for a running poll
+        to finish instead of cancelling its future (which logged a traceback at every such stop)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._drains.add(task)
         try:
-            METRICS.observe_report(self.app.poll_source(name))
+            await asyncio.to_thread(self._poll, name)
+        finally:
+            self._drains.discard(task)
+
+    def _poll(self, name: str) -> None:
+        """Poll one file source if this runner wins it (several `raqib run` share one database),
+        then sleep until it is due again; a failure is logged and the job lives on."""
+        try:
+            with transaction(self.app.factory) as s:
+                claim = source_store.claim_source(s, name, self.app.clock(), self.source_lease)
+            if claim is not None and not claim.won:
+                log.debug("%s is not due or another runner polls it; looking again at %s", name, claim.next_check_at)
+                self._wake(name, claim.next_check_at)
+                return
+            who = {"source_name": name, "worker_pid": os.getpid()}  # which runner polled, in the logs
+            log.info("polling %s (pid %d won it)", name, os.getpid(), extra=who)
+            with _LeaseKeeper(self, claim):
+                report = self.app.poll_source(name)
+            METRICS.observe_report(report)
+            log.info("polled %s (pid %d): %d new of %d file(s)%s", name, os.getpid(), report.count("new"),
+                     len(report.outcomes), f"; {report.error}" if report.error else "", extra=who)
+            with transaction(self.app.factory) as s:
+                due = source_store.next_check(s, name)
+            self._wake(name, due)
         except Exception as exc:
             log.error("polling %s failed: %s; the next tick tries again", name, exc,
                       exc_info=log.isEnabledFor(logging.DEBUG))
+
+    def _wake(self, name: str, when: datetime | None) -> None:
+        """Run the source's job next when it is due by the database, which the winning runner set:
+        every runner then races for it at that moment instead of on its own phase of the interval."""
+        job_id = f"poll:{name}"
+        if when is None or self.scheduler.get_job(job_id) is None:
+            return  # the interval trigger stands
+        self.scheduler.modify_job(job_id, next_run_time=max(when, self.app.clock() + timedelta(seconds=RECHECK_S)))
 
     async def _feed_tick(self) -> None:
         """Poll the feeds that are due; each records its own outcome, so one failure stops nothing."""

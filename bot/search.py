@@ -32,9 +32,10 @@ from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
-from bot.arabic import normalize
-from bot.matching import Matcher, _fold, _lexicon
-from bot.summarize import stopwords
+from bot.text.analysis import Analyzed
+from bot.text.arabic import normalize
+from bot.text.matching import Matcher, _fold, _lexicon
+from bot.text.summarize import stopwords
 from bot.watchlists import Rules, Watchlist
 from storage import search as store
 
@@ -101,13 +102,17 @@ class Page:
 # --- keys ------------------------------------------------------------------------------------
 
 
-def key_tokens(text: str) -> list[str]:
-    """The search keys of a text, in order: normalized, transliteration-folded tokens."""
-    return [_fold(tok) for tok in normalize(text).split()]
+def key_tokens(text: str, words: list[str] | None = None) -> list[str]:
+    """The search keys of a text, in order: normalized, transliteration-folded tokens (``words``:
+    ``normalize(text).split()`` when the caller has it)."""
+    return [_fold(tok) for tok in (normalize(text).split() if words is None else words)]
 
 
-def index_keys(title: str, body: str) -> str:
-    """What the index stores for an article: its title then its body, as keys."""
+def index_keys(title: str, body: str, analyzed: Analyzed | None = None) -> str:
+    """What the index stores for an article: its title then its body, as keys (``analyzed``: the
+    article's analysis, whose tokens are these texts' own)."""
+    if analyzed is not None:
+        return " ".join(key_tokens(title, analyzed.title_words) + key_tokens(body, analyzed.body_words))
     return " ".join(key_tokens(title) + key_tokens(body))
 
 
@@ -286,12 +291,14 @@ def _scan_base(word: str) -> str:
     return stem
 
 
-def _ranges(matcher: Matcher, word_id: int, first: bool) -> list[tuple[str, bool]]:
-    """(key or prefix, is a prefix) to look up for one term word: every stem behind every
-    proclitic/article spelling; a prefix when the stem takes endings, else the exact key."""
+@lru_cache(maxsize=4096)
+def _ranges(text: str, word_id: int, first: bool) -> tuple[tuple[str, bool], ...]:
+    """(key or prefix, is a prefix) to look up for one word of term ``text``: every stem behind
+    every proclitic/article spelling; a prefix when the stem takes endings, else the exact key.
+    Cached: the matcher's spellings of a word cost milliseconds and queries repeat."""
     prefixes = _PREFIXES if first else _LATER_PREFIXES
     out: list[tuple[str, bool]] = []
-    for stem, endings in matcher.word_spellings(word_id):
+    for stem, endings in _matcher(text).word_spellings(word_id):
         if not _ARABIC.search(stem):
             out.append((stem, False))
             continue
@@ -302,6 +309,19 @@ def _ranges(matcher: Matcher, word_id: int, first: bool) -> list[tuple[str, bool
             folded = _fold(key)
             if folded != key:
                 out.append((folded, endings))
+    return tuple(out)
+
+
+def _accepted(text: str, keys: Sequence[str]) -> dict[tuple[int, bool], list[str]]:
+    """The keys each word of term ``text`` accepts, in ``keys`` order, in one pass over the keys:
+    ``(word_id, False)`` as a term's first word (a proclitic allowed), ``(word_id, True)`` after
+    it (none allowed)."""
+    out: dict[tuple[int, bool], list[str]] = {}
+    for k in keys:
+        for word_id, clitic in _reads(text, k):
+            out.setdefault((word_id, False), []).append(k)
+            if not clitic:
+                out.setdefault((word_id, True), []).append(k)
     return out
 
 
@@ -315,23 +335,23 @@ def expand(db: Session, query: ParsedQuery) -> tuple[list[list[Path]], list[Path
         texts = query_bases(term[0]) if len(term) == 1 else [" ".join(term)]
         plan = []
         for text in texts:
-            matcher = _matcher(text)
-            for path in matcher.term_paths(text):
+            for path in _matcher(text).term_paths(text):
                 plan.append((text, path))
                 for i, word_id in enumerate(path):
-                    wanted.update(dict.fromkeys(_ranges(matcher, word_id, i == 0)))
+                    wanted.update(dict.fromkeys(_ranges(text, word_id, i == 0)))
         plans.append(plan)
     keys = store.terms_in_ranges(db, list(wanted))
     clauses: list[list[Path]] = []
     marks: list[Path] = []
+    readings: dict[str, dict[tuple[int, bool], list[str]]] = {}
     for plan in plans:
         clause: list[Path] = []
         for text, path in plan:
+            if text not in readings:
+                readings[text] = _accepted(text, keys)
             positions = []
             for i, word_id in enumerate(path):
-                accepted = tuple(
-                    k for k in keys if any(w == word_id and (i == 0 or not c) for w, c in _reads(text, k))
-                )
+                accepted = tuple(readings[text].get((word_id, i > 0), ()))
                 if not accepted:
                     break
                 positions.append(accepted[:MAX_FORMS])
@@ -390,6 +410,13 @@ def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None 
 SNIPPET_SCAN = 400
 
 
+@lru_cache(maxsize=32_768)
+def _word_keys(word: str) -> tuple[str, ...]:
+    """``key_tokens`` of one word as written, cached: a snippet reads up to SNIPPET_SCAN words of
+    each result, news prose repeats its words, and normalizing each anew was most of its cost."""
+    return tuple(key_tokens(word))
+
+
 def _marked(keys: list[str], marks: "Sequence[Path] | AbstractSet[str]") -> set[int]:
     """Indexes of the keys that are hits: a word's accepted key, or a phrase's keys where the
     whole phrase is there in order (الكوريين alone is no hit for "كوريا الشمالية")."""
@@ -419,7 +446,7 @@ def snippet(
     keys: list[str] = []
     owner: list[int] = []
     for i, w in enumerate(scanned):
-        for k in key_tokens(w):
+        for k in _word_keys(w):
             keys.append(k)
             owner.append(i)
     hit_words = {owner[i] for i in _marked(keys, marks)}

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from bot.dates import MONTH, WEEK, YEAR, resolve_relative
+from bot.text.dates import MONTH, WEEK, YEAR, resolve_relative
 from handlers.texts import counted
 from storage.timeline import DayVolume, TimelineRow
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.matching import Matcher
+from bot.text.matching import Matcher
 from bot.watchlists import Rules, Watchlist, load_watchlists
 from storage import watchlists as store
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.arabic import normalize
+from bot.text.arabic import normalize
 
 MAX_TERM_LENGTH = 200
 MAX_NAME_LENGTH = 200

@@ -15,16 +15,16 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from bot.search import key_tokens
-from bot.summarize import stopwords
+from bot.text.summarize import stopwords
 from bot.topics import rules_from_json
 from handlers import search as search_cmd
 from handlers import subscribe as sub_cmd
 from handlers import topicref
 from handlers.base import Caller, Reply
-from handlers.format import MUTE_SPANS, topic_tag, until_text
+from handlers.format import MUTE_SPANS, topic_tag, until_text, zone_named
 from handlers.services import Services
 from handlers.texts import t
-from storage import mutes
+from storage import chat_settings, mutes
 from storage import stories as story_store
 from storage.watchlists import WatchlistRow
 
@@ -130,7 +130,8 @@ async def related(services: Services, caller: Caller, arg: str) -> Reply:
 
 async def mute(services: Services, caller: Caller, arg: str) -> Reply:
     """``WATCHLIST.h`` / ``WATCHLIST.d``: this chat's alerts of the topic are recorded as skipped
-    until then (the router checked the caller may change this chat's subscriptions)."""
+    until then (the router checked the caller may change this chat's subscriptions). The reply
+    names the end in the chat's zone, read in the same transaction as the mute."""
     lang = caller.language
     wid, _, span = arg.partition(".")
     if not wid.isdigit() or span not in MUTE_SPANS:
@@ -140,14 +141,15 @@ async def mute(services: Services, caller: Caller, arg: str) -> Reply:
 
     def work(s: Session):
         row = _visible(s, caller, int(wid))
-        if row is None:
-            return None
-        return row if mutes.mute(s, caller.chat, row.id, until, caller.actor, now) else None
+        if row is None or not mutes.mute(s, caller.chat, row.id, until, caller.actor, now):
+            return None, None
+        return row, chat_settings.get(s, caller.chat).timezone
 
-    row = await services.db(work)
+    row, zone_name = await services.db(work)
     if row is None:
         return Reply(notice=t(lang, "why_gone"))
-    return Reply(notice=t(lang, "muted_until", name=row.name, until=until_text(until, now, services.timezone)))
+    zone = zone_named(zone_name, services.timezone)
+    return Reply(notice=t(lang, "muted_until", name=row.name, until=until_text(until, now, zone)))
 
 
 async def unsubscribe(services: Services, caller: Caller, arg: str) -> Reply:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from handlers.base import Caller, Reply, text
-from handlers.format import when
+from handlers.format import in_chat_zone, when
 from handlers.services import Services
 from handlers.texts import error_text, t
 from storage import audit
@@ -55,6 +55,7 @@ async def list_feeds(services: Services, caller: Caller, args: str = "") -> Repl
 
 
 async def feed_status(services: Services, caller: Caller, args: str = "") -> Reply:
+    services = await in_chat_zone(services, caller)  # times as this chat reads them (/timezone)
     return await _status(services, caller.language) if not args.strip() else text(t(caller.language, "feed_usage"))
 
 
@@ -62,7 +63,7 @@ async def _add(services: Services, caller: Caller, url: str) -> Reply:
     lang = caller.language
     if services.feeds is None:
         return text(t(lang, "feed_unavailable"))
-    from bot.fetch import FetchError
+    from bot.sources.fetch import FetchError
 
     try:
         row, created, report = await services.feeds.add(url, admin_chat=caller.chat)

@@ -27,7 +27,7 @@ async def help(services: Services, caller: Caller, _args: str = "") -> Reply:  #
     for cmd in registry.commands().values():
         if cmd.menu_tier > tier:
             continue
-        subs = [s.name for s in cmd.subcommands if s.tier <= tier]
+        subs = registry.listed_subcommands(cmd, tier)
         usage = f" {'|'.join(subs)}" if subs else ""
         head = cmd.description(lang).partition(": /")[0]
         # Plain text, not code: Telegram and Discord make a /command tappable only there.

@@ -14,7 +14,7 @@ from bot.search import PAGE_SIZE, Page, QueryError, parse_query
 from bot.search import search as run_search
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
-from handlers.format import day, slug_list
+from handlers.format import day, in_chat_zone, slug_list
 from handlers.services import Services
 from handlers.texts import t
 from storage import watchlists as watchlist_store
@@ -48,6 +48,7 @@ async def page_button(services: Services, caller: Caller, data: str) -> Reply:
 
 async def _page(services: Services, caller: Caller, args: str, number: int, edit: bool) -> Reply:
     lang = caller.language
+    services = await in_chat_zone(services, caller)  # dates typed and shown in the chat's zone
     try:
         query = parse_query(args, services.timezone)
     except QueryError as exc:

@@ -25,7 +25,7 @@ class Services:
     clock: Callable[[], datetime] = utcnow
     backlog: int = 3
     throttle: Throttle = field(default_factory=lambda: Throttle(20, 5))
-    # bot.feed_poller.FeedPoller for /feed and /explain <url>; None where nothing may be fetched.
+    # bot.sources.feed_poller.FeedPoller for /feed and /explain <url>; None where nothing may be fetched.
     feeds: Any = None
 
     async def db(self, work: Callable[[Session], T]) -> T:

@@ -8,7 +8,7 @@ error text ("[Errno -2] …", "HTTP 500") stays in the log and in `raqib feeds l
 from __future__ import annotations
 
 from handlers.base import Caller, Reply
-from handlers.format import when
+from handlers.format import in_chat_zone, when
 from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import error_text, t
@@ -17,6 +17,7 @@ from storage import status as status_store
 
 async def status(services: Services, caller: Caller, _args: str = "") -> Reply:
     lang = caller.language
+    services = await in_chat_zone(services, caller)  # times as this chat reads them (/timezone)
     # The router let only chat admins and owners in; a chat admin sees this chat's deliveries only.
     owner = caller.tier >= Tier.OWNER
     chat = None if owner else caller.chat

@@ -20,7 +20,7 @@ from handlers.format import slug_list, until_text
 from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import t
-from storage import chat_topics, mutes
+from storage import chat_settings, chat_topics, mutes
 from storage import watchlists as watchlist_store
 from storage.watchlists import WatchlistRow
 
@@ -29,13 +29,16 @@ def _slugs(caller: Caller):
     return lambda s: watchlist_store.slugs_of(s, [caller.home])
 
 
-def _find(s: Session, caller: Caller, ref: str) -> WatchlistRow | None:
+def find_topic(s: Session, caller: Caller, ref: str) -> WatchlistRow | None:
     """A watchlist this chat may see: ``#ID`` (buttons), ``slug``, ``global:slug``."""
     if ref.startswith(topicref.ID_PREFIX) and ref[1:].isdigit():
         row = watchlist_store.get_by_id(s, int(ref[1:]))
         return row if row is not None and (row.is_global or row.scope == caller.home) else None
     scope, slug = topicref.parse(ref)
     return watchlist_store.lookup(s, slug, caller.home, scope)
+
+
+_find = find_topic
 
 
 def _title(lang: str, row: WatchlistRow, caller: Caller, repeated: bool) -> str:
@@ -117,21 +120,39 @@ async def unsubscribe(services: Services, caller: Caller, args: str) -> Reply:
 
 
 async def mysubs(services: Services, caller: Caller, _args: str = "") -> Reply:
+    """Each subscription with how it arrives (instant, hourly, daily at HH:MM), which reports
+    alert, and what is muted until when; the chat's quiet hours and zone below them. Times are
+    the chat's own (/timezone)."""
+    from handlers import settings as settings_cmd  # local: settings finds topics through this module
+
     lang = caller.language
     now = services.clock()
-    rows, muted = await services.db(
-        lambda s: (chat_topics.subscriptions(s, caller.chat), mutes.muted_until(s, caller.chat, now)))
+
+    def load(s: Session):
+        return (chat_topics.subscriptions(s, caller.chat), mutes.muted_until(s, caller.chat, now),
+                chat_settings.subscriptions(s, caller.chat), chat_settings.get(s, caller.chat))
+
+    rows, muted, delivery, chat = await services.db(load)
     if not rows:
         return text(t(lang, "mysubs_none"))
+    zone = settings_cmd.zone_of(chat, services.timezone)
     repeated = Counter(r.slug for r in rows)
     reply = Reply().line(t(lang, "mysubs_title"), "bold")
     for row in rows:
-        reply.add("• ").add(row.slug, "code").add(f" — {_title(lang, row, caller, repeated[row.slug] > 1)}")
+        reply.add("• ").add(row.slug, "code").line(f" — {_title(lang, row, caller, repeated[row.slug] > 1)}")
+        how = delivery.get(row.id, chat_settings.SubscriptionSettings(row.id))
+        reply.add("   ").add(settings_cmd.mode_text(lang, how))
+        reply.add(" · ").add(settings_cmd.reports_text(lang, how.reports))
         if row.id in muted:  # the alert's mute button (issue 12)
-            reply.add(" · ").italic(t(lang, "mysubs_muted", until=until_text(muted[row.id], now, services.timezone)))
+            reply.add(" · ").italic(t(lang, "mysubs_muted", until=until_text(muted[row.id], now, zone)))
         reply.line()
         if caller.tier >= Tier.ADMIN:
             reply.button_row(Button(t(lang, "btn_unsubscribe", name=row.name), f"unsub:{topicref.ID_PREFIX}{row.id}"))
+    reply.line("—")
+    reply.add(t(lang, "settings_quiet")).add(settings_cmd.quiet_text(lang, chat)).add(" · ")
+    reply.add(t(lang, "settings_zone")).add(settings_cmd.zone_label(zone, now))
+    if caller.tier >= Tier.ADMIN:
+        reply.add("\n").italic(t(lang, "mysubs_hint"))
     return reply
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.timeline import PeriodError, groups, parse_period, render_png, when_label
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
-from handlers.format import slug_list
+from handlers.format import in_chat_zone, slug_list
 from handlers.services import Services
 from handlers.texts import t
 from storage import timeline as timeline_store
@@ -50,6 +50,7 @@ async def _load(services: Services, caller: Caller, ref: str, period_text: str, 
 
 async def timeline(services: Services, caller: Caller, args: str) -> Reply:
     lang = caller.language
+    services = await in_chat_zone(services, caller)  # periods, days and months in the chat's zone
     slug, period_text = _args(args)
     try:
         period, row, slugs, rows, _ = await _load(services, caller, slug, period_text)
@@ -83,6 +84,7 @@ async def timeline(services: Services, caller: Caller, args: str) -> Reply:
 async def chart_button(services: Services, caller: Caller, data: str) -> Reply:
     """The chart of ``SLUG:PERIOD``, sent as a photo with a short caption."""
     lang = caller.language
+    services = await in_chat_zone(services, caller)
     slug, _, period_text = data.partition(":")
     try:
         period, row, _, rows, days = await _load(services, caller, slug, period_text, volume=True)

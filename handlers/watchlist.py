@@ -18,12 +18,12 @@ import unicodedata
 
 from sqlalchemy.orm import Session
 
-from bot.explain import variant_notes
+from bot.text.explain import variant_notes
 from bot.topics import rules_from_json, rules_to_json
 from bot.watchlists import MAX_NAME_LENGTH, MAX_TERM_LENGTH, Rules, WatchlistError, validate_name, validate_slug, validate_term
 from handlers import topicref
 from handlers.base import Button, Caller, Reply, text
-from handlers.format import when
+from handlers.format import in_chat_zone, when
 from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import error_text, t
@@ -129,9 +129,9 @@ async def _guard(work) -> Reply:
 
 
 def _check_slug(lang: str, ref: str) -> None:
-    """A bad slug is refused before anything is read."""
-    _, slug = topicref.parse(ref)
-    if not slug:
+    """A bad slug (or a malformed SCOPE: before it) is refused before anything is read."""
+    scope, slug = topicref.parse(ref)
+    if not slug or (scope is not None and not watchlist_store.is_scope(scope)):
         raise _Refused(text(t(lang, "watch_usage")))
     try:
         validate_slug(slug)
@@ -306,6 +306,7 @@ def _history_lines(reply: Reply, caller: Caller, row: WatchlistRow, history: lis
 
 async def show(services: Services, caller: Caller, rest: str) -> Reply:
     lang = caller.language
+    services = await in_chat_zone(services, caller)  # the edits' times as this chat reads them
     ref, _ = _head(rest)
 
     async def work() -> Reply:
@@ -339,6 +340,7 @@ async def show(services: Services, caller: Caller, rest: str) -> Reply:
 async def history(services: Services, caller: Caller, rest: str) -> Reply:
     """``/watch history SLUG``: the latest edits, who (where the caller may know), when, what."""
     lang = caller.language
+    services = await in_chat_zone(services, caller)  # the edits' times as this chat reads them
     ref, _ = _head(rest)
 
     async def work() -> Reply:
@@ -432,7 +434,7 @@ async def explain(services: Services, caller: Caller, args: str) -> Reply:
             title, body = stored.title, stored.body
         elif services.feeds is not None and arg.lower().startswith(("http://", "https://")) and _may_fetch(caller):
             # Not stored: fetch it through the same guards as feeds (no private addresses, size caps).
-            from bot.fetch import FetchError
+            from bot.sources.fetch import FetchError
 
             try:
                 title, body = await services.feeds.fetch_article(arg)

@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, or_, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import search as search_store
-from storage.models import Article, ArticleBand, Source, Story, StoryTopic, Watchlist, text_key
+from storage.models import Article, ArticleBand, Source, Story, StoryTopic, UTCDateTime, Watchlist, text_key
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,220 @@ class StoryRow:
     topics: dict[str, list[str]]
 
 
+# The write path's statements, built once: SQLAlchemy compiles each a single time and caches it, and
+# they run on the session's connection (Core), with no ORM object made per row.
+_EXACT = text(
+    "SELECT url_hash, body_hash, guid_hash FROM articles "
+    "WHERE url_hash = :u OR body_hash = :b OR (source_id = :s AND guid_hash = :g) LIMIT 1"
+)
+_EXACT_NO_GUID = text("SELECT url_hash, body_hash, guid_hash FROM articles WHERE url_hash = :u OR body_hash = :b LIMIT 1")
+_ARTICLES = Article.__table__
+_INSERT_ARTICLE = insert(_ARTICLES)
+_INSERT_STORY = insert(Story.__table__)
+_INSERT_TOPIC = insert(StoryTopic.__table__)
+# A story counts its article; the first one stored becomes its lead.
+_COUNT_IN_STORY = (
+    update(Story.__table__)
+    .where(Story.__table__.c.id == bindparam("sid"))
+    .values(
+        article_count=Story.__table__.c.article_count + 1,
+        last_updated=bindparam("at", type_=UTCDateTime()),
+        lead_article_id=func.coalesce(Story.__table__.c.lead_article_id, bindparam("aid")),
+    )
+)
+# Band rows from one array parameter: one statement per article, no Python loop over its ~32 keys.
+_SEEN_AT = UTCDateTime()
+_BANDS_SQLITE = text(
+    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT value, :a, :t FROM json_each(:keys)"
+).bindparams(bindparam("t", type_=UTCDateTime()))
+_BANDS_PG = text(
+    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT k, :a, :t FROM unnest(CAST(:keys AS bigint[])) AS k"
+).bindparams(bindparam("t", type_=UTCDateTime()))
+# The keys as one array parameter (an expanding IN list is re-rendered on every call).
+_NEAR = (
+    "SELECT a.id, a.story_id, a.fingerprint FROM articles a JOIN ("
+    "SELECT article_id, count(*) AS shared FROM article_bands WHERE band_key IN ({keys}) AND seen_at >= :start "
+    "GROUP BY article_id ORDER BY count(*) DESC, article_id LIMIT :n) AS h ON h.article_id = a.id"
+)
+_NEAR_SQLITE = text(_NEAR.format(keys="SELECT value FROM json_each(:keys)")).bindparams(
+    bindparam("start", type_=UTCDateTime())
+)
+_NEAR_PG = text(_NEAR.format(keys="SELECT unnest(CAST(:keys AS bigint[]))")).bindparams(
+    bindparam("start", type_=UTCDateTime())
+)
+
+
 def exact_duplicate(session: Session, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
     """Name the key an identical article was already stored under, if any (three index lookups)."""
     url_hash = text_key(url)
-    conds = [Article.url_hash == url_hash, Article.body_hash == body_hash]
     guid_hash = text_key(guid) if guid else None
+    conn = session.connection()
     if guid_hash:
-        conds.append((Article.source_id == source_id) & (Article.guid_hash == guid_hash))
-    hit = session.execute(
-        select(Article.url_hash, Article.body_hash, Article.guid_hash).where(or_(*conds)).limit(1)
-    ).first()
+        hit = conn.execute(_EXACT, {"u": url_hash, "b": body_hash, "s": source_id, "g": guid_hash}).first()
+    else:
+        hit = conn.execute(_EXACT_NO_GUID, {"u": url_hash, "b": body_hash}).first()
     if hit is None:
         return None
     if hit.url_hash == url_hash:
         return "url"
     return "body" if hit.body_hash == body_hash else "guid"
+
+
+_EXACT_MANY_SQLITE = text(
+    "SELECT url_hash, body_hash, source_id, guid_hash FROM articles "
+    "WHERE url_hash IN (SELECT value FROM json_each(:u)) OR body_hash IN (SELECT value FROM json_each(:b)) "
+    "OR (source_id = :s AND guid_hash IN (SELECT value FROM json_each(:g)))"
+)
+_EXACT_MANY_PG = text(
+    "SELECT url_hash, body_hash, source_id, guid_hash FROM articles "
+    "WHERE url_hash = ANY(CAST(:u AS text[])) OR body_hash = ANY(CAST(:b AS text[])) "
+    "OR (source_id = :s AND guid_hash = ANY(CAST(:g AS text[])))"
+)
+
+
+def exact_duplicates(
+    session: Session, source_id: int, articles: list[tuple[str, str | None, str]]
+) -> list[str | None]:
+    """``exact_duplicate`` of many ``(url, guid, body_hash)`` in one read (a batch's short read):
+    the key each was stored under, the URL named first, then the body, then the guid."""
+    if not articles:
+        return []
+    keys = [(text_key(url), text_key(guid) if guid else None, body) for url, guid, body in articles]
+    params = {"u": [u for u, _, _ in keys], "b": [b for _, _, b in keys], "s": source_id,
+              "g": [g for _, g, _ in keys if g]}
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_EXACT_MANY_PG, params)
+    else:
+        rows = conn.execute(_EXACT_MANY_SQLITE, {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()})
+    urls, bodies, guids = set(), set(), set()
+    for url_hash, body, src, guid_hash in rows:
+        urls.add(url_hash)
+        bodies.add(body)
+        if src == source_id and guid_hash:
+            guids.add(guid_hash)
+    return [
+        "url" if u in urls else "body" if b in bodies else "guid" if g and g in guids else None
+        for u, g, b in keys
+    ]
+
+
+_BANDS_MANY_SQLITE = text(
+    "SELECT band_key, article_id FROM article_bands "
+    "WHERE band_key IN (SELECT value FROM json_each(:keys)) AND seen_at >= :start"
+).bindparams(bindparam("start", type_=UTCDateTime()))
+_BANDS_MANY_PG = text(
+    "SELECT band_key, article_id FROM article_bands WHERE band_key = ANY(CAST(:keys AS bigint[])) AND seen_at >= :start"
+).bindparams(bindparam("start", type_=UTCDateTime()))
+_FINGERPRINTS_SQLITE = text("SELECT id, story_id, fingerprint FROM articles WHERE id IN (SELECT value FROM json_each(:ids))")
+_FINGERPRINTS_PG = text("SELECT id, story_id, fingerprint FROM articles WHERE id = ANY(CAST(:ids AS integer[]))")
+
+
+def near_candidates_many(
+    session: Session, band_keys: list[list[int]], start: datetime, limit: int = 50
+) -> list[list[Candidate]]:
+    """``near_candidates`` of many articles in two reads (a batch's short read): the band rows of
+    all their keys, counted per article here, then the fingerprints of the best ``limit`` of each
+    (most shared bands first, then the oldest)."""
+    wanted = sorted({k for keys in band_keys for k in keys})
+    if not wanted:
+        return [[] for _ in band_keys]
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
+    rows = conn.execute(_BANDS_MANY_PG if pg else _BANDS_MANY_SQLITE,
+                        {"keys": wanted if pg else json.dumps(wanted), "start": start}).fetchall()
+    holders: dict[int, list[int]] = {}
+    for key, article_id in rows:
+        holders.setdefault(key, []).append(article_id)
+    tops: list[list[int]] = []
+    for keys in band_keys:
+        shared: dict[int, int] = {}
+        for key in set(keys):
+            for article_id in holders.get(key, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        tops.append([a for a, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]])
+    ids = sorted({a for top in tops for a in top})
+    found: dict[int, Candidate] = {}
+    if ids:
+        rows = conn.execute(_FINGERPRINTS_PG if pg else _FINGERPRINTS_SQLITE, {"ids": ids if pg else json.dumps(ids)})
+        found = {row[0]: Candidate(*row) for row in rows}
+    return [[found[a] for a in top if a in found] for top in tops]
+
+
+class BatchLookup:
+    """The exact and near-duplicate lookups of a batch's write transaction, read for all its
+    articles at once and kept up to date with the articles it stores.
+
+    Built after the batch's bands are locked: no other writer can then store an article sharing
+    one of them until the batch commits (PostgreSQL; SQLite has one writer at a time), so what
+    it read stays true, and the articles stored in the batch are added as they are stored. What a
+    concurrent writer stores under the same URL, guid or body still meets the unique indexes. The
+    answers are those of ``exact_duplicate`` and ``near_candidates`` asked one article at a time.
+    """
+
+    def __init__(
+        self, session: Session, source_id: int, articles: list[tuple[str, str | None, str, list[int]]],
+        start: datetime,
+    ) -> None:
+        self._session, self._source_id = session, source_id
+        conn = session.connection()
+        self._pg = conn.dialect.name == "postgresql"
+        keys = [(text_key(url), text_key(guid) if guid else None, body) for url, guid, body, _ in articles]
+        params = {"u": [u for u, _, _ in keys], "b": [b for _, _, b in keys], "s": source_id,
+                  "g": [g for _, g, _ in keys if g]}
+        if not self._pg:
+            params = {k: json.dumps(v) if isinstance(v, list) else v for k, v in params.items()}
+        self._urls: set[str] = set()
+        self._bodies: set[str] = set()
+        self._guids: set[str] = set()
+        for url_hash, body, src, guid_hash in conn.execute(_EXACT_MANY_PG if self._pg else _EXACT_MANY_SQLITE, params):
+            self._urls.add(url_hash)
+            self._bodies.add(body)
+            if src == source_id and guid_hash:
+                self._guids.add(guid_hash)
+        wanted = sorted({k for *_, bands in articles for k in bands})
+        self._holders: dict[int, list[int]] = {}
+        if wanted:
+            rows = conn.execute(_BANDS_MANY_PG if self._pg else _BANDS_MANY_SQLITE,
+                                {"keys": wanted if self._pg else json.dumps(wanted), "start": start}).fetchall()
+            for key, article_id in rows:
+                self._holders.setdefault(key, []).append(article_id)
+        self._found: dict[int, Candidate] = {}
+
+    def exact(self, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
+        """``exact_duplicate`` (the URL named first, then the body, then the guid)."""
+        if text_key(url) in self._urls:
+            return "url"
+        if body_hash in self._bodies:
+            return "body"
+        if guid and source_id == self._source_id and text_key(guid) in self._guids:
+            return "guid"
+        return None
+
+    def near(self, band_keys: list[int], limit: int = 50) -> list[Candidate]:
+        """``near_candidates`` since the batch's window start: most shared bands first, then oldest."""
+        shared: dict[int, int] = {}
+        for key in set(band_keys):
+            for article_id in self._holders.get(key, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        top = [a for a, _ in sorted(shared.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+        missing = [a for a in top if a not in self._found]
+        if missing:
+            conn = self._session.connection()
+            rows = conn.execute(_FINGERPRINTS_PG if self._pg else _FINGERPRINTS_SQLITE,
+                                {"ids": missing if self._pg else json.dumps(missing)})
+            self._found.update((row[0], Candidate(*row)) for row in rows)
+        return [self._found[a] for a in top if a in self._found]
+
+    def added(self, article_id: int, story_id: int, source_id: int, new: NewArticle) -> None:
+        """An article the batch stored: later ones find it as ``exact`` and ``near`` would."""
+        self._urls.add(text_key(new.url))
+        self._bodies.add(new.body_hash)
+        if new.guid and source_id == self._source_id:
+            self._guids.add(text_key(new.guid))
+        for key in new.band_keys:
+            self._holders.setdefault(key, []).append(article_id)
+        self._found[article_id] = Candidate(article_id, story_id, new.fingerprint)
 
 
 def lock_bands(session: Session, band_keys: list[int]) -> None:
@@ -97,10 +296,16 @@ def near_candidates(
     """
     if not band_keys:
         return []
-    seen = ArticleBand.seen_at >= start if end is None else ArticleBand.seen_at.between(start, end)
+    if end is None:
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(_NEAR_PG, {"keys": list(band_keys), "start": start, "n": limit})
+        else:
+            rows = conn.execute(_NEAR_SQLITE, {"keys": json.dumps(list(band_keys)), "start": start, "n": limit})
+        return [Candidate(*row) for row in rows]
     hits = (
         select(ArticleBand.article_id, func.count().label("shared"))
-        .where(ArticleBand.band_key.in_(band_keys), seen)
+        .where(ArticleBand.band_key.in_(band_keys), ArticleBand.seen_at.between(start, end))
         .group_by(ArticleBand.article_id)
         .order_by(func.count().desc(), ArticleBand.article_id)
         .limit(limit)
@@ -116,10 +321,21 @@ def article_texts(session: Session, article_ids: list[int]) -> dict[int, tuple[s
     day its "اليوم" names)."""
     if not article_ids:
         return {}
-    rows = session.execute(
-        select(Article.id, Article.title, Article.body, Article.published_at).where(Article.id.in_(article_ids))
-    )
-    return {row.id: (row.title, row.body, row.published_at) for row in rows}
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_TEXTS_PG, {"ids": list(article_ids)})
+    else:
+        rows = conn.execute(_TEXTS_SQLITE, {"ids": json.dumps(list(article_ids))})
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+_TEXTS = "SELECT id, title, body, published_at FROM articles WHERE id {ids}"
+_TEXTS_SQLITE = text(_TEXTS.format(ids="IN (SELECT value FROM json_each(:ids))")).columns(
+    Article.id, Article.title, Article.body, Article.published_at
+)
+_TEXTS_PG = text(_TEXTS.format(ids="= ANY(CAST(:ids AS integer[]))")).columns(
+    Article.id, Article.title, Article.body, Article.published_at
+)
 
 
 def create_story(
@@ -147,49 +363,107 @@ def create_notice(
     return story
 
 
+def insert_story(
+    session: Session, headline: str, summary: str, published_at: datetime, now: datetime,
+    event_date: datetime | None = None, kind: str = "news",
+) -> int:
+    """A new story's row (Core, no ORM object): its id. ``add_article`` counts its articles."""
+    result = session.connection().execute(_INSERT_STORY, {
+        "headline": headline, "summary": summary, "published_at": published_at, "article_count": 0,
+        "first_seen": now, "last_updated": now, "kind": kind, "event_date": event_date,
+        # A date from bot.text.eventdates carries its precision (as Story's validator records it).
+        "event_precision": getattr(event_date, "precision", None),
+    })
+    return int(result.inserted_primary_key[0])
+
+
+# ``session.info`` key: a ``search.IndexBuffer`` there collects the search rows of the articles
+# this session stores, for its owner to write together before it commits (a batch's writer).
+INDEX_BUFFER = "raqib_search_index_buffer"
+# ``session.info`` keys of a batch's writer: a ``BatchLookup`` told of every article stored, and a
+# list collecting the articles' band rows, written together by ``write_bands`` before the commit
+# (nothing but the lookup reads them in the meantime).
+BATCH_LOOKUP = "raqib_batch_lookup"
+BAND_BUFFER = "raqib_band_buffer"
+
+
+_BANDS_ROWS_SQLITE = text(
+    "INSERT INTO article_bands (band_key, article_id, seen_at) "
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:rows)"
+)
+
+
+def write_bands(session: Session, rows: list[dict]) -> None:
+    """The band rows ``add_article`` collected in ``BAND_BUFFER``, in one statement.
+
+    SQLite: in band-key order, so the (band_key, seen_at) index is walked once from end to end
+    instead of at a random page per row (past a few thousand articles its pages no longer all fit
+    the page cache, and random inserts cost more with every article stored)."""
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_BANDS_PG, rows)
+        return
+    stamp = _SEEN_AT.dialect_impl(conn.dialect).bind_processor(conn.dialect)  # the stored form, as bound
+    flat = []
+    for row in rows:
+        seen_at = stamp(row["t"]) if stamp else row["t"]
+        flat.extend((key, row["a"], seen_at) for key in row["keys"])
+    flat.sort()
+    conn.execute(_BANDS_ROWS_SQLITE, {"rows": json.dumps(flat)})
+
+
 def add_article(session: Session, story_id: int, new: NewArticle) -> int:
-    """Store the article and its band keys, and count it in its story."""
-    article = Article(
-        source_id=new.source_id,
-        story_id=story_id,
-        url=new.url,
-        guid=new.guid,
-        title=new.title,
-        body=new.body,
-        published_at=new.published_at,
-        date_source=new.date_source,
-        fetched_at=new.fetched_at,
-        body_hash=new.body_hash,
-        fingerprint=new.fingerprint,
-        summary=new.summary,
-    )
-    session.add(article)
-    session.flush()
-    if new.band_keys:
-        session.execute(
-            insert(ArticleBand),
-            [{"band_key": key, "article_id": article.id, "seen_at": new.fetched_at} for key in new.band_keys],
-        )
+    """Store the article and its band keys, and count it in its story.
+
+    Core statements on the session's connection: no ORM object per row. Its search entry is
+    written now, or collected in the session's ``INDEX_BUFFER`` when its owner set one."""
+    session.flush()  # ORM rows a caller made in this session (its story) must exist first; free when none
+    conn = session.connection()
+    result = conn.execute(_INSERT_ARTICLE, {
+        "source_id": new.source_id, "story_id": story_id, "url": new.url, "url_hash": text_key(new.url),
+        "guid": new.guid, "guid_hash": None if new.guid is None else text_key(new.guid),
+        "title": new.title, "body": new.body, "published_at": new.published_at, "date_source": new.date_source,
+        "fetched_at": new.fetched_at, "body_hash": new.body_hash, "fingerprint": new.fingerprint,
+        "summary": new.summary,
+    })
+    article_id = int(result.inserted_primary_key[0])
+    lookup = session.info.get(BATCH_LOOKUP)
+    if lookup is not None:
+        lookup.added(article_id, story_id, new.source_id, new)
+    bands = session.info.get(BAND_BUFFER)
+    if new.band_keys and bands is not None:
+        bands.append({"a": article_id, "t": new.fetched_at, "keys": list(new.band_keys)})
+    elif new.band_keys:
+        if conn.dialect.name == "postgresql":
+            conn.execute(_BANDS_PG, {"a": article_id, "t": new.fetched_at, "keys": list(new.band_keys)})
+        else:
+            conn.execute(_BANDS_SQLITE, {"a": article_id, "t": new.fetched_at, "keys": json.dumps(list(new.band_keys))})
     if new.search_keys is not None:
-        search_store.index_article(session, article.id, story_id, new.source_id, new.published_at, new.search_keys)
-    story = session.get(Story, story_id)
-    assert story is not None
-    story.article_count += 1
-    story.last_updated = new.fetched_at
-    if story.lead_article_id is None:
-        story.lead_article_id = article.id
-    return article.id
+        index = session.info.get(INDEX_BUFFER)
+        if index is None:
+            search_store.index_article(conn, article_id, story_id, new.source_id, new.published_at, new.search_keys)
+        else:
+            index.add(article_id, story_id, new.source_id, new.published_at, new.search_keys)
+    conn.execute(_COUNT_IN_STORY, {"sid": story_id, "at": new.fetched_at, "aid": article_id})
+    # A story object the caller holds in this session is read again, with its count and lead.
+    story = session.identity_map.get(session.identity_key(Story, story_id))
+    if story is not None:
+        session.expire(story, ["article_count", "last_updated", "lead_article_id"])
+    return article_id
 
 
 def add_story_topic(session: Session, story_id: int, watchlist_id: int, terms: list[str], now: datetime) -> None:
-    session.add(
-        StoryTopic(
-            story_id=story_id,
-            watchlist_id=watchlist_id,
-            matched_terms=json.dumps(terms, ensure_ascii=False),
-            matched_at=now,
-        )
-    )
+    session.connection().execute(_INSERT_TOPIC, {
+        "story_id": story_id, "watchlist_id": watchlist_id,
+        "matched_terms": json.dumps(terms, ensure_ascii=False), "matched_at": now,
+    })
+
+
+def story_watchlists(session: Session, story_id: int) -> list[int]:
+    """The watchlists a story matched."""
+    return list(session.scalars(select(StoryTopic.watchlist_id).where(StoryTopic.story_id == story_id)))
 
 
 def list_stories(session: Session, topic: str | None = None, limit: int = 100) -> list[StoryRow]:

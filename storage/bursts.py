@@ -1,6 +1,6 @@
 """SQL for bursts of coverage: when a topic's articles arrived, what a burst held, what was announced.
 
-The decision itself (is this hour far above the usual?) is bot/bursts.py's; this module only reads
+The decision itself (is this hour far above the usual?) is bot/delivery/bursts.py's; this module only reads
 the numbers it needs and records the «تغطية مكثفة» alert, queued through the outbox like any alert.
 """
 

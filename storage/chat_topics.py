@@ -54,13 +54,13 @@ def subscribe(
     session: Session, chat: str, row: wl_store.WatchlistRow, *, thread: str | None, language: str | None,
     title: str | None, actor: str, now: datetime, backlog: int,
 ) -> SubscribeOutcome:
-    """Subscribe and queue the topic's latest ``backlog`` stories in the same transaction."""
+    """Subscribe and queue the topic's latest ``backlog`` stories in the same transaction, as one
+    silent archive message (not as breaking news); ``queued`` counts the stories it lists."""
     chat_row = chat_store.touch_chat(session, chat, now, language, title)
     if not chat_store.subscribe(session, chat, row.id, now, thread):
         return SubscribeOutcome(False)
-    queued = 0
-    for story_id in story_store.latest_story_ids(session, row.id, backlog):
-        queued += outbox.enqueue(session, story_id, [(chat_row.id, row.id, thread)], now)
+    story_ids = story_store.latest_story_ids(session, row.id, backlog)
+    queued = outbox.enqueue_archive(session, chat_row.id, row.id, thread, story_ids, now)
     audit.record(session, "subscription", _target(chat, row), "subscribe", actor, chat, now, after=thread or "")
     return SubscribeOutcome(True, queued)
 

@@ -91,7 +91,7 @@ class Story(Base):
 
     @validates("event_date")
     def _keep_event_precision(self, _key: str, value: datetime | None) -> datetime | None:
-        """A date from ``bot.eventdates`` carries its precision: store it beside the date."""
+        """A date from ``bot.text.eventdates`` carries its precision: store it beside the date."""
         self.event_precision = getattr(value, "precision", None)
         return value
 
@@ -219,6 +219,13 @@ class Chat(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     inactive_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Migration 0012: the chat's zone (IANA; NULL = the configured one), quiet hours as minutes after
+    # midnight in it (NULL = none), what they do ("silent" or "hold"), and "short" or "normal" summaries.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    quiet_mode: Mapped[str] = mapped_column(String(10), default="silent", server_default="silent")
+    summary_length: Mapped[str] = mapped_column(String(10), default="normal", server_default="normal")
 
 
 class ChatMove(Base):
@@ -240,8 +247,12 @@ class Subscription(Base):
     chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id"), index=True)
     watchlist_id: Mapped[int] = mapped_column(ForeignKey("watchlists.id"), index=True)
     thread_id: Mapped[str | None] = mapped_column(String(64))
+    # "instant", or a digest: "hourly", or "daily" at ``digest_at`` (minutes after midnight, chat's zone).
     mode: Mapped[str] = mapped_column(String(10), default="instant")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    digest_at: Mapped[int | None] = mapped_column(Integer)  # migration 0012
+    # "story": one alert per story, edited as outlets join it, updates as replies; "every": every report.
+    reports: Mapped[str] = mapped_column(String(10), default="story", server_default="story")
 
 
 class Delivery(Base):
@@ -255,6 +266,17 @@ class Delivery(Base):
         Index("uq_delivery_update", "chat_id", "story_id", "article_id", unique=True,
               sqlite_where=text("kind = 'update'"), postgresql_where=text("kind = 'update'")),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        # Migration 0012: one digest per chat and period; at most one pending edit per chat and story
+        # (edits coalesce); one every-report row per chat, story and article.
+        Index("uq_delivery_digest", "chat_id", "period", unique=True,
+              sqlite_where=text("kind = 'digest'"), postgresql_where=text("kind = 'digest'")),
+        Index("uq_delivery_edit", "chat_id", "story_id", unique=True,
+              sqlite_where=text("kind = 'edit' AND state = 'pending'"),
+              postgresql_where=text("kind = 'edit' AND state = 'pending'")),
+        Index("uq_delivery_report", "chat_id", "story_id", "article_id", unique=True,
+              sqlite_where=text("kind = 'report'"), postgresql_where=text("kind = 'report'")),
+        Index("ix_deliveries_bundle", "bundle_id"),
+        Index("ix_deliveries_chat_state", "chat_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -277,6 +299,11 @@ class Delivery(Base):
     # development); an update shows ``article_id``, an alert the story's lead (NULL).
     kind: Mapped[str] = mapped_column(String(10), default="alert", server_default="alert")
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    # Migration 0012: kinds "edit", "report", "digest", "archive" too. An alert folded into a digest or
+    # an archive is "bundled" into the row ``bundle_id`` (no foreign key: see the migration); a digest's
+    # ``period`` names it ("hourly:2026-11-30T14", "daily:2026-11-30"), unique per chat.
+    bundle_id: Mapped[int | None] = mapped_column(Integer)
+    period: Mapped[str | None] = mapped_column(String(40))
 
 
 class Mute(Base):

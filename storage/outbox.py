@@ -16,19 +16,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, case, func, literal, or_, select, text, update
+from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Article, Chat, Delivery, Mute, Source, Story, StoryTopic, Watchlist
+from storage.models import Article, Chat, Delivery, Mute, Source, Story, StoryTopic, Subscription, Watchlist
 
 
 PENDING, SENDING, SENT, FAILED, DEAD = "pending", "sending", "sent", "failed", "dead"
 # Not sent on purpose (the chat muted the subscription): recorded with the reason, never retried.
 SKIPPED = "skipped"
-STATES = (PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED)
+# Migration 0012: a digest subscription's row waiting for its period to close (``period`` names it,
+# ``next_attempt_at`` is when it closes), and a row folded into the digest or archive row ``bundle_id``.
+HELD, BUNDLED = "held", "bundled"
+STATES = (PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED, HELD, BUNDLED)
 ALERT, UPDATE = "alert", "update"  # a row's kind (migration 0009)
+EDIT, REPORT, DIGEST, ARCHIVE = "edit", "report", "digest", "archive"  # migration 0012
+# Kinds that follow the chat's alert of the story: they wait while it is on its way.
+FOLLOW_UPS = (UPDATE, EDIT, REPORT)
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,51 @@ class DeliveryJob:
     source_count: int = 1
     # The subscription's mute in force when the row was claimed: the worker skips the row.
     muted_until: datetime | None = None
+    # Migration 0012. "news", "notice" (raqib's own message: never held for a digest) or "burst".
+    story_kind: str = "news"
+    # The chat's settings: zone (None = the configured one), quiet window and what it does, summaries.
+    timezone: str | None = None
+    quiet_start: int | None = None
+    quiet_end: int | None = None
+    quiet_mode: str = "silent"
+    summary_length: str = "normal"
+    # The subscription's delivery mode ("instant", "hourly", "daily") and daily digest minute.
+    mode: str = "instant"
+    digest_at: int | None = None
+    # Other outlets carrying the story, in the order they reported it (the shown article's excluded).
+    also: tuple[str, ...] = ()
+    # UPDATE/REPORT reply to the chat's alert of the story; EDIT re-draws it (its message id).
+    reply_to: str | None = None
+    edit_of: str | None = None
+    # The state of the chat's alert of the story (follow-ups only): an edit of a never-sent alert is moot.
+    alert_state: str | None = None
+    # DIGEST and ARCHIVE: the stories folded into the row, oldest first; a digest's period key, and
+    # the span of the listed stories' dates (an archive's "period").
+    items: tuple["JobItem", ...] = ()
+    period: str | None = None
+    span: tuple[datetime, datetime] | None = None
 
 
-def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str | None]], now: datetime) -> int:
-    """Insert one pending row per chat; a chat already holding this story is left alone."""
+@dataclass(frozen=True)
+class JobItem:
+    """One story listed in a digest or an archive (its summary whole: the worker cuts it)."""
+
+    story_id: int
+    headline: str
+    url: str
+    published: datetime
+    summary: str
+    source_count: int
+    topic: str
+
+
+def enqueue(
+    session: Session, story_id: int, targets: list[tuple[int, int, str | None]], now: datetime,
+    article_id: int | None = None,
+) -> int:
+    """Insert one pending row per chat; a chat already holding this story is left alone.
+    ``article_id``: the alert shows that article rather than the story's lead (a chat's first
+    alert of a story that reaches it through an update: the new development is the news)."""
     seen: set[int] = set()
     rows = []
     for chat_id, watchlist_id, thread_id in targets:
@@ -79,6 +126,7 @@ def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str |
                 attempts=0,
                 next_attempt_at=now,
                 created_at=now,
+                article_id=article_id,
             )
         )
     if not rows:
@@ -95,14 +143,15 @@ def enqueue(session: Session, story_id: int, targets: list[tuple[int, int, str |
 def enqueue_update(session: Session, story_id: int, article_id: int, now: datetime) -> int:
     """One update row per chat that was sent the story's alert or still waits for it; a chat that
     has this update already is left alone. Chats whose alert was given up or that are gone get no
-    update: it would refer to an alert they never saw. Rows are copied from the alert's (topic,
+    update: it would refer to an alert they never saw. A story the chat got in a digest or an
+    archive (its alert "bundled") counts as had. Rows are copied from the alert's (topic,
     forum thread), so the update lands where the alert did."""
     alerts = session.execute(
         select(Delivery.chat_id, Delivery.watchlist_id, Delivery.thread_id)
         .join(Chat, Chat.id == Delivery.chat_id)
         .where(
             Delivery.story_id == story_id, Delivery.kind == ALERT,
-            Delivery.state.in_([PENDING, SENDING, SENT]), Chat.active.is_(True),
+            Delivery.state.in_([PENDING, SENDING, SENT, BUNDLED]), Chat.active.is_(True),
         )
         .order_by(Delivery.chat_id)
     ).all()
@@ -120,6 +169,107 @@ def enqueue_update(session: Session, story_id: int, article_id: int, now: dateti
     return len(session.execute(stmt.returning(Delivery.id)).all())
 
 
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+# Edits of one alert are at least this far apart: joins within it make one edit (issue 12: "a few minutes").
+EDIT_COALESCE_S = 180.0
+
+
+def enqueue_followups(
+    session: Session, story_id: int, article_id: int, now: datetime, coalesce_s: float = EDIT_COALESCE_S
+) -> int:
+    """Another outlet's article joined a known story: follow it up in each chat that has the story.
+
+    A chat whose subscription wants one alert per story gets an EDIT of its alert, due in
+    ``coalesce_s``: while that edit waits, further joins add nothing (uq_delivery_edit), so an alert
+    is re-drawn at most once per ``coalesce_s`` and shows every outlet that joined meanwhile. A chat
+    that wants every report gets a REPORT row for this article. Only chats whose alert was sent or
+    is on its way (an every-report chat: or got it in a digest or archive) are followed up: an edit
+    of an alert that never went out edits nothing. An outlet's second copy of a story it already
+    carried changes nothing a chat sees, and is not followed up. Returns rows queued."""
+    source_id = select(Article.source_id).where(Article.id == article_id).scalar_subquery()
+    carried = session.scalar(
+        select(func.count()).select_from(Article)
+        .where(Article.story_id == story_id, Article.source_id == source_id, Article.id < article_id)
+    )
+    if carried:
+        return 0
+    rows = session.execute(
+        select(Delivery.chat_id, Delivery.watchlist_id, Delivery.thread_id, Delivery.state, Subscription.reports)
+        .join(Chat, Chat.id == Delivery.chat_id)
+        .join(Subscription, and_(Subscription.chat_id == Delivery.chat_id,
+                                 Subscription.watchlist_id == Delivery.watchlist_id))
+        .where(
+            Delivery.story_id == story_id, Delivery.kind == ALERT,
+            Delivery.state.in_([PENDING, SENDING, SENT, BUNDLED]), Chat.active.is_(True),
+        )
+        .order_by(Delivery.chat_id)
+    ).all()
+    edits, reports = [], []
+    for chat_id, watchlist_id, thread_id, state, wants in rows:
+        base = dict(chat_id=chat_id, story_id=story_id, watchlist_id=watchlist_id, thread_id=thread_id,
+                    state=PENDING, attempts=0, created_at=now)
+        if wants == "every":
+            reports.append(dict(base, kind=REPORT, article_id=article_id, next_attempt_at=now))
+        elif state != BUNDLED:
+            edits.append(dict(base, kind=EDIT, next_attempt_at=now + timedelta(seconds=coalesce_s)))
+    insert = _insert(session)
+    queued = 0
+    if edits:
+        stmt = insert(Delivery).values(edits).on_conflict_do_nothing(
+            index_elements=["chat_id", "story_id"], index_where=text(f"kind = '{EDIT}' AND state = '{PENDING}'")
+        )
+        queued += len(session.execute(stmt.returning(Delivery.id)).all())
+    if reports:
+        stmt = insert(Delivery).values(reports).on_conflict_do_nothing(
+            index_elements=["chat_id", "story_id", "article_id"], index_where=text(f"kind = '{REPORT}'")
+        )
+        queued += len(session.execute(stmt.returning(Delivery.id)).all())
+    return queued
+
+
+def enqueue_archive(
+    session: Session, chat_id: int, watchlist_id: int, thread_id: str | None, story_ids: list[int], now: datetime
+) -> int:
+    """A new subscription's backlog as ONE archive row (sent silently, «من الأرشيف»), with an alert
+    row per story recorded as bundled into it: the chat never gets those stories again as alerts,
+    and their later updates still find that the chat had them. A story the chat already had is
+    left out; nothing left → no archive. Returns the stories listed."""
+    if not story_ids:
+        return 0
+    newest = session.scalar(
+        select(Story.id).where(Story.id.in_(story_ids)).order_by(Story.published_at.desc(), Story.id.desc()).limit(1)
+    )
+    archive_id = session.execute(
+        _insert(session)(Delivery).values(
+            chat_id=chat_id, story_id=newest, watchlist_id=watchlist_id, thread_id=thread_id, kind=ARCHIVE,
+            state=PENDING, attempts=0, next_attempt_at=now, created_at=now,
+        ).returning(Delivery.id)
+    ).scalar_one()
+    rows = [
+        dict(chat_id=chat_id, story_id=story_id, watchlist_id=watchlist_id, thread_id=thread_id, kind=ALERT,
+             state=BUNDLED, bundle_id=archive_id, attempts=0, next_attempt_at=now, created_at=now)
+        for story_id in dict.fromkeys(story_ids)
+    ]
+    stmt = _insert(session)(Delivery).values(rows).on_conflict_do_nothing(
+        index_elements=["chat_id", "story_id"], index_where=text(f"kind = '{ALERT}'")
+    )
+    listed = len(session.execute(stmt.returning(Delivery.id)).all())
+    if not listed:
+        session.execute(delete(Delivery).where(Delivery.id == archive_id))
+    elif newest not in {r.story_id for r in session.execute(
+            select(Delivery.story_id).where(Delivery.bundle_id == archive_id))}:
+        # The row's story is its newest listed one (the column is not null): not one the chat had before.
+        listed_newest = session.scalar(
+            select(Delivery.story_id).join(Story, Story.id == Delivery.story_id)
+            .where(Delivery.bundle_id == archive_id).order_by(Story.published_at.desc(), Story.id.desc()).limit(1)
+        )
+        session.execute(update(Delivery).where(Delivery.id == archive_id).values(story_id=listed_newest))
+    return listed
+
+
 def claim(
     session: Session, platforms: list[str], worker: str, now: datetime, lease_s: int, limit: int
 ) -> list[DeliveryJob]:
@@ -132,7 +282,7 @@ def claim(
         and_(Delivery.state == PENDING, Delivery.next_attempt_at <= now),
         and_(Delivery.state == SENDING, Delivery.lease_until < now),
     )
-    # An update waits while its chat's alert of the story is still on its way: never before it.
+    # A follow-up (update, edit, report) waits while its chat's alert of the story is still on its way.
     alert = aliased(Delivery)
     alert_waiting = (
         select(alert.id)
@@ -144,7 +294,7 @@ def claim(
         select(Delivery.id)
         .join(Chat, Chat.id == Delivery.chat_id)
         .where(due, Chat.platform.in_(platforms), Chat.active.is_(True),
-               or_(Delivery.kind == ALERT, ~alert_waiting))
+               or_(Delivery.kind.not_in(FOLLOW_UPS), ~alert_waiting))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Delivery)
@@ -161,8 +311,10 @@ def claim(
 
 
 def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
-    # An update shows its own article (title, summary, link, source, time); an alert the story's lead.
-    is_update = Delivery.kind == UPDATE
+    # An update or a report shows its own article (title, summary, link, source, time), and so does
+    # an alert naming one (``enqueue``'s ``article_id``); every other row the story's lead (a
+    # digest's or an archive's row: its newest listed story's).
+    own = or_(Delivery.kind.in_([UPDATE, REPORT]), and_(Delivery.kind == ALERT, Delivery.article_id.isnot(None)))
     q = (
         select(
             Delivery.id,
@@ -175,20 +327,27 @@ def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
             Story.id,
             Watchlist.slug,
             Watchlist.name,
-            case((is_update, Article.title), else_=Story.headline),
-            case((is_update, func.coalesce(Article.summary, Story.summary)), else_=Story.summary),
+            case((own, Article.title), else_=Story.headline),
+            case((own, func.coalesce(Article.summary, Story.summary)), else_=Story.summary),
             Article.url,
             Source.name,
-            case((is_update, Article.published_at), else_=Story.published_at),
+            case((own, Article.published_at), else_=Story.published_at),
             StoryTopic.matched_terms,
             Delivery.created_at,
             Delivery.kind,
             Delivery.watchlist_id,
-            select(func.count(func.distinct(Article.source_id)))
-            .where(Article.story_id == Story.id)
-            .correlate(Story)
-            .scalar_subquery(),
+            _source_count(),
             Mute.until,
+            Story.kind,
+            Chat.timezone,
+            Chat.quiet_start,
+            Chat.quiet_end,
+            Chat.quiet_mode,
+            Chat.summary_length,
+            Subscription.mode,
+            Subscription.digest_at,
+            Delivery.period,
+            Article.source_id,
         )
         .join(Chat, Chat.id == Delivery.chat_id)
         .join(Story, Story.id == Delivery.story_id)
@@ -199,17 +358,113 @@ def _jobs(session: Session, ids: list[int]) -> list[DeliveryJob]:
             StoryTopic, and_(StoryTopic.story_id == Story.id, StoryTopic.watchlist_id == Delivery.watchlist_id)
         )
         .outerjoin(Mute, and_(Mute.chat_id == Delivery.chat_id, Mute.watchlist_id == Delivery.watchlist_id))
+        .outerjoin(Subscription, and_(Subscription.chat_id == Delivery.chat_id,
+                                      Subscription.watchlist_id == Delivery.watchlist_id))
         .where(Delivery.id.in_(ids))
         .order_by(Story.published_at, Delivery.kind, Delivery.id)
     )
+    rows = session.execute(q).all()
+    outlets = _outlets(session, {row[7] for row in rows})
+    alerts = _chat_alerts(session, [(row[2], row[7]) for row in rows if row[17] in FOLLOW_UPS])
+    items = _items(session, [row[0] for row in rows if row[17] in (DIGEST, ARCHIVE)])
     jobs = []
-    for row in session.execute(q):
-        *head, matched, created_at, kind, watchlist_id, sources, muted = row
+    for row in rows:
+        (*head, matched, created_at, kind, watchlist_id, sources, muted, story_kind, tz, quiet_start, quiet_end,
+         quiet_mode, summary_length, mode, digest_at, period, shown_source) = row
+        delivery_id, chat_id, story_id = head[0], head[2], head[7]
+        alert_state, alert_message = alerts.get((chat_id, story_id), (None, None))
+        listed = tuple(items.get(delivery_id, ()))
+        bundle = kind in (DIGEST, ARCHIVE)
         jobs.append(
-            DeliveryJob(*head, matched=json.loads(matched) if matched else [], created_at=created_at, kind=kind,
-                        watchlist_id=watchlist_id, source_count=max(1, sources or 0), muted_until=muted)
+            DeliveryJob(
+                *head, matched=json.loads(matched) if matched else [], created_at=created_at, kind=kind,
+                watchlist_id=watchlist_id, source_count=max(1, sources or 0), muted_until=muted,
+                story_kind=story_kind, timezone=tz, quiet_start=quiet_start, quiet_end=quiet_end,
+                quiet_mode=quiet_mode or "silent", summary_length=summary_length or "normal",
+                mode=mode or "instant", digest_at=digest_at,
+                also=() if bundle else tuple(name for sid, name in outlets.get(story_id, ()) if sid != shown_source),
+                reply_to=alert_message if kind in (UPDATE, REPORT) and alert_state == SENT else None,
+                edit_of=alert_message if kind == EDIT and alert_state == SENT else None,
+                alert_state=alert_state, items=listed, period=period,
+                span=(listed[0].published, listed[-1].published) if listed else None,
+            )
         )
     return jobs
+
+
+def _source_count():
+    """How many outlets carry the row's story (correlated to ``Story``)."""
+    return (
+        select(func.count(func.distinct(Article.source_id)))
+        .where(Article.story_id == Story.id)
+        .correlate(Story)
+        .scalar_subquery()
+    )
+
+
+def _outlets(session: Session, story_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
+    """Each story's outlets (source id, name) in the order their first article arrived."""
+    if not story_ids:
+        return {}
+    first = func.min(Article.id)
+    q = (
+        select(Article.story_id, Article.source_id, Source.name, first)
+        .join(Source, Source.id == Article.source_id)
+        .where(Article.story_id.in_(story_ids))
+        .group_by(Article.story_id, Article.source_id, Source.name)
+        .order_by(Article.story_id, first)
+    )
+    found: dict[int, list[tuple[int, str]]] = {}
+    for story_id, source_id, name, _ in session.execute(q):
+        found.setdefault(story_id, []).append((source_id, name))
+    return found
+
+
+def _chat_alerts(session: Session, pairs: list[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str | None]]:
+    """The state and message id of each (chat, story)'s alert row."""
+    if not pairs:
+        return {}
+    q = select(Delivery.chat_id, Delivery.story_id, Delivery.state, Delivery.message_id).where(
+        Delivery.kind == ALERT, tuple_(Delivery.chat_id, Delivery.story_id).in_(sorted(set(pairs)))
+    )
+    return {(chat_id, story_id): (state, message_id) for chat_id, story_id, state, message_id in session.execute(q)}
+
+
+def _items(session: Session, bundle_ids: list[int]) -> dict[int, list[JobItem]]:
+    """The stories folded into each digest or archive row, one item per story, oldest first. A
+    story whose alert is in the bundle shows its lead; one that came only as an update or report
+    (its alert went out before) shows the newest such report."""
+    if not bundle_ids:
+        return {}
+    own = Delivery.kind.in_([UPDATE, REPORT])
+    published = case((own, Article.published_at), else_=Story.published_at)
+    q = (
+        select(
+            Delivery.bundle_id, Delivery.kind, Story.id,
+            case((own, Article.title), else_=Story.headline),
+            Article.url,
+            published,
+            case((own, func.coalesce(Article.summary, Story.summary)), else_=Story.summary),
+            _source_count(),
+            Watchlist.slug,
+        )
+        .join(Story, Story.id == Delivery.story_id)
+        .join(Watchlist, Watchlist.id == Delivery.watchlist_id)
+        .join(Article, Article.id == func.coalesce(Delivery.article_id, Story.lead_article_id))
+        .where(Delivery.bundle_id.in_(bundle_ids), Delivery.state == BUNDLED)
+        .order_by(Delivery.bundle_id, published, Delivery.id)
+    )
+    chosen: dict[int, dict[int, tuple[bool, JobItem]]] = {}
+    for bundle_id, kind, story_id, headline, url, when, summary, sources, topic in session.execute(q):
+        item = JobItem(story_id, headline, url, when, summary, max(1, sources or 0), topic)
+        stories = chosen.setdefault(bundle_id, {})
+        had = stories.get(story_id)
+        if had is None or (not had[0] and (kind == ALERT or when >= had[1].published)):
+            stories[story_id] = (kind == ALERT, item)
+    return {
+        bundle_id: sorted((item for _, item in stories.values()), key=lambda i: (i.published, i.story_id))
+        for bundle_id, stories in chosen.items()
+    }
 
 
 def _held_by(worker: str):
@@ -257,6 +512,30 @@ def mark_skipped(session: Session, delivery_id: int, worker: str, reason: str, n
         update(Delivery)
         .where(Delivery.id == delivery_id, _held_by(worker))
         .values(state=SKIPPED, lease_until=None, last_error=reason[:2000], failed_at=None)
+    )
+    return bool(done.rowcount)
+
+
+def mark_held(session: Session, delivery_id: int, worker: str, period: str, closes: datetime) -> bool:
+    """A digest subscription's row waits, held, for its period (``period``) to close at ``closes``;
+    the digest job then folds it into that period's digest. False when the lease was lost."""
+    done = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, _held_by(worker))
+        .values(state=HELD, period=period, next_attempt_at=closes, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(done.rowcount)
+
+
+def mark_deferred(session: Session, delivery_id: int, worker: str, until: datetime) -> bool:
+    """Put the row back until ``until`` (the chat's quiet hours end): not a failure, so neither the
+    attempts nor the error (which the give-up age looks at) change. False when the row is no longer ours."""
+    done = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, _held_by(worker))
+        .values(state=PENDING, next_attempt_at=until, lease_until=None)
+        .execution_options(synchronize_session=False)
     )
     return bool(done.rowcount)
 
@@ -482,13 +761,14 @@ class OutboxRow:
     created_at: datetime
     next_attempt_at: datetime
     last_error: str | None
+    kind: str = ALERT
 
 
 def list_rows(session: Session, states: list[str], limit: int = 50) -> list[OutboxRow]:
     """The oldest rows in these states, for ``raqib outbox list``."""
     q = (
         select(Delivery.id, Chat.address, Story.id, Story.headline, Delivery.state, Delivery.attempts,
-               Delivery.created_at, Delivery.next_attempt_at, Delivery.last_error)
+               Delivery.created_at, Delivery.next_attempt_at, Delivery.last_error, Delivery.kind)
         .join(Chat, Chat.id == Delivery.chat_id)
         .join(Story, Story.id == Delivery.story_id)
         .where(Delivery.state.in_(states))
@@ -509,10 +789,10 @@ def release(session: Session, worker: str) -> int:
 
 
 def drop_chat_backlog(session: Session, chat_id: int, reason: str) -> int:
-    """A chat that blocked or left us gets nothing more: its waiting rows become dead."""
+    """A chat that blocked or left us gets nothing more: its waiting rows (held ones too) become dead."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.chat_id == chat_id, Delivery.state.in_([PENDING, SENDING]))
+        .where(Delivery.chat_id == chat_id, Delivery.state.in_([PENDING, SENDING, HELD]))
         .values(state=DEAD, last_error=reason, lease_until=None)
     )
     return result.rowcount or 0

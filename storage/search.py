@@ -73,28 +73,60 @@ def index_article(
     db: Executor, article_id: int, story_id: int, source_id: int, published_at: datetime, keys: str
 ) -> None:
     """Index one article's key text; runs in the caller's transaction (the one storing it)."""
-    pg = _dialect(db) == "postgresql"
-    when = _DT.process_bind_param(published_at, None)
-    if pg:
-        db.execute(
-            text(
-                "INSERT INTO search_docs (article_id, story_id, source_id, published_at, tsv) "
-                "VALUES (:a, :s, :src, :p, to_tsvector('simple', :t))"
-            ),
-            {"a": article_id, "s": story_id, "src": source_id, "p": when, "t": keys},
-        )
-    else:
-        db.execute(
-            text("INSERT INTO search_docs (article_id, story_id, source_id, published_at) VALUES (:a, :s, :src, :p)"),
-            {"a": article_id, "s": story_id, "src": source_id, "p": when},
-        )
-        db.execute(text("INSERT INTO search_fts (rowid, text) VALUES (:a, :t)"), {"a": article_id, "t": keys})
-    terms = sorted(set(keys.split()))
-    if terms:
-        verb = "INSERT INTO search_terms (term) VALUES (:t) ON CONFLICT DO NOTHING" if pg else (
-            "INSERT OR IGNORE INTO search_terms (term) VALUES (:t)"
-        )
-        db.execute(text(verb), [{"t": t} for t in terms])
+    buffer = IndexBuffer()
+    buffer.add(article_id, story_id, source_id, published_at, keys)
+    buffer.flush(db)
+
+
+_DOCS_PG = text(
+    "INSERT INTO search_docs (article_id, story_id, source_id, published_at, tsv) "
+    "VALUES (:a, :s, :src, :p, to_tsvector('simple', :t))"
+)
+_DOCS_SQLITE = text("INSERT INTO search_docs (article_id, story_id, source_id, published_at) VALUES (:a, :s, :src, :p)")
+_FTS_SQLITE = text("INSERT INTO search_fts (rowid, text) VALUES (:a, :t)")
+# The vocabulary in one statement per batch, whatever its size: a set-returning function feeds the
+# insert, so no row goes through Python one by one. Sorted, so two PostgreSQL writers adding
+# overlapping terms wait for each other in one order and never deadlock.
+_TERMS_PG = text(
+    "INSERT INTO search_terms (term) SELECT t FROM unnest(CAST(:terms AS text[])) AS t ON CONFLICT DO NOTHING"
+)
+_TERMS_SQLITE = text("INSERT OR IGNORE INTO search_terms (term) SELECT value FROM json_each(:terms)")
+
+
+class IndexBuffer:
+    """Index rows of several articles written together, in the transaction that stores them.
+
+    Nothing in the storing transaction reads the index, so a batch of articles is indexed with
+    one statement per table at its end (``executemany``) and the vocabulary with one statement
+    for the batch's distinct terms, instead of statements per article and an insert per term.
+    """
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+        self.terms: set[str] = set()
+
+    def add(self, article_id: int, story_id: int, source_id: int, published_at: datetime, keys: str) -> None:
+        when = _DT.process_bind_param(published_at, None)
+        self.rows.append({"a": article_id, "s": story_id, "src": source_id, "p": when, "t": keys})
+        self.terms.update(keys.split())
+
+    def flush(self, db: Executor) -> None:
+        """Write what was added (in the caller's transaction) and start empty again."""
+        if not self.rows and not self.terms:
+            return
+        rows, terms = self.rows, sorted(self.terms)
+        self.rows, self.terms = [], set()
+        if _dialect(db) == "postgresql":
+            if rows:
+                db.execute(_DOCS_PG, rows)
+            if terms:
+                db.execute(_TERMS_PG, {"terms": terms})
+            return
+        if rows:
+            db.execute(_DOCS_SQLITE, rows)
+            db.execute(_FTS_SQLITE, rows)
+        if terms:
+            db.execute(_TERMS_SQLITE, {"terms": json.dumps(terms, ensure_ascii=False)})
 
 
 def terms_with_prefix(db: Executor, prefix: str, limit: int = 400) -> list[str]:
@@ -193,8 +225,8 @@ def _filter_sql(filters: Filters, params: dict) -> str:
     return sql
 
 
-FIRST_RANGE = 20_000  # article ids searched first (the newest), then ×RANGE_GROWTH older each time
-RANGE_GROWTH = 8
+PHRASE_WINDOW = 2  # × limit: the newest hits of a phrase's words that bound its first id window
+PHRASE_GROWTH = 4  # least growth of the next window (more when the phrase held in few of them)
 
 
 def candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
@@ -207,30 +239,136 @@ def candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list
         return []
     if _dialect(db) == "postgresql":
         return _pg_candidates(db, query, filters, limit)
-    params: dict = {"n": limit}
+    if any(len(path) > 1 for clause in query for path in clause):
+        return _fts_phrase_candidates(db, query, filters, limit)
+    params: dict = {"n": limit, "q": fts5_expression(query)}
     where = _filter_sql(filters, params)
-    params["q"] = fts5_expression(query)
-    # bm25() first counts every phrase's documents over the whole index (FTS5 has no stored
-    # phrase statistics): 50-150 ms at 1M articles. Phrase queries therefore rank their exact
-    # matches by recency alone; word queries get bm25 (a word's count is its doclist size).
-    phrases = any(len(path) > 1 for clause in query for path in clause)
-    relevance = "1.0" if phrases else "-bm25(search_fts)"
+    # One statement: bm25() counts each key's documents over the whole index once per statement
+    # (FTS5 stores no counts), so the hits are read newest first in one pass, never in ranges.
     sql = (
-        f"SELECT search_fts.rowid, d.story_id, d.published_at, {relevance} "
+        "SELECT search_fts.rowid, d.story_id, d.published_at, -bm25(search_fts) "
         "FROM search_fts CROSS JOIN search_docs d ON d.article_id = search_fts.rowid "
-        "WHERE search_fts MATCH :q AND search_fts.rowid > :lo AND search_fts.rowid <= :hi" + where
-        + " ORDER BY search_fts.rowid DESC LIMIT :n"
+        "WHERE search_fts MATCH :q" + where + " ORDER BY search_fts.rowid DESC LIMIT :n"
     )
-    # Newest first, in widening id ranges: FTS5 seeks to a rowid range, so a phrase of words found
-    # in half the archive reads only the recent part of their position lists.
+    return [Candidate(a, s, _parse_dt(p), float(r)) for a, s, p, r in db.execute(text(sql), params)]
+
+
+def _relaxed_fts5(query: Query) -> str:
+    """The FTS5 query with every phrase read as "all its words" (each key once, no positions)."""
+    clauses = []
+    for clause in query:
+        alts = []
+        for path in clause:
+            alts.append("(" + " AND ".join("(" + " OR ".join(_quote_fts(k) for k in keys) + ")" for keys in path) + ")")
+        clauses.append("(" + " OR ".join(alts) + ")")
+    return " AND ".join(clauses)
+
+
+def _fts_phrase_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
+    """The newest ``limit`` articles holding the phrases, read window by window of article ids.
+
+    FTS5 has no alternatives inside a phrase, so a phrase is one FTS5 phrase per key sequence
+    (hundreds for three words with their clitics and endings), and opening a phrase newest first
+    costs in proportion to its words' whole position lists (80 ms for "المملكة العربية السعودية"
+    at 200k articles, growing with the archive). So each window of ids is bounded by the newest
+    hits of the phrase's words alone (cheap: no positions), its keys are the ones present in the
+    window, and the phrases of those keys are read oldest first inside it (no reverse opening);
+    the window's hits are then taken newest first. Phrase matches rank by recency alone (bm25()
+    would count every phrase's documents over the whole index)."""
+    params: dict = {}
+    where = _filter_sql(filters, params)
+    relaxed = _relaxed_fts5(query)
+    bound_sql = text(
+        "SELECT search_fts.rowid FROM search_fts CROSS JOIN search_docs d ON d.article_id = search_fts.rowid "
+        "WHERE search_fts MATCH :w AND search_fts.rowid <= :hi" + where
+        + " ORDER BY search_fts.rowid DESC LIMIT 1 OFFSET :skip"
+    )
+    hits_sql = (
+        "SELECT search_fts.rowid, d.story_id, d.published_at FROM search_fts CROSS JOIN search_docs d "
+        "ON d.article_id = search_fts.rowid WHERE search_fts MATCH :q AND search_fts.rowid > :lo "
+        "AND search_fts.rowid <= :hi" + where + " ORDER BY search_fts.rowid"
+    )
+    keys = list(dict.fromkeys(k for clause in query for path in clause for at in path for k in at))
     hi = db.execute(text("SELECT max(article_id) FROM search_docs")).scalar() or 0
-    step = FIRST_RANGE
+    fetch, seen, held = int(limit * PHRASE_WINDOW), 0, 0
     out: list[Candidate] = []
     while hi > 0 and len(out) < limit:
-        lo = max(0, hi - step)
-        params.update(lo=lo, hi=hi, n=limit - len(out))
-        out += [Candidate(a, s, _parse_dt(p), float(r)) for a, s, p, r in db.execute(text(sql), params)]
-        hi, step = lo, step * RANGE_GROWTH
+        lo = db.execute(bound_sql, {**params, "w": relaxed, "hi": hi, "skip": fetch - 1}).scalar()
+        lo = (lo - 1) if lo else 0  # fewer than ``fetch`` hits of the words left: the rest of the archive
+        present = _fts_present(db, keys, lo, hi)
+        pruned = [[tuple(tuple(k for k in at if k in present) for at in path) for path in clause] for clause in query]
+        pruned = [[path for path in clause if all(path)] for clause in pruned]
+        if all(pruned) and hi - lo <= CO_OCCUR_SPAN:
+            pruned = [_co_occurring(db, clause, lo, hi) for clause in pruned]
+        if all(pruned):
+            rows = db.execute(text(hits_sql), {**params, "q": fts5_expression(pruned), "lo": lo, "hi": hi}).all()
+            need = limit - len(out)
+            out += [Candidate(a, s, _parse_dt(p), 1.0) for a, s, p in reversed(rows[-need:])]
+            held += len(rows)
+        seen += fetch
+        if not lo:
+            break
+        # The next window: enough words' hits for what is missing at the rate the phrase held.
+        rate = max(held / seen, 0.01)
+        fetch = max(fetch * PHRASE_GROWTH, int((limit - len(out)) / rate * 1.5))
+        hi = lo
+    return out
+
+
+PRESENT_CHUNK = 250  # keys per statement (SQLite allows 500 terms in a compound SELECT)
+CO_OCCUR_PHRASES = 24  # a path with more key sequences than this is cut to those some article holds
+CO_OCCUR_SPAN = 20_000  # ... in windows of at most this many ids (its keys' ids are read)
+
+
+def _co_occurring(db: Executor, clause: Sequence[Path], lo: int, hi: int) -> list[Path]:
+    """The clause with each path of many key sequences replaced by the sequences whose keys are
+    all in one article of the window (lo, hi]: a phrase can match only there. Each FTS5 phrase
+    rereads its keys' position lists in the window, so for a phrase of very common words (a
+    quarter of the archive) the hundreds of sequences cost 50 ms at 1M articles, and the few
+    that occur together a tenth of that."""
+    out: list[Path] = []
+    for path in clause:
+        combos = 1
+        for at in path:
+            combos *= len(at)
+        if len(path) < 2 or combos <= CO_OCCUR_PHRASES:
+            out.append(path)
+            continue
+        keys = list(dict.fromkeys(k for at in path for k in at))
+        ids: dict[str, set[int]] = {k: set() for k in keys}
+        for start in range(0, len(keys), PRESENT_CHUNK):
+            chunk = keys[start:start + PRESENT_CHUNK]
+            parts, params = [], {"lo": lo, "hi": hi}
+            for i, key in enumerate(chunk):
+                parts.append(
+                    f"SELECT {i}, rowid FROM search_fts WHERE search_fts MATCH :k{i} AND rowid > :lo AND rowid <= :hi"
+                )
+                params[f"k{i}"] = _quote_fts(key)
+            for i, rowid in db.execute(text(" UNION ALL ".join(parts)), params):
+                ids[chunk[i]].add(rowid)
+        docs = set.intersection(*(set().union(*(ids[k] for k in at)) for at in path))
+        found: set[tuple[str, ...]] = set()
+        for doc in docs:
+            found.update(itertools.product(*([k for k in at if doc in ids[k]] for at in path)))
+        rank = {k: i for i, k in enumerate(keys)}
+        out += [tuple((k,) for k in seq) for seq in sorted(found, key=lambda seq: [rank[k] for k in seq])]
+    return list(dict.fromkeys(out))
+
+
+def _fts_present(db: Executor, keys: Sequence[str], lo: int, hi: int) -> set[str]:
+    """Which keys occur in an article with an id in (lo, hi]: one seek per key, a statement per
+    PRESENT_CHUNK keys."""
+    out: set[str] = set()
+    for start in range(0, len(keys), PRESENT_CHUNK):
+        chunk = keys[start:start + PRESENT_CHUNK]
+        parts, params = [], {"lo": lo, "hi": hi}
+        for i, key in enumerate(chunk):
+            parts.append(
+                f"SELECT {i} WHERE EXISTS (SELECT 1 FROM search_fts WHERE search_fts MATCH :k{i} "
+                "AND rowid > :lo AND rowid <= :hi)"
+            )
+            params[f"k{i}"] = _quote_fts(key)
+        out.update(chunk[r[0]] for r in db.execute(text(" UNION ALL ".join(parts)), params))
     return out
 
 
@@ -239,23 +377,38 @@ def candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list
 # PostgreSQL's planner prices ``tsv @@ query`` as cheap, but testing a row reads (detoasts) its
 # whole tsvector, ~25 µs: for ``ORDER BY article_id DESC LIMIT n`` it walks the primary key
 # backwards and tests every row (1.7 s for a rare word at 200k articles). So the plan is ours:
-# - by default the GIN index alone answers the query with every phrase relaxed to "all its
-#   words" (no phrase operator, so no row is rechecked): the matching ids, newest first, read
-#   from the compact heap of ``search_docs`` (the tsvectors live in TOAST) and sorted;
+# - the GIN index alone answers the query with every phrase relaxed to "all its words" (no phrase
+#   operator, so no row is rechecked): the matching ids, newest first, read from the compact heap
+#   of ``search_docs`` (the tsvectors live in TOAST) and sorted;
+# - a query whose terms are common enough that reading all their ids costs more than reading a
+#   few windows (their share × rows × GIN_COST against buckets × BUCKET_COST) reads them window
+#   by window, newest first: the GIN index's second column (migration 0014) holds each article's
+#   bucket of 2**WINDOW_BITS ids, and a condition on the buckets of a window has GIN skip, in
+#   every term's posting tree, straight to the ids in the window, so the cost is the window's
+#   hits, not the archive's (``العام``, in 40% of 200k articles: 19 ms for every id, 0.7 ms for
+#   the newest bucket); a window is sized for the hits still missing at the share known
+#   (PostgreSQL's statistics, then what the windows read held; common words whose conjunction
+#   the statistics cannot size get a small first window that measures it), and what is left
+#   once a window would cost more than the rest is read in one scan;
 # - a query with phrases then tests the phrase on those ids, newest first, a chunk at a time
 #   sized by how many held it so far, until it has ``limit`` (ts_rank read in the same pass);
-# - a query so common that reading its ids costs more than testing the newest rows
-#   (share × rows × GIN_COST > limit / share × ROW_COST: a word in 20% of 100k articles) walks
-#   the primary key backwards after all, bounded to 3 × limit / share rows (an estimate too high
-#   costs no more; the GIN plan then finds the rest below the bound);
-# - only the ``limit`` hits kept are read whole, for ts_rank.
+# - only the ``limit`` hits kept are read whole, for ts_rank;
+# - the schema, the newest id and the planner setting come in one round trip, the setting
+#   restored by the plan's last statement: on a busy host every round trip waits for a core.
 # The shares are PostgreSQL's own statistics: ANALYZE keeps the most common lexemes of
 # ``search_docs.tsv`` with their share of rows (pg_stats.most_common_elems); a key not listed is
-# rarer than the least common listed. Without statistics yet, the GIN plan is used.
-GIN_COST = 1.5  # µs per matching id read through the GIN bitmap and heap (measured at 100k here)
-ROW_COST = 25.0  # µs per row whose tsvector is read and tested
-PHRASE_FETCH = 8  # × limit ids of a phrase's words fetched per GIN scan (×4 more each further scan)
+# rarer than the least common listed. Without statistics yet, the whole archive is one window.
+GIN_COST = 0.45  # µs per matching id read through the GIN bitmap and heap (measured at 200k here)
+BUCKET_COST = 80.0  # µs per bucket a window covers (its ids' GIN entries read: ~20 ns per id)
+PROBE_BUCKETS = 4  # the first window of a query whose hits the statistics cannot tell
+WINDOW_BITS = 12  # ids per bucket: 2**12; the index expression of migration 0014 says the same
+WINDOW_MARGIN = 1.5  # a window is sized for this many times the hits still missing
+PHRASE_FETCH = 8  # × limit: the most ids of a phrase's words fetched per scan
 STATS_TTL = 300.0  # seconds a reading of the statistics is reused
+# The second column of the GIN index: an article's bucket as a one-lexeme tsvector (no extension
+# needed; as an index expression it costs no column and no write-side change). Any other
+# WINDOW_BITS gives the same hits, only without the index (the tests use small buckets).
+_BUCKET = "array_to_tsvector(ARRAY[(d.article_id >> {bits})::text])"
 _stats_cache: dict[str, tuple[float, "_Stats | None"]] = {}
 
 
@@ -266,9 +419,11 @@ class _Stats:
     rows: float  # rows of search_docs, as ANALYZE counted them
 
 
-def _pg_stats(db: Executor) -> "_Stats | None":
+def _pg_stats(db: Executor, schema: str | None = None) -> "_Stats | None":
+    """The statistics of ``search_docs.tsv`` in ``schema`` (the current one when not given)."""
     bind = db.get_bind() if isinstance(db, Session) else db.engine
-    schema = db.execute(text("SELECT current_schema()")).scalar() or ""
+    if schema is None:
+        schema = db.execute(text("SELECT current_schema()")).scalar() or ""
     cache_key = f"{bind.url!r}|{schema}"
     now = time.monotonic()
     cached = _stats_cache.get(cache_key)
@@ -319,75 +474,122 @@ def relaxed_tsquery(query: Query) -> str:
     return tsquery_expression(query, followed_by=" & ")
 
 
-def _pg_walk(db: Executor, query: Query, filters: Filters, limit: int, floor: int) -> list[Candidate]:
-    """The newest rows above ``floor`` tested one by one, walking the primary key backwards."""
-    params: dict = {"q": tsquery_expression(query), "n": limit, "floor": floor}
-    where = _filter_sql(filters, params)
-    rows = db.execute(text(
-        "SELECT d.article_id, d.story_id, d.published_at, ts_rank(d.tsv, to_tsquery('simple', :q)) "
-        "FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', :q) AND d.article_id > :floor" + where
-        + " ORDER BY d.article_id DESC LIMIT :n"
-    ), params)
-    return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
+# Appended to a query's last statement, a condition without columns is a one-time filter run before
+# anything else: the planner setting is put back in the same round trip.
+_RESTORE = " AND (SELECT set_config('enable_seqscan', :saved, true)) IS NOT NULL"
+
+
+def _pg_relaxed_sql(query: Query, params: dict) -> str:
+    """The relaxed query as a GIN condition: one tsquery. (Reading it key by key, ``tsv @@
+    ANY(one tsquery per key)``, hides the keys from the planner, which then reads a window's
+    every row and tests its tsvector instead of intersecting the keys with the window.)"""
+    params["w"] = relaxed_tsquery(query)
+    return "d.tsv @@ to_tsquery('simple', :w)"
+
+
+class _Windows:
+    """The relaxed query's ids, newest first, one scan per batch: a window of buckets (ids of
+    the buckets below ``before``) while windows pay, then the rest of the archive in one scan.
+
+    ``next(need, held, m)``: the next batch, at most ``m`` ids, for ``need`` hits still missing,
+    ``held`` of them found so far in the ids already read."""
+
+    def __init__(
+        self, db: Executor, relaxed: str, where: str, params: dict, top: int, share: float | None, spread: float
+    ):
+        # share: of articles the query matches; spread: the ids of its clauses' keys per article,
+        # which a scan of the whole archive reads (GIN intersects the clauses' posting lists).
+        self.db, self.params, self.share, self.spread = db, params, share, spread
+        cond = "SELECT d.article_id FROM search_docs d WHERE " + relaxed + where + " AND d.article_id + 0 < :before"
+        # ``article_id + 0``: neither the order nor the bound may be read from the primary key, so
+        # the plan is the GIN bitmap (a sequential scan, which reads every tsvector, is refused).
+        self.window_sql = text(
+            cond + " AND " + _BUCKET.format(bits=WINDOW_BITS) + " @@ CAST(:buckets AS tsquery)"
+            " ORDER BY d.article_id + 0 DESC LIMIT :m"
+        )
+        self.rest_sql = text(cond + " ORDER BY d.article_id + 0 DESC LIMIT :m")
+        self.top = top
+        self.before = top + 1  # ids below this are still to read
+        self.low = self.before  # the current window reaches down to this id (its last bucket's first)
+        self.done = top <= 0
+
+    def next(self, need: int, held: int, m: int) -> list[int]:
+        if self.done:
+            return []
+        if self.before <= self.low:  # the window is read: size the next one
+            seen = self.top + 1 - self.before
+            rate = max(held, 0.5) / seen if seen else self.share
+            rest = self.before - 1
+            buckets = max(1, -(-int(WINDOW_MARGIN * need / rate) >> WINDOW_BITS)) if rate else 0  # rounded up
+            whole = max(self.spread, rate or 0.0) * rest * GIN_COST
+            if rate and whole > buckets * BUCKET_COST + WINDOW_MARGIN * need * GIN_COST:
+                pass  # the window the hits need
+            elif not seen and whole > 4 * PROBE_BUCKETS * BUCKET_COST:
+                # Too few hits expected to pay for windows, but many postings to read: the estimate
+                # of a query of several words (taken as independent) may be far too low, so a
+                # small window says what the share is (the next is sized by what it held).
+                buckets = PROBE_BUCKETS
+            else:
+                buckets = 0
+            if not buckets or (buckets << WINDOW_BITS) >= rest:
+                self.low = 0  # the rest in one scan
+            else:
+                self.low = max(0, ((self.before - 1) >> WINDOW_BITS) - buckets + 1) << WINDOW_BITS
+        params = {**self.params, "before": self.before, "m": m}
+        if self.low > 0:
+            params["buckets"] = " | ".join(
+                str(b) for b in range((self.before - 1) >> WINDOW_BITS, (self.low >> WINDOW_BITS) - 1, -1)
+            )
+            ids = [r[0] for r in self.db.execute(self.window_sql, params)]
+        else:
+            ids = [r[0] for r in self.db.execute(self.rest_sql, params)]
+        if len(ids) < m:  # the window is read whole
+            self.before = self.low
+            self.done = self.low <= 0
+        else:
+            self.before = ids[-1]
+        return ids
 
 
 def _pg_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
-    params: dict = {"w": relaxed_tsquery(query)}
+    params: dict = {}
+    relaxed = _pg_relaxed_sql(query, params)
     where = _filter_sql(filters, params)
     phrases = any(len(path) > 1 for clause in query for path in clause)
-    stats = _pg_stats(db)
-    before = 2**62
-    out: list[Candidate] = []
-    # A phrase is rarer than its words, by how much the statistics cannot say: phrases never walk
-    # (a word written as two, بيونغ يانغ for بيونغيانغ, is an alternative of a word and may).
-    words_only = all(any(len(path) == 1 for path in clause) for clause in query)
-    if stats and words_only:
-        share = max(estimated_share(stats, query), 1e-9)
-        if share * stats.rows * GIN_COST > limit / share * ROW_COST:
-            # The walk is bounded to the rows it should need three times over: an estimate too
-            # high costs that much, then the GIN plan finds the rest below the bound.
-            top = db.execute(text("SELECT max(article_id) FROM search_docs")).scalar() or 0
-            before = max(0, top - int(3 * limit / share)) + 1
-            out = _pg_walk(db, query, filters, limit, before - 1)
-            if len(out) >= limit or before <= 1:
-                return out
-    # ``article_id + 0``: neither the order nor the bound may be read from the primary key, so
-    # the plan is the GIN bitmap (a sequential scan, which reads every tsvector, is refused).
-    ids_sql = text(
-        "SELECT d.article_id FROM search_docs d WHERE d.tsv @@ to_tsquery('simple', :w)" + where
-        + " AND d.article_id + 0 < :before ORDER BY d.article_id + 0 DESC LIMIT :m"
-    )
-    saved = db.execute(text(
-        "SELECT current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true)"
-    )).scalar()
+    # One round trip for what every plan needs: the schema (whose statistics), the newest id, and
+    # the sequential scan refused (restored by the plan's last statement).
+    schema, saved, _, top = db.execute(text(
+        "SELECT current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
+        "(SELECT max(article_id) FROM search_docs)"
+    )).one()
+    stats = _pg_stats(db, schema or "")
+    share = max(estimated_share(stats, query), 1e-9) if stats else None
+    spread = sum(estimated_share(stats, [clause]) for clause in query) if stats else 0.0
+    windows = _Windows(db, relaxed, where, params, top or 0, share, spread)
     ranked = (
         "SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) FROM search_docs "
         "WHERE article_id = ANY(:ids){check} ORDER BY article_id DESC"
     )
     q = tsquery_expression(query)
     if not phrases:
-        params.update(before=before, m=limit - len(out))
-        ids = [r[0] for r in db.execute(ids_sql, params)]
-        db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": saved})
-        rows = db.execute(text(ranked.format(check="")), {"ids": ids, "q": q}) if ids else []
-        return out + [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
-    # Phrases: the relaxed query's ids, newest first, fetched PHRASE_FETCH × limit at a time (one
-    # GIN scan each), tested a chunk at a time; a chunk is sized by the share of ids that held
+        ids: list[int] = []
+        while len(ids) < limit and not windows.done:
+            ids += windows.next(limit - len(ids), len(ids), limit - len(ids))
+        rows = db.execute(text(ranked.format(check=_RESTORE)), {"ids": ids, "q": q, "saved": saved})
+        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
+    # Phrases: the relaxed query's ids, newest first, window by window (at most PHRASE_FETCH ×
+    # limit per scan), tested a chunk at a time; a chunk is sized by the share of ids that held
     # the phrase so far, so about as many tsvectors are read as the hits need.
     check = text(ranked.format(check=" AND tsv @@ to_tsquery('simple', :q)"))
+    out: list[Candidate] = []
     pending: list[int] = []
-    fetch, tested, held = limit * PHRASE_FETCH, 0, 0
-    exhausted = False
+    tested, held = 0, 0
     while len(out) < limit:
         if not pending:
-            if exhausted:
+            if windows.done:
                 break
-            params.update(before=before, m=fetch)
-            pending = [r[0] for r in db.execute(ids_sql, params)]
-            exhausted = len(pending) < fetch
-            if not pending:
-                break
-            before, fetch = pending[-1], fetch * 4
+            pending = windows.next(limit - len(out), len(out), limit * PHRASE_FETCH)
+            continue
         need = limit - len(out)
         rate = (held + 1) / (tested + 1)
         size = min(len(pending), max(need, int(need / max(rate, 0.02) * 1.2)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.db import create_once
@@ -44,3 +45,61 @@ def record_poll(session: Session, source_id: int, now: datetime, next_check_at: 
 
 def list_sources(session: Session) -> list[Source]:
     return list(session.scalars(select(Source).order_by(Source.name)))
+
+
+@dataclass(frozen=True)
+class SourceClaim:
+    """The outcome of trying to win one poll of a source.
+
+    ``won``: this runner polls it now and holds it until ``next_check_at`` (its lease); otherwise
+    ``next_check_at`` is when it is due again, or when another runner's lease runs out.
+    """
+
+    source_id: int
+    won: bool
+    next_check_at: datetime | None
+
+
+def claim_source(session: Session, name: str, now: datetime, lease: timedelta) -> SourceClaim | None:
+    """Win the source ``name`` for one poll when it is due, pushing its next check ``lease`` ahead.
+
+    Several `raqib run` processes poll the same configured sources: only the one that wins the
+    row polls. On PostgreSQL the row is locked with SKIP LOCKED (a runner claiming it at this very
+    moment is passed over, never waited for); on SQLite the write transaction (BEGIN IMMEDIATE)
+    serializes claims. A runner that dies mid-poll never records the real next check, so the lease
+    runs out and another runner takes the source. None when there is no such source row.
+    """
+    due = or_(Source.next_check_at.is_(None), Source.next_check_at <= now)
+    q = select(Source).where(Source.name == name, Source.removed_at.is_(None), due)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    src = session.scalars(q.limit(1)).first()
+    if src is not None:
+        src.next_check_at = now + lease
+        session.flush()
+        return SourceClaim(src.id, True, src.next_check_at)
+    # Not due, or being claimed by another runner right now: say when to look again.
+    row = session.execute(
+        select(Source.id, Source.next_check_at).where(Source.name == name, Source.removed_at.is_(None))
+    ).first()
+    return None if row is None else SourceClaim(row.id, False, row.next_check_at)
+
+
+def renew_claim(session: Session, source_id: int, held_until: datetime, until: datetime) -> bool:
+    """Extend a claim still held (its lease unchanged since we set it) to ``until``.
+
+    False when the poll has recorded its real next check, or the lease ran out and another runner
+    claimed the source: either way the claim is no longer this runner's to extend.
+    """
+    result = session.execute(
+        update(Source)
+        .where(Source.id == source_id, Source.next_check_at == held_until)
+        .values(next_check_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
+def next_check(session: Session, name: str) -> datetime | None:
+    """When the source is next due (or another runner's lease on it ends)."""
+    return session.scalar(select(Source.next_check_at).where(Source.name == name))

@@ -9,6 +9,7 @@ chat sees the global watchlists and its own, and where both have a slug, its own
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -20,6 +21,27 @@ from storage.db import create_once
 from storage.models import Watchlist, WatchlistEdit
 
 GLOBAL = "global"
+
+# Who may own watchlists: the owners (global), a Telegram chat (its id, negative for groups), a
+# Discord server, a Discord DM channel, a console desk. A Discord webhook runs no commands, so it
+# owns none. Checked before a row is written: a typo would make a scope nobody can see or edit.
+_SCOPE = re.compile(r"^(?:global|telegram:-?\d{1,20}|discord:\d{1,21}|discord-guild:\d{1,21}|console:\S{1,250})$")
+SCOPE_FORMS = "global, telegram:CHAT_ID, discord-guild:SERVER_ID, discord:CHANNEL_ID or console:NAME"
+
+
+class ScopeError(ValueError):
+    """A watchlist scope that is not one of SCOPE_FORMS."""
+
+
+def is_scope(scope: str) -> bool:
+    return bool(_SCOPE.match(scope))
+
+
+def check_scope(scope: str) -> str:
+    """The scope itself, or ScopeError saying which forms are valid."""
+    if not isinstance(scope, str) or not is_scope(scope):
+        raise ScopeError(f"not a watchlist scope: {str(scope)[:80]!r} (expected {SCOPE_FORMS})")
+    return scope
 
 
 @dataclass(frozen=True)
@@ -123,7 +145,8 @@ def save_watchlist(
     now: datetime, *, scope: str = GLOBAL, chat: str | None = None,
 ) -> WatchlistRow:
     """Create or replace a watchlist of ``scope`` and record who did it, where, and the rules
-    before and after, in the caller's transaction."""
+    before and after, in the caller's transaction. A malformed scope raises ScopeError."""
+    check_scope(scope)
     w = session.scalar(select(Watchlist).where(Watchlist.slug == slug, Watchlist.scope == scope))
     before = None
     if w is None:

@@ -115,6 +115,17 @@ def db_url(request, tmp_path):
         admin.dispose()
 
 
+@pytest.fixture
+def factory(db_url):
+    """A migrated database's session factory (each ``db_url`` parameter), disposed afterwards."""
+    from storage.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield session_factory(engine)
+    engine.dispose()
+
+
 def write_config(
     tmp_path: Path, db_url: str, extra: str = "", subscriptions: str | None = None,
     delivery: str = "backoff_base = 1\nmax_attempts = 3\n",

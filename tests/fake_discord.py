@@ -10,6 +10,11 @@ What it checks like Discord does: the ``Bot`` token on bot routes, the webhook t
 routes, embed limits (title 256, description 4,096, field 256/1,024, footer 2,048, 6,000 in all,
 answering 400 code 50035 otherwise). Faults (429 with ``retry_after``, global or not, 404 unknown
 webhook or channel, 403 missing access, 5xx) are queued per route by tests.
+
+Messages are kept, as Discord keeps them: ``PATCH /channels/C/messages/M`` and
+``PATCH /webhooks/W/T/messages/M`` edit one (404 code 10008 Unknown Message when it is not there,
+or not that channel's or webhook's), a ``message_reference`` to a message that is not there fails
+(400 code 50035) unless ``fail_if_not_exists`` is false, and ``flags`` (4096: silent) are kept.
 """
 
 from __future__ import annotations
@@ -48,6 +53,20 @@ class Posted:
     params: dict = field(default_factory=dict)
     files: int = 0
     message_id: int = 0
+
+    @property
+    def flags(self) -> int:
+        return int(self.payload.get("flags") or 0)
+
+    @property
+    def silent(self) -> bool:
+        return bool(self.flags & 4096)
+
+    @property
+    def reply_to(self) -> int | None:
+        """The message this one replies to (its message_reference), when Discord kept it."""
+        ref = self.payload.get("message_reference") or {}
+        return int(ref["message_id"]) if ref.get("message_id") and ref.get("_found", True) else None
 
     @property
     def embeds(self) -> list[dict]:
@@ -117,6 +136,7 @@ class FakeDiscord:
         self.gone_channels: set[int] = set()
         self.forbidden_channels: set[int] = set()
         self.commands: list[dict] = []
+        self.messages: dict[int, dict] = {}  # message id → {"channel", "webhook", "payload", "edits"}
         self.gateway_url = "ws://127.0.0.1:9"  # tests with a gateway: FakeGateway.url
         self._server: ThreadingHTTPServer | None = None
 
@@ -165,6 +185,16 @@ class FakeDiscord:
     def sent(self, route: str | None = None) -> list[Posted]:
         with self.cond:
             return [p for p in self.posted if route is None or p.route == route]
+
+    def message(self, message_id: int | str) -> dict:
+        """A message as Discord holds it now (after its edits): channel, webhook, payload, edits."""
+        with self.cond:
+            return self.messages[int(message_id)]
+
+    def delete_message(self, message_id: int | str) -> None:
+        """Someone deletes a message: edits and replies find nothing."""
+        with self.cond:
+            self.messages.pop(int(message_id), None)
 
     def alerts(self) -> list[Posted]:
         """Messages holding an embed posted by the bot in channels or through webhooks."""
@@ -263,6 +293,9 @@ class FakeDiscord:
         fault = self._fault(method, route)
         if fault is not None:
             return fault.status, fault.body
+        m = re.fullmatch(r"/webhooks/(\d+)/([^/]+)/messages/(\d+)", route)
+        if m:
+            return self._webhook_edit(method, m.group(1), m.group(2), int(m.group(3)), payload)
         m = re.fullmatch(r"/webhooks/(\d+)/([^/]+)(/messages/@original)?", route)
         if m:
             return self._webhook(method, m.group(1), m.group(2), bool(m.group(3)), query, payload, files)
@@ -301,12 +334,73 @@ class FakeDiscord:
                 return 404, {"message": "Unknown Channel", "code": 10003}
             if channel_id in self.forbidden_channels:
                 return 403, {"message": "Missing Access", "code": 50001}
-            invalid = self._invalid(payload)
+            invalid = self._invalid(payload) or self._bad_reference(payload, channel_id)
             if invalid:
                 return 400, invalid
             kind = "dm" if "dm_of" in self.channels.get(channel_id, {}) else "channel"
             return 200, self._post(kind, str(channel_id), payload, query, files, channel_id)
+        m = re.fullmatch(r"/channels/(\d+)/messages/(\d+)", route)
+        if m and method == "PATCH":
+            channel_id, message_id = int(m.group(1)), int(m.group(2))
+            if channel_id in self.gone_channels:
+                return 404, {"message": "Unknown Channel", "code": 10003}
+            with self.cond:
+                known = self.messages.get(message_id)
+            if known is None or known["channel"] != channel_id or known["webhook"] is not None:
+                return 404, {"message": "Unknown Message", "code": 10008}
+            invalid = self._invalid(payload)
+            if invalid:
+                return 400, invalid
+            return 200, self._edit("message_edit", str(channel_id), message_id, payload)
         return 404, {"message": "404: Not Found", "code": 0}
+
+    def _bad_reference(self, payload: dict, channel_id: int) -> dict | None:
+        """A reply to a message that is not there: refused, unless fail_if_not_exists is false (then
+        Discord sends it as a plain message, which the recorded payload says with ``_found``)."""
+        ref = payload.get("message_reference")
+        if not ref:
+            return None
+        with self.cond:
+            known = self.messages.get(int(ref.get("message_id") or 0))
+        found = known is not None and known["channel"] == int(ref.get("channel_id") or channel_id)
+        if found:
+            return None
+        if ref.get("fail_if_not_exists", True):
+            return {"message": "Invalid Form Body", "code": 50035,
+                    "errors": {"message_reference": "Unknown message"}}
+        ref["_found"] = False
+        return None
+
+    def _edit(self, kind: str, target: str, message_id: int, payload: dict) -> dict:
+        with self.cond:
+            known = self.messages[message_id]
+            known["payload"] = {**known["payload"], **payload}
+            known["edits"] += 1
+            self.posted.append(Posted(kind, target, payload, {}, 0, message_id))
+            self.cond.notify_all()
+            channel_id = known["channel"]
+            merged = dict(known["payload"])
+        message = _message(message_id, channel_id, merged)
+        message["edited_timestamp"] = _now()
+        return message
+
+    def _webhook_edit(self, method: str, ident: str, token: str, message_id: int, payload: dict
+                      ) -> tuple[int, Any]:
+        known_token = self.webhooks.get(ident)
+        if known_token is None:
+            return 404, {"message": "Unknown Webhook", "code": 10015}
+        if known_token != token:
+            return 401, {"message": "Invalid Webhook Token", "code": 50027}
+        if method != "PATCH":
+            return 405, {"message": "405: Method Not Allowed", "code": 0}
+        with self.cond:
+            known = self.messages.get(message_id)
+        if known is None or known["webhook"] != ident:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        invalid = self._invalid(payload)
+        if invalid:
+            return 400, invalid
+        return 200, self._edit("webhook_edit", ident, message_id, payload)
 
     def _invalid(self, payload: dict) -> dict | None:
         for embed in payload.get("embeds") or []:
@@ -321,6 +415,9 @@ class FakeDiscord:
         message_id = snowflake()
         with self.cond:
             self.posted.append(Posted(kind, target, payload, query, files, message_id))
+            if kind in ("channel", "webhook", "dm"):
+                self.messages[message_id] = {"channel": channel_id, "webhook": target if kind == "webhook" else None,
+                                             "payload": dict(payload), "edits": 0}
             self.cond.notify_all()
         return _message(message_id, channel_id, payload)
 
@@ -379,7 +476,7 @@ def _message(message_id: int, channel_id: int, payload: dict) -> dict:
         "id": str(message_id), "channel_id": str(channel_id), "type": 0, "content": payload.get("content") or "",
         "author": _user(BOT_ID, "raqib", bot=True), "timestamp": _now(), "edited_timestamp": None, "tts": False,
         "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [],
-        "embeds": payload.get("embeds") or [], "pinned": False, "flags": 0,
+        "embeds": payload.get("embeds") or [], "pinned": False, "flags": int(payload.get("flags") or 0),
         "components": payload.get("components") or [],
     }
 

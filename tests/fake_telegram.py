@@ -5,7 +5,11 @@ files) parameters whose non-string values are JSON; answers are ``{"ok": true, "
 ``{"ok": false, "error_code": …, "description": …, "parameters": {…}}``. This server implements
 the methods raqib uses, records what the bot sent, and injects failures on demand: 429 with
 ``retry_after``, 500, slow answers, 403 (blocked), ``migrate_to_chat_id``, a global rate limit,
-and a "hold" that keeps sends in flight (to kill the bot mid-delivery).
+and a "hold" that keeps sends in flight (to kill the bot mid-delivery). Like the Bot API it
+honours ``reply_parameters`` (a reply to a message that is gone fails unless
+``allow_sending_without_reply``), records ``disable_notification``, and answers editMessageText
+of a message it does not hold with "message to edit not found" and an edit that changes nothing
+with "message is not modified".
 
 It runs in its own threads, so the bot's event loop and the test can both talk to it.
 """
@@ -47,6 +51,9 @@ class Sent:
     reply_markup: dict | None = None
     photo_size: int | None = None
     at: float = field(default_factory=time.monotonic)
+    silent: bool = False  # disable_notification
+    reply_to: int | None = None  # reply_parameters.message_id, when the replied message exists
+    preview_disabled: bool = False  # link_preview_options.is_disabled
 
     def buttons(self) -> list[tuple[str, str]]:
         rows = (self.reply_markup or {}).get("inline_keyboard", [])
@@ -97,6 +104,8 @@ class FakeTelegram:
         self.webhook: dict | None = None
         self.chats: dict[int, dict] = {}
         self.messages: dict[int, dict] = {}
+        self.rendered: dict[int, tuple[str, Any]] = {}  # message id → (text as sent, reply_markup)
+        self.deleted: set[int] = set()  # messages a user deleted: edits and replies find nothing
         self.holding = False
         self.hold_at: int | None = None  # start holding once this many messages got through
         self.held = 0
@@ -261,6 +270,18 @@ class FakeTelegram:
         with self.cond:
             return [s for s in self.sent if s.method == "sendMessage" and "<b>" in s.text and "<i>#" in s.text]
 
+    def edits_of(self, message_id: int) -> list[Sent]:
+        """The editMessageText calls that changed this message, in order."""
+        with self.cond:
+            return [s for s in self.sent if s.method == "editMessageText" and s.message_id == message_id]
+
+    def delete(self, message_id: int) -> None:
+        """A user deletes a message the bot sent."""
+        with self.cond:
+            self.deleted.add(message_id)
+            self.messages.pop(message_id, None)
+            self.rendered.pop(message_id, None)
+
     def attempts_to(self, chat_id: int) -> list[tuple[str, int, int]]:
         with self.cond:
             return [a for a in self.attempts if a[1] == chat_id]
@@ -298,6 +319,11 @@ class FakeTelegram:
                 return 400, _error(400, f"Bad Request: method {method} is refused here")
             if fault is not None and fault.kind in ("429", "500", "403", "400"):
                 return _fault_answer(fault)
+            if method == "editMessageText":
+                status, body = self._edit(params)
+                self.attempts.append((method, params.get("chat_id"), status))
+                self.cond.notify_all()
+                return status, body
             result = self._simple(method, params)
             self.cond.notify_all()
         if result is None:
@@ -356,11 +382,26 @@ class FakeTelegram:
             return 403, _error(403, "Forbidden: bot was blocked by the user")
         text = params.get("text") if method == "sendMessage" else params.get("caption", "")
         thread = params.get("message_thread_id")
+        reply = params.get("reply_parameters") or {}
+        reply_to = reply.get("message_id") if isinstance(reply, dict) else None
+        if reply_to is not None and (int(reply_to) not in self.messages
+                                     or self.messages[int(reply_to)]["chat"]["id"] != chat_id):
+            if not reply.get("allow_sending_without_reply"):
+                return 400, _error(400, "Bad Request: message to be replied not found")
+            reply_to = None  # sent as a plain message, as Telegram does
         message_id = next(self._message_ids)
         photo = params.get("photo")
+        preview = params.get("link_preview_options") or {}
         self.sent.append(Sent(method, chat_id, text or "", message_id, thread, params.get("parse_mode"),
-                              params.get("reply_markup"), len(photo) if isinstance(photo, bytes) else None))
-        return 200, {"ok": True, "result": self._message(message_id, chat_id, text or "", thread, params)}
+                              params.get("reply_markup"), len(photo) if isinstance(photo, bytes) else None,
+                              silent=bool(params.get("disable_notification")),
+                              reply_to=int(reply_to) if reply_to is not None else None,
+                              preview_disabled=bool(isinstance(preview, dict) and preview.get("is_disabled"))))
+        self.rendered[message_id] = (text or "", params.get("reply_markup"))
+        result = self._message(message_id, chat_id, text or "", thread, params)
+        if reply_to is not None:
+            result = dict(result, reply_to_message=self.messages[int(reply_to)])
+        return 200, {"ok": True, "result": result}
 
     def _message(self, message_id: int, chat_id: int, text: str, thread: int | None, params: dict) -> dict:
         chat = self.chats.get(chat_id) or self._chat(chat_id, "private" if chat_id > 0 else "supergroup", None, False)
@@ -396,18 +437,32 @@ class FakeTelegram:
             return True
         if method == "getChatMember":
             return self._member(int(params["chat_id"]), int(params["user_id"]))
-        if method == "editMessageText":
-            chat_id, message_id = params.get("chat_id"), int(params["message_id"])
-            message = dict(self.messages.get(message_id) or {})
-            message.update({"text": _strip_tags(params.get("text", "")), "edit_date": int(time.time())})
-            message.pop("reply_markup", None)
-            if params.get("reply_markup"):
-                message["reply_markup"] = params["reply_markup"]
-            self.messages[message_id] = message
-            self.sent.append(Sent(method, chat_id, params.get("text", ""), message_id, None,
-                                  params.get("parse_mode"), params.get("reply_markup")))
-            return message
         return None
+
+    def _edit(self, params: dict) -> tuple[int, dict]:
+        """editMessageText as the Bot API answers it (caller holds ``cond``)."""
+        chat_id, message_id = params.get("chat_id"), int(params["message_id"])
+        if chat_id in self.blocked:
+            return 403, _error(403, "Forbidden: bot was blocked by the user")
+        known = self.messages.get(message_id)
+        if known is None or message_id in self.deleted or known["chat"]["id"] != chat_id:
+            return 400, _error(400, "Bad Request: message to edit not found")
+        if known.get("from", {}).get("id") != BOT_USER["id"]:
+            return 400, _error(400, "Bad Request: message can't be edited")
+        text, markup = params.get("text", ""), params.get("reply_markup")
+        if self.rendered.get(message_id) == (text, markup):
+            return 400, _error(400, "Bad Request: message is not modified: specified new message content and "
+                                    "reply markup are exactly the same as a current content and reply markup "
+                                    "of the message")
+        message = dict(known)
+        message.update({"text": _strip_tags(text), "edit_date": int(time.time())})
+        message.pop("reply_markup", None)
+        if markup:
+            message["reply_markup"] = markup
+        self.messages[message_id] = message
+        self.rendered[message_id] = (text, markup)
+        self.sent.append(Sent("editMessageText", chat_id, text, message_id, None, params.get("parse_mode"), markup))
+        return 200, {"ok": True, "result": message}
 
     def _member(self, chat_id: int, user_id: int) -> dict:
         user = self._user(user_id, None, None)

@@ -10,6 +10,9 @@ Three things the chaos probes need that the plain fake does not do:
 * **storms**: ``storm(kind, seconds)`` answers every send with 429 (``retry_after``) or 500 for a
   stretch of wall-clock time, whatever worker asks.
 
+Edits (editMessageText, issue 12) are logged too, apart: ``delivered()`` counts new messages only,
+so an alert edited as outlets join is never mistaken for a duplicate; ``edited()`` lists the edits.
+
 Nothing of the base fake's behaviour changes; this is a subclass.
 """
 
@@ -36,6 +39,10 @@ class Attempt:
     text: str
     status: int
     at: float  # time.monotonic() when the fake decided the answer (system-wide clock)
+    method: str = "sendMessage"  # or "editMessageText" (message_id is then the edited message)
+    silent: bool = False  # disable_notification
+    reply_to: int | None = None  # reply_parameters.message_id asked for
+    message_id: int | None = None
 
 
 class _QuietServer(_Server):
@@ -165,13 +172,28 @@ class RecordingTelegram(FakeTelegram):
         else:
             status, body = super()._send_locked(method, params, chat_id, fault)
         text = params.get("text") if method == "sendMessage" else params.get("caption", "")
+        reply = params.get("reply_parameters")
         self.log.append(Attempt(getattr(_local, "worker", 0), int(chat_id), str(text or ""), status,
-                                time.monotonic()))
+                                time.monotonic(), method, bool(params.get("disable_notification")),
+                                reply.get("message_id") if isinstance(reply, dict) else None,
+                                (body.get("result") or {}).get("message_id") if status == 200 else None))
+        return status, body
+
+    def _edit(self, params: dict) -> tuple[int, dict]:
+        status, body = super()._edit(params)
+        self.log.append(Attempt(getattr(_local, "worker", 0), int(params.get("chat_id") or 0),
+                                str(params.get("text") or ""), status, time.monotonic(), "editMessageText",
+                                message_id=int(params["message_id"])))
         return status, body
 
     # --- reading the log --------------------------------------------------------------------------
 
     def delivered(self) -> list[Attempt]:
-        """Sends that got through (HTTP 200), in order."""
+        """Sends that got through (HTTP 200), in order; edits are not new messages."""
         with self.cond:
-            return [a for a in self.log if a.status == 200]
+            return [a for a in self.log if a.status == 200 and a.method != "editMessageText"]
+
+    def edited(self) -> list[Attempt]:
+        """Edits that changed a message (HTTP 200), in order."""
+        with self.cond:
+            return [a for a in self.log if a.status == 200 and a.method == "editMessageText"]

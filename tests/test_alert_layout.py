@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
-from bot.alerts import UPDATE_MARK, Alert
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.alerts import UPDATE_MARK, Alert
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.search import index_keys
 from bot.transports.discord import alert_embed, view_for
 from bot.transports.telegram import keyboard, render_html
@@ -23,7 +23,7 @@ from storage import articles, mutes, outbox, sources
 from storage import watchlists as watchlist_store
 from storage.db import transaction
 from storage.models import Chat, Delivery
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import SEEDS, write_config
 from tests.telegram_support import TZ, caller, make_services, visible
 
@@ -150,3 +150,116 @@ def test_outbox_counts_sources_and_a_muted_row_is_skipped_with_its_reason(db_url
         assert "muted until" in capsys.readouterr().out
     finally:
         engine.dispose()
+
+
+# --- issue 12 parts 2, 3, 5: outlets that joined, reports, digests, the archive ----------------------
+
+from zoneinfo import ZoneInfo  # noqa: E402
+
+from bot.delivery.alerts import ARCHIVE, DIGEST, EDIT, REPORT, AlertItem  # noqa: E402
+from bot.transports.console import ConsoleTransport  # noqa: E402
+from handlers.format import ALSO_MAX, list_replies  # noqa: E402
+
+
+# The seed's lead (its first line that is not the headline again), cut at its first sentence.
+LEAD = next(line.strip() for line in _SEED[1:] if len(line.strip()) > 40 and line.strip() != HEADLINE)
+LEAD = LEAD.split(". ")[0].rstrip(".") + "."
+
+
+def _items(n: int, **kw) -> tuple[AlertItem, ...]:
+    base = dict(headline=HEADLINE, url="https://news.example/s", summary=LEAD, source_count=2, topic="dprk-russia")
+    base.update(kw)
+    return tuple(AlertItem(story_id=i, published=datetime(2025, 8, 13, 9, i, tzinfo=timezone.utc), **base)
+                 for i in range(n))
+
+
+def test_the_outlets_that_joined_are_named_escaped_under_the_meta_line():
+    alert = _alert(kind=EDIT, edit_of="12", also=("العربية", "<b>بي بي سي</b>", "الجزيرة", "العربية"),
+                   source_count=3)
+    html_text = render_html(alert_reply(alert, TZ))
+    lines = visible(html_text).split("\n")
+    # The first outlet (الجزيرة) and a repeated name are not listed twice; markup in a name is text.
+    assert lines[3] == "نشرته أيضًا: العربية، <b>بي بي سي</b>"
+    assert "&lt;b&gt;بي بي سي&lt;/b&gt;" in html_text
+    many = tuple(f"مصدر {i}" for i in range(ALSO_MAX + 3))
+    assert visible(render_html(alert_reply(_alert(also=many), TZ))).split("\n")[3].endswith("، …")
+    english = visible(render_html(alert_reply(_alert(also=("BBC",), language="en"), TZ)))
+    assert "Also reported by: BBC" in english
+
+
+def test_another_outlets_report_has_its_own_mark_and_an_update_keeps_its_own():
+    assert alert_reply(_alert(kind=REPORT), TZ).plain().startswith("من مصدر آخر\n#dprk_russia")
+    assert alert_reply(_alert(kind="update"), TZ).plain().startswith(UPDATE_MARK + "\n")
+    assert not alert_reply(_alert(kind=EDIT), TZ).plain().startswith((UPDATE_MARK, "من مصدر آخر"))
+    assert embed_title(_alert(kind=REPORT)).startswith("من مصدر آخر: ")
+
+
+def embed_title(alert: Alert) -> str:
+    return alert_embed(alert, TZ).to_dict()["title"]
+
+
+def test_a_digest_header_names_its_period_in_the_chats_zone_with_number_agreement():
+    cairo = ZoneInfo("Africa/Cairo")  # the chat's zone (UTC+3 in summer 2025), not the configured Riyadh
+    hour = (datetime(2025, 8, 13, 14, 0, tzinfo=cairo), datetime(2025, 8, 13, 15, 0, tzinfo=cairo))
+
+    def header(n: int, period, lang: str = "ar") -> list[str]:
+        digest = _alert(kind=DIGEST, items=_items(n), period=period, language=lang)
+        return list_replies(digest, TZ, lambda _: True)[0].plain().split("\n")[:2]
+
+    assert header(1, hour) == ["ملخص الساعة 14:00–15:00 · 2025-08-13",
+                               "#dprk_russia · كوريا الشمالية وروسيا · قصة واحدة"]
+    assert header(2, hour)[1].endswith("قصتان") and header(11, hour)[1].endswith("11 قصة")
+    assert header(3, hour)[1].endswith("3 قصص")
+    utc_day = (datetime(2025, 8, 13, 5, 0, tzinfo=timezone.utc), datetime(2025, 8, 14, 5, 0, tzinfo=timezone.utc))
+    assert header(3, utc_day)[0] == "ملخص يوم 2025-08-13"  # UTC bounds: shown in the configured zone (08:00)
+    assert header(3, hour, "en") == ["Digest 14:00–15:00 · 2025-08-13",
+                                     "#dprk_russia · كوريا الشمالية وروسيا · 3 stories"]
+
+
+def test_digest_items_carry_link_sentence_and_source_count_and_the_archive_its_dates():
+    digest = _alert(kind=DIGEST, items=_items(2, url="https://news.example/s?a=1&b=<2>"), period=None)
+    (reply,) = list_replies(digest, TZ, lambda _: True)
+    html_text = render_html(reply)
+    assert html_text.count('<a href="https://news.example/s?a=1&amp;b=&lt;2&gt;">') == 2
+    body = visible(html_text).split("\n")
+    assert body[3:6] == [f"• {HEADLINE}", LEAD, "12:00 · نشرته مصدران"]
+    archive = _alert(kind=ARCHIVE, items=_items(3), silent=True)
+    lines = visible(render_html(list_replies(archive, TZ, lambda _: True)[0])).split("\n")
+    assert lines[0] == "من الأرشيف" and lines[1].endswith("3 قصص")
+    assert lines[3:] == [f"• {HEADLINE} · 2025-08-13"] * 3
+
+
+def test_lists_split_between_items_never_inside_one():
+    digest = _alert(kind=DIGEST, items=_items(9), period=None)
+    limit = 3 * len(f"• {HEADLINE}\n{LEAD}\n12:00 · نشرته مصدران\n\n") + 200
+    parts = list_replies(digest, TZ, lambda r: len(r.plain()) <= limit)
+    assert len(parts) >= 3 and all(len(p.plain()) <= limit for p in parts)
+    assert sum(p.plain().count(LEAD) for p in parts) == 9
+    assert all(p.plain().count(f"• {HEADLINE}") == p.plain().count(LEAD) for p in parts)
+    assert parts[1].plain().split("\n")[0].endswith("(تابع)")
+    # An item too long for any message goes alone (the platform's renderer then shortens it).
+    alone = list_replies(digest, TZ, lambda r: False)
+    assert len(alone) == 9 and all(p.plain().count(LEAD) == 1 for p in alone)
+
+
+def test_the_console_shows_kind_sound_reply_and_edit_in_text_and_json():
+    import io
+    import json
+
+    out = io.StringIO()
+    text = ConsoleTransport(TZ, "text", out)
+    asyncio.run(text.send(_alert(kind="update", update=True, silent=True, reply_to="17")))
+    asyncio.run(text.edit(_alert(kind=EDIT, edit_of="12", also=("العربية",))))
+    asyncio.run(text.send(_alert(kind=DIGEST, items=_items(2), period=None)))
+    printed = out.getvalue()
+    assert "kind: update · silent · reply-to: 17" in printed and "kind: edit · edit-of: 12" in printed
+    assert "نشرته أيضًا: العربية" in printed and f"• {HEADLINE} ‹https://news.example/s›" in printed
+    out = io.StringIO()
+    asyncio.run(ConsoleTransport(TZ, "jsonl", out).send(_alert(kind=ARCHIVE, items=_items(1), silent=True)))
+    data = json.loads(out.getvalue())
+    assert data["kind"] == "archive" and data["silent"] is True and "reply_to" not in data
+    assert data["items"][0]["headline"] == HEADLINE and data["headline"] == HEADLINE
+    out = io.StringIO()
+    asyncio.run(ConsoleTransport(TZ, "jsonl", out).send(_alert()))
+    plain = json.loads(out.getvalue())  # a plain alert's object keeps exactly its keys
+    assert set(plain) == {"chat", "topic", "story_id", "headline", "summary", "url", "source", "published", "matched"}

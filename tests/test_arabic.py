@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.arabic import ends_sentence, normalize, split_sentences, strip_marks, tokens, unwrap
+from bot.text.arabic import ends_sentence, normalize, split_sentences, strip_marks, tokens, unwrap
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ class _CountingPattern:
 def test_a_two_megabyte_one_line_text_splits_in_linear_work(seed_files, monkeypatch):
     """A 2 MB file on one line (the file limit) once took minutes: every full stop re-scanned the
     whole line before it for an abbreviation. The work done per full stop must not grow with the line."""
-    import bot.arabic as arabic
+    import bot.text.arabic as arabic
 
     seed = " ".join(seed_files[2].read_text(encoding="utf-8").split())
     line = " ".join([seed] * (2_000_000 // len(seed.encode("utf-8")) + 1))

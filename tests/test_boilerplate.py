@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize
-from bot.boilerplate import clean_lines, clean_text, load_rules, strip_title_suffix
+from bot.text.arabic import normalize
+from bot.text.boilerplate import clean_lines, clean_text, load_rules, strip_title_suffix
 
 
 @pytest.fixture(scope="module")
@@ -345,7 +345,7 @@ def test_saudinewsnet_long_paragraphs_survive(snn_articles, rules):
 
 # --- boilerplate classes (issue 11), each with a fixture from dev data ----------------------
 
-from bot.boilerplate import clean_title, strip_lead_credit, unescape_entities  # noqa: E402
+from bot.text.boilerplate import clean_title, strip_lead_credit, unescape_entities  # noqa: E402
 
 JAWHARA = "ant_v1.1_jawharafm_sample"
 

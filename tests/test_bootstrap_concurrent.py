@@ -34,7 +34,7 @@ WEBHOOK_URL = "https://discord.com/api/webhooks/123456789012345678/tok_en-ABCDEF
 # them at the same instant (the start barrier), then runs `raqib ARGS` and exits with its status.
 LAUNCHER = r"""
 import json, os, sys, traceback
-from bot.cli import main
+from bot.cli.main import main
 import bot.transports.console, bot.transports.discord, bot.transports.telegram  # shared by the forks
 
 rounds = json.loads(sys.argv[1])

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import bursts
+from bot.delivery import bursts
 from bot.app import App
 from bot.article import Article
 from bot.config import BurstsConfig, load_config

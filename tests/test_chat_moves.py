@@ -102,14 +102,6 @@ def test_group_known_under_both_ids_gets_each_story_once(tmp_path, db_url, fake)
 # --- storage: the move as a fact -----------------------------------------------------------------
 
 
-@pytest.fixture
-def factory(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
-
-
 def _kursk(s) -> int:
     row = watchlist_store.get_watchlist(s, "kursk") or watchlist_store.save_watchlist(
         s, "kursk", "كورسك", {"any": ["كورسك"]}, "test", "create", "", NOW

@@ -1,6 +1,6 @@
 """Issue 11 part 2 bar: no known boilerplate class reaches a headline or a summary.
 
-Articles go through the file source and ``bot.summarize.summarize`` exactly as the pipeline calls
+Articles go through the file source and ``bot.text.summarize.summarize`` exactly as the pipeline calls
 it. The classes are detected here with regexes of their own, written from what real pages show,
 not by re-running ``bot/data/boilerplate.toml``: a rule that stops working makes this test fail.
 
@@ -100,7 +100,7 @@ def dev_sample(stride: int = STRIDE) -> list[dict]:
 def measure(articles: list[dict], folder: Path) -> tuple[list[tuple[str, str, list[str], str]], int]:
     """Offending (id, field, classes, text) and how many articles were read, through the file source."""
     from bot.sources.files import read_article_file
-    from bot.summarize import summarize
+    from bot.text.summarize import summarize
 
     bad: list[tuple[str, str, list[str], str]] = []
     read = 0
@@ -177,14 +177,14 @@ LOST_LEAD_PAGE = REPO / "tests" / "data" / "lost_lead.html"
 
 def _shown(path: Path) -> tuple[object, str]:
     from bot.sources.files import read_article_file
-    from bot.summarize import summarize
+    from bot.text.summarize import summarize
 
     article = read_article_file(path)
     return article, summarize(article.title, article.body)
 
 
 def test_html_fixtures_show_no_boilerplate_and_keep_their_lead():
-    from bot.arabic import normalize
+    from bot.text.arabic import normalize
     from bot.sources.files import starts_mid_thought
 
     if not CNN_PAGE.is_file():

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import discord
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import load_config
 from tests.conftest import REPO
 from tests.fake_discord import APP_ID
@@ -61,7 +61,7 @@ def test_init_refuses_to_overwrite_without_force(tmp_path, capsys):
 
 def test_init_in_the_checkout_keeps_relative_paths(tmp_path, monkeypatch):
     """The README's `raqib init` in the clone: the same relative seeds paths as the example."""
-    from bot.cli_init import render
+    from bot.cli.init import render
 
     template = (REPO / "config.example.toml").read_text(encoding="utf-8")
     text = render(template, REPO, REPO, None, None, [])

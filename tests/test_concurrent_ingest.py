@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bot import dedup
+from bot.text import dedup
 from bot.app import App
 from bot.article import Article
 from bot.config import load_config

@@ -50,6 +50,6 @@ def test_dockerfile_copies_what_exists_and_runs_raqib_as_a_user():
     assert users and users[-1] not in ("root", "0")
     assert 'ENTRYPOINT ["raqib"]' in final
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts.get("raqib") == "bot.cli:main"
+    assert scripts.get("raqib") == "bot.cli.main:main"
     assert any(line.startswith("VOLUME") and "/data" in line for line in final)
     assert any("--no-cache-dir" in line for line in final if line.startswith("RUN pip"))

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.dates import find_publication_date, iter_dates, locate_publication_date, parse_date
+from bot.text.dates import find_publication_date, iter_dates, locate_publication_date, parse_date
 
 
 def _day(value: datetime | None) -> date | None:

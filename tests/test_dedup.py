@@ -1,7 +1,7 @@
 """Near-duplicate detection: seed variants, SaudiNewsNet wire copies, SemEval negatives.
 
 The SaudiNewsNet labels come from an independent criterion (exact verbatim runs of 8+ words on
-normalized tokens, order-free), never from ``bot.dedup`` itself. ``bench/bench_dedup.py``
+normalized tokens, order-free), never from ``bot.text.dedup`` itself. ``bench/bench_dedup.py``
 reuses the labelling helpers below so the bench and the tests measure the same thing.
 """
 
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize, split_sentences, tokens
-from bot.dedup import (
+from bot.text.arabic import normalize, split_sentences, tokens
+from bot.text.dedup import (
     BANDS,
     JACCARD_MIN,
     NUM_PERM,
@@ -33,7 +33,7 @@ from bot.dedup import (
     similarity,
 )
 
-# --- labelling SaudiNewsNet (independent of bot.dedup) -------------------------------------
+# --- labelling SaudiNewsNet (independent of bot.text.dedup) -------------------------------------
 
 # A verbatim run this long is copied text, not a shared name or stock phrase.
 MIN_RUN = 8

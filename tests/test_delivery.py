@@ -13,11 +13,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.alerts import Alert
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.alerts import Alert
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Undeliverable
 from storage import articles, chats, outbox, sources, watchlists
-from storage.db import make_engine, session_factory, transaction, upgrade
+from storage.db import transaction
 from storage.models import Chat, Delivery
 from tests.conftest import Clock
 
@@ -44,11 +44,8 @@ class Recorder:
 
 
 @pytest.fixture
-def store(db_url):
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield session_factory(engine)
-    engine.dispose()
+def store(factory):
+    return factory
 
 
 def _story(factory, clock, n: int, chat_addresses: list[str]) -> int:

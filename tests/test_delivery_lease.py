@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
-from bot.alerts import Alert
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.alerts import Alert
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.transports.base import FloodWait
 from storage import outbox
 from storage.db import make_engine, session_factory, transaction, upgrade
@@ -115,7 +115,7 @@ def test_a_worker_reports_a_lost_lease_instead_of_recording_over_it(store, caplo
         held.go.set()
         return await drain_a
 
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.worker"):
         report = asyncio.run(scenario())
     assert report.sent == 1 and report.lease_lost == 1
     assert "lease lost" in caplog.text
@@ -203,7 +203,7 @@ def test_a_mark_that_never_gets_through_is_logged_and_the_drain_survives(sqlite_
         return None
 
     w = DeliveryWorker(factory, {"console": t}, RetryPolicy(5, 60), clock=clock, sleep=no_pause, mark_delays=(0, 0))
-    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.worker"):
         report = asyncio.run(w.drain())  # the lock is taken after the send and never let go
         again = asyncio.run(w.drain())  # nor here: the claim itself is refused
     t.lock.execute("COMMIT")

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.alerts import Alert
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.alerts import Alert
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.transports.base import FloodWait, RetryLater, Undeliverable
 from storage import outbox
 from storage.db import transaction

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerts import Alert
+from bot.delivery.alerts import Alert
 from bot.config import TelegramConfig
 from bot.transports.base import FloodWait
 from bot.transports.telegram import ChatPacer, TelegramTransport, build_application

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, load_config
 from tests.conftest import SEEDS, write_config
 from tests.fake_discord import FakeDiscord

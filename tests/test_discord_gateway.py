@@ -36,7 +36,7 @@ def test_run_holds_the_gateway_and_a_slash_command_over_it_brings_the_alerts_onc
         env.pop("RAQIB_DISCORD_API_BASE", None)
         with log.open("w") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "--format", "jsonl", "--config", str(config), "-v"],
+                [sys.executable, "-m", "bot.cli.main", "run", "--format", "jsonl", "--config", str(config), "-v"],
                 cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         try:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.alerts import Alert
+from bot.delivery.alerts import Alert
 from bot.transports.base import FloodWait
 from bot.transports.discord import (
     EMBED_TOTAL_MAX,
@@ -147,3 +147,12 @@ def test_pacer_remembers_429s_per_route_and_globally():
             pass
 
     asyncio.run(scenario())
+
+
+def test_outlets_that_joined_are_an_escaped_field_and_silent_alerts_carry_the_flag():
+    hostile = ("العربية", "**عاجل** @everyone [اضغط](https://evil.example)")
+    data = alert_payload(_alert(also=hostile, source_count=3, silent=True), TZ)
+    (also,) = [f for f in data["embeds"][0]["fields"] if f["name"] == "نشرته أيضًا"]
+    assert also["value"].startswith("العربية، \\*\\*عاجل\\*\\*") and "@everyone" not in also["value"]
+    assert "\\[اضغط]" in also["value"] and embed_errors(data["embeds"][0]) == []
+    assert data["flags"] == 4096 and "flags" not in alert_payload(_alert(), TZ)

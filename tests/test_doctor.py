@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import SEEDS, write_config
 from tests.fake_discord import TOKEN as DISCORD_TOKEN
 from tests.fake_discord import FakeDiscord

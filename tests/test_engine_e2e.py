@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 
-from bot.cli import main
+from bot.cli.main import main
 from tests.conftest import REPO, write_config
 
 SEED_IDS = ["000", "001", "002", "003", "004"]
@@ -24,7 +24,7 @@ def _jsonl(text: str) -> list[dict]:
 
 def _run(config: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args, "--config", str(config)],
+        [sys.executable, "-m", "bot.cli.main", *args, "--config", str(config)],
         capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})}, timeout=120,
     )
 
@@ -182,7 +182,7 @@ def test_run_forever_delivers_then_stops_cleanly_on_ctrl_c(tmp_path):
         tmp_path, f"sqlite:///{tmp_path / 'r.db'}", extra=_seed_source(tmp_path), delivery="interval = 1\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--format", "jsonl", "--config", str(config), "-v"],
+        [sys.executable, "-m", "bot.cli.main", "run", "--format", "jsonl", "--config", str(config), "-v"],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     lines: list[str] = []

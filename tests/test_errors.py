@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import ConfigError, load_config
 from tests.conftest import SEEDS, write_config
 from tests.fake_discord import FakeDiscord
@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 def _run(config: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("RAQIB_")}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args, "--config", str(config)],
+        [sys.executable, "-m", "bot.cli.main", *args, "--config", str(config)],
         capture_output=True, text=True, cwd=REPO, env={**environ, **(env or {})}, timeout=120,
     )
 

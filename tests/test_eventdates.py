@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.eventdates import event_date, find_dates, parse_expression
+from bot.text.eventdates import event_date, find_dates, parse_expression
 from bot.sources.files import read_article_file
 from tests.conftest import REPO
 

@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot import dates as dates_module
-from bot import eventdates, timeline
-from bot.eventdates import event_date, find_dates, parse_expression
+from bot.text import dates as dates_module
+from bot.text import eventdates
+from bot import timeline
+from bot.text.eventdates import event_date, find_dates, parse_expression
 from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO))

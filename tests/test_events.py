@@ -1,4 +1,4 @@
-"""The same-event decision (bot.events) on real SaudiNewsNet reports.
+"""The same-event decision (bot.text.events) on real SaudiNewsNet reports.
 
 Pairs are named by URL (labels in bench/data/event_pairs.tsv and dedup_template_pairs.tsv); the
 texts are read from ../shared/data. bench/bench_events.py prints the same figures beside the
@@ -7,13 +7,15 @@ TF-IDF and copy-detector baselines.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot import events
+from bot.text import events
+from bot.text.arabic import tokens
 from tests.conftest import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -24,7 +26,7 @@ pytestmark = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="../shared/data
 
 @pytest.fixture(scope="module")
 def dev() -> dict[str, dict]:
-    return bench_events.dev_articles(SHARED_DATA)
+    return bench_events.pair_articles(SHARED_DATA)
 
 
 def _profiles(dev: dict[str, dict], url_a: str, url_b: str) -> tuple[events.EventProfile, events.EventProfile, float]:
@@ -99,6 +101,81 @@ def test_reference_day_counts_from_publication(dev):
     assert events.other_day(today, replace(b, day=0), 24.0)
 
 
+def test_fetch_times_leave_the_day_of_reports_in_their_own_words_open(dev):
+    """SaudiNewsNet's times are crawl batches: «خضيرة يغيب عن يوفنتوس شهرين» fetched 21 h after
+    «الإصابة تبعد خضيرة عن الملاعب لمدة شهرين», both leads saying «اليوم». Read as stated
+    publication times that is two days; as fetch times (a crawl a day late) it may be one."""
+    a, b = (bench_events.profile(dev[u]) for u in (
+        "http://www.aleqt.com/2015/08/03/article_978709.html",
+        "http://www.alweeam.com.sa/350740/خضيرة-يغيب-عن-يوفنتوس-شهرين-للاصابة/"))
+    hours = bench_events.hours_apart(dev["http://www.aleqt.com/2015/08/03/article_978709.html"],
+                                     dev["http://www.alweeam.com.sa/350740/خضيرة-يغيب-عن-يوفنتوس-شهرين-للاصابة/"])
+    assert not a.dated and not b.dated and 20 < hours < 24
+    assert events.same_event(a, b, hours)
+    stated_a, stated_b = replace(a, dated=True), replace(b, dated=True)
+    assert events.other_day(stated_a, stated_b, hours) and not events.same_event(stated_a, stated_b, hours)
+    # A day and a half apart is another day however late the crawl was.
+    assert events.other_day(a, b, 36.0)
+    # The flag comes from the article's date source and survives storage.
+    assert events.event_key("عنوان", "نص", date_source="feed").dated
+    assert not events.EventProfile.from_json(a.to_json()).dated
+
+
+def test_template_wording_keeps_the_strict_day_check_with_fetch_times(dev):
+    """Two market-session reports in one template, fetched a day apart: the day is the template's
+    slot, so the crawl's slack does not apply to it."""
+    a, b = (bench_events.profile(dev[u]) for u in (
+        "http://www.alyaum.com/article/4081519",
+        "http://aawsat.com/home/article/421416/مؤشر-الأسهم-السعودية-يغلق-على-ارتفاع-طفيف-بـ1341-نقطة"))
+    hours = bench_events.hours_apart(dev["http://www.alyaum.com/article/4081519"],
+                                     dev["http://aawsat.com/home/article/421416/مؤشر-الأسهم-السعودية-يغلق-على-ارتفاع-طفيف-بـ1341-نقطة"])
+    assert not a.dated and events.overlap(a, b) >= events.TEMPLATE_OVERLAP
+    assert events.other_day(a, b, hours) and not events.same_event(a, b, hours)
+
+
+def test_a_market_going_the_other_way_is_another_session(dev):
+    """«النفط قرب أدنى مستوياته … دون 50 دولارا» and «أسعار خام برنت ترتفع فوق 50 دولاراً»: one
+    topic, one source of figures, opposite moves."""
+    url_a, url_b = "http://www.aleqt.com/2015/08/06/article_979475.html", "http://www.alyaum.com/article/4082030"
+    a, b = bench_events.profile(dev[url_a]), bench_events.profile(dev[url_b])
+    assert (a.direction, b.direction) == (-1, 1) and events.other_direction(a, b)
+    assert "another session" in events.why_not(a, b, bench_events.hours_apart(dev[url_a], dev[url_b]))
+    assert events._direction(tokens("الأسهم السعودية تسجل تراجعاً بـ 51 نقطة")) == -1
+    assert events._direction(tokens("أسعار خام برنت تتعافى من أدنى مستوياتها")) == 1  # the first word says it
+    assert events._direction(tokens("الهلال يكسب العين")) is None  # a match: a win for one is a loss for the other
+
+
+def test_figures_clash_only_in_the_same_slot():
+    """The profile's template check compares a figure with the figure of the same unit: 180
+    hostages against 178 is another report of the slot; 13 million passengers in 7 months against
+    5 terminals is not."""
+    a = events.event_key("تحرير 180 رهينة", "أعلن الجيش تحرير 180 رهينة من قبضة المسلحين في ولاية بورنو")
+    b = events.event_key("تحرير 178 رهينة", "أعلن الجيش تحرير 178 رهينة من قبضة المسلحين في ولاية بورنو")
+    assert "180 / 178 رهين" in events._slot_clash(a, b)
+    c = events.event_key("13 مليون مسافر خلال 7 أشهر", "استقبل المطار 13 مليون مسافر خلال 7 أشهر")
+    d = events.event_key("13 مليون راكب في المطار", "غادر وقدم 13 مليون راكب عبر 5 صالات في المطار")
+    assert events._slot_clash(c, d) is None
+    assert "15 كم" in events.event_key("رياح", "رياح سطحية بسرعة 15 - 35 كم في الساعة").slots  # a range shares its unit
+    assert not any(s.endswith("قال") for s in events.event_key("خليجي", "في 2016 قال المسؤول").slots)
+
+
+def test_ordinary_nouns_are_not_names():
+    """«جثة» and «عشرين» are rare in the background yet ordinary (seen bare and with the article):
+    a headline naming them does not swap names; «الأحساء» and «جامايكا» are names."""
+    assert not events._name_like("جثه", events.NAME_IDF) and not events._name_like("عشرين", events.NAME_IDF)
+    assert events._name_like("احساء", events.NAME_IDF) and events._name_like("جامايكا", events.NAME_IDF)
+
+
+def test_the_stored_text_restores_the_word_by_word_template_check(dev):
+    """Two weather bulletins of one crawl («سماء غائمة …»), wind 15–35 km/h and 10–30 km/h: from
+    the stored JSON alone they pass for one event; with the stored article's text (a fourth
+    element, ``storage.events.candidates(..., with_text=True)``) the copy layer tells them apart."""
+    first, second = dev["http://www.aleqt.com/2015/08/04/article_978856.html"], dev["http://www.aleqt.com/2015/08/04/article_978933.html"]
+    new, stored = bench_events.profile(second), bench_events.profile(first).to_json()
+    assert events.find_event(new, [(5, 50, stored)]) == 5
+    assert events.find_event(new, [(5, 50, stored, first["content"])]) is None
+
+
 def test_serialised_profile_round_trip(dev):
     """The JSON a story would keep gives the same decisions (without the body, the template
     check falls back to the lead's figures and names) and stays small."""
@@ -108,10 +185,55 @@ def test_serialised_profile_round_trip(dev):
         assert len(text.encode()) < 4096
         restored = events.EventProfile.from_json(text)
         assert restored.body is None
+        assert (restored.slots, restored.direction, restored.dated) == (a.slots, a.direction, a.dated)
         assert abs(events.score(restored, b) - events.score(a, b)) < 1e-3
         assert events.same_event(restored, replace(b, body=None), hours) == events.same_event(a, b, hours)
     with pytest.raises(ValueError):
-        events.EventProfile.from_json(text.replace('"v":1', '"v":0'))
+        events.EventProfile.from_json(text.replace(f'"v":{events.PROFILE_VERSION}', '"v":0'))
+
+
+def test_spelling_variants_of_a_name_meet_in_score_and_keys(dev):
+    """«هامبورج» in one outlet, «هامبورغ» in the other: one name for the score, one index key."""
+    a, b, _ = _profiles(dev, *SAME_EVENT[2])
+    assert events.term_key("هامبورغ") == events.term_key("هامبورج")
+    assert events.term_key("هامبورغ") != events.term_key("هامبورت")
+    exact = sum(w * b.weights.get(t, 0.0) for t, w in a.weights.items())
+    assert events.similarity(a, b) > exact + 0.01  # the variant counts in the cosine
+    assert set(a.keys()) & set(b.keys())
+
+
+def test_keys_are_the_few_heaviest_terms_stable_across_processes(dev):
+    a, _, _ = _profiles(dev, *SAME_EVENT[0])
+    keys = a.keys()
+    assert len(keys) == len(set(keys)) == events.KEYS
+    heaviest = max(a.weights, key=a.weights.get)
+    assert events.term_key(heaviest) in keys
+    # blake2b of the folded term, not hash(): keys stored by one process match another's.
+    assert events.term_key("بوكو") == int.from_bytes(
+        hashlib.blake2b("بوجو".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def test_find_event_joins_the_story_of_the_same_event_only(dev):
+    """Candidates as storage returns them (story, article, JSON): the Nigerian army's rescue joins
+    the story of the other outlet's report; a congratulation cable of the same hour does not."""
+    from datetime import datetime, timedelta, timezone
+
+    t0 = datetime(2015, 8, 2, 8, 0, tzinfo=timezone.utc)
+    url_a, url_b = SAME_EVENT[0]
+    new = events.event_key(dev[url_a]["title"], dev[url_a]["content"], t0)
+    same = events.event_key(dev[url_b]["title"], dev[url_b]["content"], t0 - timedelta(hours=5))
+    cable = dev["http://www.alyaum.com/article/4081685"]
+    other = events.event_key(cable["title"], cable["content"], t0 - timedelta(hours=1))
+    rows = [(7, 70, other.to_json()), (9, 90, same.to_json())]
+    assert events.find_event(new, rows) == 9
+    assert events.find_event(new, rows[:1]) is None
+    assert events.find_event(new, []) is None
+    match = events.best_event(new, list(reversed(rows)))
+    assert (match.story_id, match.article_id) == (9, 90) and match.margin >= 0
+    # The hours come from the stored publication times: the same report 3 days earlier is out.
+    late = replace(new, published_at=t0 + timedelta(days=3))
+    assert events.hours_between(same, late) > events.WINDOW_HOURS
+    assert events.find_event(late, rows) is None
 
 
 # --- the labelled sets ------------------------------------------------------------------------
@@ -124,12 +246,18 @@ def labelled(dev):
 
 
 def test_labelled_set_precision_and_no_template_merge(dev, labelled):
-    """Measured (bench/bench_events.py): P 0.942, R 0.628 on 207 hand-labelled pairs (129 same
-    event); 0 template merges on both sets. Thresholds were chosen on this set."""
+    """Measured (bench/bench_events.py): P 0.954, R 0.735 on 287 hand-labelled pairs (170 same
+    event; the previous round: P 0.966, R 0.671); 0 template merges on both sets. Settings were
+    chosen on the tune part (P 0.968, R 0.779); the held-out day (2015-08-06, 80 pairs) alone:
+    P 1.000, R 0.707."""
     pairs, decisions = labelled
-    assert len(pairs) >= 150 and sum(same for _, _, same, _ in pairs) >= 100
+    assert len(pairs) >= 250 and sum(same for _, _, same, _ in pairs) >= 150
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.93 and r >= 0.61
+    assert p >= 0.93 and r >= 0.70
+    held = [i for i, (a, b, *_) in enumerate(pairs) if bench_events.half(a, b) == "held-out"]
+    assert len(held) >= 60
+    p, r, *_ = bench_events.precision_recall([decisions[i] for i in held], [pairs[i][2] for i in held])
+    assert p >= 0.95 and r >= 0.65
     assert not any(d for d, (*_, kind) in zip(decisions, pairs) if kind == "template")
     for a, b, same, family in bench_events.template_pairs(dev):
         if not same:

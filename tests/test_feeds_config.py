@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config
-from bot.feed_poller import fetch_policy
+from bot.sources.feed_poller import fetch_policy
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.config import FeedsConfig
-from bot.feed_poller import FeedPoller
+from bot.sources.feed_poller import FeedPoller
 from bot.pipeline import Pipeline
 from handlers import help as help_cmd
 from handlers import router

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from bot.arabic import normalize
+from bot.text.arabic import normalize
 from bot.sources.feeds import FeedError, canonical_url, decode_feed, parse_feed, requested_delay
 from tests.fake_feeds import BILLION_LAUGHS, atom, http_date, jawhara_items, rdf, rss, saudi_items
 

@@ -10,7 +10,7 @@ import ipaddress
 
 import pytest
 
-from bot.fetch import FetchError, FetchPolicy, FetchRefused, SafeFetcher, _blocked, parse_allowlist
+from bot.sources.fetch import FetchError, FetchPolicy, FetchRefused, SafeFetcher, _blocked, parse_allowlist
 from tests.fake_feeds import FakeFeeds, gzip_bomb
 
 LOCAL = ("127.0.0.1",)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize
+from bot.text.arabic import normalize
 from bot.sources import files
 from bot.sources.files import (
     SkippedFile,

@@ -77,7 +77,8 @@ def test_forum_subscription_remembers_its_thread(env):
     reply = asyncio.run(sub.subscribe(services, admin, "kursk"))
     assert "هذا الموضوع من المجموعة" in reply.plain()
     assert _subs(services, "telegram:-1009") == [("kursk", "42")]
-    assert queued(services.factory, "telegram:-1009") == [(story, "pending", "42")]
+    # One archive row (the backlog, issue 12), with the story's alert bundled into it, in the thread.
+    assert queued(services.factory, "telegram:-1009") == [(story, "pending", "42"), (story, "bundled", "42")]
 
 
 def test_new_subscription_gets_only_the_latest_backlog_oldest_first(env):
@@ -86,12 +87,14 @@ def test_new_subscription_gets_only_the_latest_backlog_oldest_first(env):
     add_story(services.factory, clock, 10, "dprk-russia")  # another topic: not part of the backlog
     reply = asyncio.run(sub.subscribe(services, caller(5), "kursk"))
     assert "آخر قصص هذا الموضوع (3 قصص)" in reply.plain()  # number agreement (issue 14)
-    assert [r[0] for r in queued(services.factory, "telegram:5")] == ids[-3:]
+    rows = queued(services.factory, "telegram:5")  # one archive row listing them (issue 12)
+    assert [r[0] for r in rows if r[1] == "bundled"] == ids[-3:]
+    assert [r[:2] for r in rows if r[1] != "bundled"] == [(ids[-1], "pending")]
     # Unsubscribing and subscribing again does not resend what the chat already has.
     asyncio.run(sub.unsubscribe(services, caller(5), "kursk"))
     reply = asyncio.run(sub.subscribe(services, caller(5), "kursk"))
     assert "آخر" not in reply.plain()
-    assert len(queued(services.factory, "telegram:5")) == 3
+    assert len(queued(services.factory, "telegram:5")) == 4
 
 
 def test_backlog_zero_sends_nothing_old(db_url):
@@ -202,7 +205,7 @@ def test_where_a_chats_slug_equals_a_global_one_replies_say_which(env):
 
 
 def test_subscription_changes_from_the_command_line_are_audited_too(tmp_path, db_url):
-    from bot.cli import main
+    from bot.cli.main import main
     from storage import audit
     from storage.db import make_engine, session_factory
     from tests.conftest import write_config

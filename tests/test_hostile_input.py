@@ -14,7 +14,7 @@ from dataclasses import replace
 from sqlalchemy import select
 
 from bot.article import MAX_GUID_CHARS
-from bot.cli import main
+from bot.cli.main import main
 from bot.pipeline import DUPLICATE, FAILED, NEW
 from bot.sources.files import read_article_file
 from storage import articles as article_store
@@ -181,7 +181,7 @@ def test_an_item_that_cannot_be_stored_is_recorded_and_the_feeds_other_items_are
 def test_feed_poll_never_raises(tmp_path, db_url, monkeypatch):
     from tests.fake_feeds import FakeFeeds
 
-    import bot.feed_poller as feed_poller
+    import bot.sources.feed_poller as feed_poller
 
     def broken_parse(*args, **kwargs):
         raise RuntimeError("parser bug")

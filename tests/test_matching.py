@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize, split_sentences, strip_marks
-from bot.matching import Explanation, Matcher
+from bot.text.arabic import normalize, split_sentences, strip_marks
+from bot.text.matching import Explanation, Matcher
 from bot.watchlists import (
     Rules,
     Watchlist,

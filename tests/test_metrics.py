@@ -190,7 +190,7 @@ def test_the_cli_logs_json_when_configured(tmp_path):
     repo = SEEDS.parent
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'raqib.db'}", extra='[logging]\nformat = "json"\nlevel = "info"\n')
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAQIB_")}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", str(SEEDS), "--config", str(config)],
+    result = subprocess.run([sys.executable, "-m", "bot.cli.main", "ingest", str(SEEDS), "--config", str(config)],
                             capture_output=True, text=True, cwd=repo, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     logged = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select, update
 
 from bot.app import App
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import load_config
 from handlers import router
 from storage import chats, outbox
@@ -70,7 +70,7 @@ def test_retry_makes_waiting_alerts_due_and_failed_only_with_the_flag(tmp_path, 
 
 
 def test_requeued_alerts_are_delivered(tmp_path, db_url):
-    from bot.delivery import DeliveryWorker, RetryPolicy
+    from bot.delivery.worker import DeliveryWorker, RetryPolicy
     from tests.test_delivery import Recorder
 
     path, app = _setup(tmp_path, db_url)

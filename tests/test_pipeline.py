@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.config import load_config
-from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW
+from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, UPDATE
 from bot.sources.files import read_article_file
 from storage import outbox
 from storage.db import transaction
@@ -198,7 +198,7 @@ def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypat
     """The write transaction holds SQL only: a long article's analysis never holds the database's
     write lock (SQLite: the delivery worker's marks waited on it until 'database is locked')."""
     import bot.pipeline as pipeline
-    from bot.matching import Matcher
+    from bot.text.matching import Matcher
 
     open_tx = []
     real_transaction = pipeline.transaction
@@ -254,3 +254,151 @@ def test_two_articles_racing_for_one_url_are_one_stored_and_one_duplicate(app, s
     assert sorted(o.status for o in results) == [DUPLICATE, NEW], [o.detail for o in results]
     assert "url" in next(o for o in results if o.status == DUPLICATE).detail
     assert _count(app, Article) == 1
+
+
+# --- bulk: batches of articles per write transaction (Pipeline.process_many) -----------------
+
+
+def _bulk_articles(tmp_path, seed_files, shared_data, n: int = 40) -> list:
+    """Real reports (SaudiNewsNet's first ``n``, the seeds) with what a bulk ingest meets inside one
+    batch: the same URL twice, the same body under another URL, a trimmed copy (joins) and, after
+    a trimmed version, the full text (an update of it)."""
+    import json
+    import zipfile
+
+    folder = tmp_path / "bulk"
+    folder.mkdir()
+    with zipfile.ZipFile(sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]) as zf:
+        items = json.loads(zf.read(zf.namelist()[0]))[:n]
+    for i, item in enumerate(items):
+        (folder / f"{i:03d}.txt").write_text(
+            f"{item['title']}\n{item['date_extracted'][:10]}\n{item['content']}\n", encoding="utf-8"
+        )
+    articles = [read_article_file(f) for f in sorted(folder.glob("*.txt"))]
+    seeds = [read_article_file(f) for f in seed_files]
+    out = []
+    for i, article in enumerate(articles):
+        out.append(article)
+        if i % 9 == 3:
+            out.append(article)  # the same URL again
+        if i % 11 == 5:
+            out.append(replace(article, url=f"https://copy.example/{i}"))  # the same body elsewhere
+    out[5:5] = [seeds[0], _variant(seeds[0], 1), seeds[1]]
+    # Positions 15-17, one batch of 7: the trimmed text first, then the full one.
+    out[15:15] = [_lead_only(seeds[3]), seeds[2], seeds[3]]
+    out += [seeds[4], _variant(seeds[4], 1)]
+    return out
+
+
+def _lead_only(article, paragraphs: int = 4):
+    """The first report of a story, its first paragraphs: the full text later is an update of it."""
+    return replace(article, url="https://first.example/lead", body="\n".join(article.body.split("\n")[:paragraphs]))
+
+
+def _shape(outcomes) -> list[tuple]:
+    """Outcomes with story ids replaced by the index of the story's first article (ids may differ)."""
+    first: dict[int, int] = {}
+    shaped = []
+    for i, o in enumerate(outcomes):
+        story = None if o.story_id is None else first.setdefault(o.story_id, i)
+        shaped.append((o.status, story, o.topics, o.queued))
+    return shaped
+
+
+def test_bulk_batches_give_the_outcomes_of_one_article_at_a_time(app, tmp_path, seed_files, shared_data):
+    """Stored 7 per transaction, every article reads the ones stored before it in its own batch:
+    copies join, repeats are duplicates, a fuller text is an update, exactly as one by one."""
+    articles = _bulk_articles(tmp_path, seed_files, shared_data)
+    reference_dir = tmp_path / "one_by_one"
+    reference_dir.mkdir()
+    one = App(load_config(write_config(reference_dir, f"sqlite:///{reference_dir / 'ref.db'}"), env={}),
+              clock=app.test_clock)
+    one.bootstrap()
+    try:
+        ref_src = _source(one)
+        expected = [one.pipeline.process(ref_src, a) for a in articles]
+        ref_rows = _index_rows(one)
+    finally:
+        one.close()
+    src = _source(app)
+    got = list(app.pipeline.process_many(src, articles, batch=7))
+    assert _shape(got) == _shape(expected)
+    statuses = {o.status for o in got}
+    assert {NEW, JOINED, DUPLICATE, UPDATE} <= statuses, statuses
+    assert _count(app, Article) == sum(o.status != DUPLICATE for o in got)
+    # Bands, search entries and the vocabulary written per batch are those written per article.
+    assert _index_rows(app) == ref_rows
+
+
+def _index_rows(app: App) -> tuple[int, int, int, int]:
+    from sqlalchemy import text
+
+    with transaction(app.factory) as s:
+        return (
+            _count(app, ArticleBand),
+            s.execute(text("SELECT count(*) FROM search_docs")).scalar(),
+            s.execute(text("SELECT count(*) FROM search_terms")).scalar(),
+            s.execute(text("SELECT sum(article_count) FROM stories")).scalar(),
+        )
+
+
+def test_a_failing_article_in_a_batch_costs_only_itself(app, seed_files, monkeypatch):
+    """The batch is rolled back and stored again one article at a time: the others are kept, and the
+    bad one leaves no story, band, topic or outbox row behind."""
+    src = _source(app)
+    seeds = [read_article_file(f) for f in seed_files]
+    real_enqueue = outbox.enqueue
+    refused = seeds[2].title
+
+    def picky_enqueue(session, story_id, targets, now):
+        headline = session.get(Story, story_id).headline
+        if headline == refused:
+            raise RuntimeError("disk full")
+        return real_enqueue(session, story_id, targets, now)
+
+    monkeypatch.setattr(outbox, "enqueue", picky_enqueue)
+    got = list(app.pipeline.process_many(src, seeds, batch=10))
+    assert [o.status for o in got] == [NEW, NEW, FAILED, NEW, NEW]
+    assert "disk full" in got[2].detail
+    assert (_count(app, Article), _count(app, Story)) == (4, 4)
+    with transaction(app.factory) as s:
+        assert s.scalar(select(func.count()).select_from(Story).where(Story.headline == refused)) == 0
+    monkeypatch.undo()
+    again = list(app.pipeline.process_many(src, seeds, batch=10))
+    assert [o.status for o in again] == [DUPLICATE, DUPLICATE, NEW, DUPLICATE, DUPLICATE]
+
+
+def test_bulk_write_transaction_holds_sql_only(app, seed_files, monkeypatch):
+    """Batches keep the rule of one article: summaries, dates, matches and fingerprints are made
+    before a write transaction opens, also when the write finds an update inside its own batch."""
+    import bot.pipeline as pipeline
+    from bot.text.matching import Matcher
+
+    open_tx = []
+    real_transaction = pipeline.transaction
+
+    @contextmanager
+    def watched(factory):
+        with real_transaction(factory) as s:
+            open_tx.append(s)
+            try:
+                yield s
+            finally:
+                open_tx.pop()
+
+    def outside(name, fn):
+        def stage(*args, **kwargs):
+            assert not open_tx, f"{name} ran inside a transaction"
+            return fn(*args, **kwargs)
+        return stage
+
+    monkeypatch.setattr(pipeline, "transaction", watched)
+    for name in ("summarize", "event_date", "index_keys"):
+        monkeypatch.setattr(pipeline, name, outside(name, getattr(pipeline, name)))
+    monkeypatch.setattr(pipeline.dedup, "fingerprint", outside("fingerprint", pipeline.dedup.fingerprint))
+    monkeypatch.setattr(Matcher, "match", outside("match", Matcher.match))
+    seed = read_article_file(seed_files[3])
+    src = _source(app)
+    got = list(app.pipeline.process_many(src, [_lead_only(seed), seed, _variant(seed, 1)], batch=10))
+    assert [o.status for o in got] == [NEW, UPDATE, JOINED], got
+    assert all(o.story_id == got[0].story_id for o in got)

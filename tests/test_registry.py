@@ -38,14 +38,22 @@ def _caller(platform: str, tier: Tier, language: str = "ar", private: bool = Fal
 
 
 def _entries() -> list[tuple[str, str, registry.Command]]:
-    """(command name, the arguments selecting it, entry) of every runnable registry entry."""
+    """(command name, the arguments selecting it, entry) of every runnable registry entry; a
+    setting's bare form (its ``show``) is an entry of its own, selected by no argument at all."""
     out = []
     for cmd in registry.commands().values():
         if cmd.handler is not None:
             out.append((cmd.name, "", cmd))
         for sub in cmd.subcommands:
             out.append((cmd.name, sub.name, sub))
+        if cmd.shown is not None:
+            out.append((cmd.name, None, cmd.shown))
     return out
+
+
+def _args(sub: str | None) -> str:
+    """What selects an entry: its subcommand and an argument; nothing for a bare command."""
+    return "" if sub is None else f"{sub} x".strip()
 
 
 class _Spy:
@@ -67,7 +75,9 @@ def spied(monkeypatch):
     for name, cmd in list(router.COMMANDS.items()):
         subs = tuple(dataclasses.replace(s, handler=spy(s.path)) for s in cmd.subcommands)
         handler = spy(cmd.path) if cmd.handler is not None else None
-        monkeypatch.setitem(router.COMMANDS, name, dataclasses.replace(cmd, handler=handler, subcommands=subs))
+        show = spy(cmd.path) if cmd.show is not None else None
+        monkeypatch.setitem(router.COMMANDS, name, dataclasses.replace(cmd, handler=handler, subcommands=subs,
+                                                                       show=show))
     for kind, cb in list(router.CALLBACKS.items()):
         monkeypatch.setitem(router.CALLBACKS, kind, dataclasses.replace(cb, handler=spy(f"button {kind}")))
     services = Services(factory=None, timezone=None, throttle=Throttle(10_000, 10_000))  # type: ignore[arg-type]
@@ -82,7 +92,7 @@ def test_every_command_runs_exactly_for_its_tier(spied, platform, tier):
         for language in ("ar", "en"):
             spy.calls.clear()
             who = _caller(platform, tier, language)
-            reply = asyncio.run(router.handle_command(services, who, name, f"{sub} x".strip()))
+            reply = asyncio.run(router.handle_command(services, who, name, _args(sub)))
             if tier >= entry.tier:
                 # the handler learns the tier, as far as it was worth asking the platform
                 ((path, told),) = spy.calls
@@ -115,7 +125,8 @@ def test_a_private_chats_user_administers_it_but_owns_nothing_else(spied, platfo
     spy, services = spied
     for name, sub, entry in _entries():
         spy.calls.clear()
-        asyncio.run(router.handle_command(services, _caller(platform, Tier.EVERYONE, private=True), name, sub))
+        asyncio.run(router.handle_command(services, _caller(platform, Tier.EVERYONE, private=True), name,
+                                          sub or ""))
         assert bool(spy.calls) == (entry.tier <= Tier.ADMIN), entry.path
 
 
@@ -158,3 +169,28 @@ def test_handlers_hold_no_sql_and_no_platform_code():
                     assert not alias.name.startswith(("telegram", "discord", "sqlalchemy")), path.name
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
                 assert not (node.func.attr == "is_admin"), f"{path.name} checks admins itself"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_setting_shows_to_everyone_and_changes_only_for_admins(spied, platform):
+    """/quiet, /timezone and /settings sent bare show the chat's setting to anyone (told their tier,
+    so only admins get its buttons); with arguments they change it, for chat admins only."""
+    spy, services = spied
+    member, admin = _caller(platform, Tier.EVERYONE), _caller(platform, Tier.ADMIN)
+    for name, change in (("quiet", "23:00-07:00 hold"), ("timezone", "Asia/Riyadh"), ("settings", "summary short")):
+        assert registry.commands()[name].menu_tier == Tier.EVERYONE  # in everyone's menu
+        spy.calls.clear()
+        asyncio.run(router.handle_command(services, member, name, "  "))
+        assert spy.calls == [(name, Tier.EVERYONE)]
+        refused = asyncio.run(router.handle_command(services, member, name, change))
+        assert refused.plain() == t("ar", "group_admins_only") and len(spy.calls) == 1
+        asyncio.run(router.handle_command(services, admin, name, ""))
+        asyncio.run(router.handle_command(services, admin, name, change))
+        assert [tier for _, tier in spy.calls[1:]] == [Tier.ADMIN, Tier.ADMIN]
+    digest = registry.commands()["digest"]
+    assert digest.shown is None and digest.menu_tier == Tier.ADMIN
+    settings = registry._build()["settings"]  # the real handlers, not the spies
+    # «/settings show» is what the bare command does: menus and /help name only the others
+    assert registry.listed_subcommands(settings, Tier.ADMIN) == ["summary", "reports"]
+    assert registry.listed_subcommands(settings, Tier.EVERYONE) == []
+    assert [s.name for s in settings.subcommands] == ["show", "summary", "reports"]  # Discord needs "show"

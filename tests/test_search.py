@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from bot import cli
+from bot.cli import main as cli
 from bot.app import App
 from bot.config import load_config
 from bot.search import (
@@ -270,3 +270,102 @@ def test_cli_search_jsonl(tmp_path, db_url, capsys):
     # FTS syntax inside a word is just text: no results, no traceback.
     assert cli.main(["search", 'NEAR("x*', "--config", str(config)]) == 0
     assert "no matching stories" in capsys.readouterr().err
+
+
+def test_windowed_plans_return_the_plain_querys_newest_hits(tmp_path, db_url, monkeypatch):
+    """SQLite reads a phrase window by window (each bounded by the newest hits of its words, the
+    keys absent from it dropped, its phrases read oldest first); PostgreSQL reads the relaxed
+    query's ids window by window of id buckets (here of 4 ids, so 160 articles make 40) or in
+    one scan. Whatever the window sizes and the plan: exactly the newest hits of the plain
+    query, in order."""
+    from tests.test_search_agrees import _dev_articles, _store
+
+    app, _ = _store(db_url, tmp_path, _dev_articles(160))
+    pg = db_url.startswith("postgresql")
+    queries = ['"المملكة العربية السعودية"', '"ولي العهد"', '"خادم الحرمين الشريفين"', '"الملك سلمان" الرياض',
+               '"أمير منطقة"', "السعودية", "الرياض مجلس", '"مجلس السعودية"']
+    hits = 0
+    windows: list[int] = []  # the lowest id of every PostgreSQL window of buckets read
+    if pg:
+        with transaction(app.factory) as s:
+            s.execute(text("ANALYZE search_docs"))  # windows are sized from the statistics
+        search_store._stats_cache.clear()
+        read = search_store._Windows.next
+
+        def spy(self, need, held, m):
+            ids = read(self, need, held, m)
+            if self.low > 0:  # this scan read a window of buckets, not the rest of the archive
+                windows.append(self.low)
+            return ids
+
+        monkeypatch.setattr(search_store._Windows, "next", spy)
+    try:
+        with transaction(app.factory) as s:
+            for raw in queries:
+                clauses, _ = expand(s, parse_query(raw))
+                if not clauses:
+                    continue
+                for limit in (2, 5, 300):
+                    if pg:
+                        plain = s.execute(text(
+                            "SELECT article_id FROM search_docs WHERE tsv @@ to_tsquery('simple', :q) "
+                            "ORDER BY article_id DESC LIMIT :n"),
+                            {"q": search_store.tsquery_expression(clauses), "n": limit}).scalars().all()
+                    else:
+                        plain = s.execute(text(
+                            "SELECT rowid FROM search_fts WHERE search_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
+                            {"q": search_store.fts5_expression(clauses), "n": limit}).scalars().all()
+                    # SQLite: the first window's share of the limit, and key sequences cut to those
+                    # occurring together always (1), by default (2), never (8); PostgreSQL: one scan
+                    # (reading every id costs nothing), windows sized as by default, windows of one
+                    # bucket at a time (each sized for a hundredth of the hits missing).
+                    for knob in ((1, 2, 8) if not pg else ((0.0, 1.5), (1e9, 1.5), (1e9, 0.01))):
+                        if pg:
+                            monkeypatch.setattr(search_store, "WINDOW_BITS", 2)
+                            monkeypatch.setattr(search_store, "GIN_COST", knob[0])
+                            monkeypatch.setattr(search_store, "WINDOW_MARGIN", knob[1])
+                        else:
+                            monkeypatch.setattr(search_store, "PHRASE_WINDOW", knob)
+                            cut = {1: 0, 2: 24, 8: 10**6}[knob]
+                            monkeypatch.setattr(search_store, "CO_OCCUR_PHRASES", cut)
+                        got = [c.article_id for c in search_store.candidates(s, clauses, search_store.Filters(), limit)]
+                        assert got == plain, (raw, limit, knob)
+                hits += bool(plain)
+    finally:
+        app.close()
+    assert hits >= 5  # most queries find something: the comparison is not vacuous
+    assert not pg or len(windows) > 20  # ... and windows were read, not only whole scans
+
+
+def test_postgresql_reads_a_window_through_the_gin_index(seeded):
+    """The window condition is the GIN index's second column (migration 0014), so GIN skips to
+    the window's ids: the plan reads it in the index, never by testing rows one by one."""
+    with transaction(seeded.factory) as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL plans")
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        clauses, _ = expand(s, parse_query("السعودية"))
+        params: dict = {}
+        relaxed = search_store._pg_relaxed_sql(clauses, params)
+        windows = search_store._Windows(s, relaxed, "", params, 10**6, 0.5, 0.5)
+        plan = "\n".join(s.execute(text("EXPLAIN " + windows.window_sql.text), {
+            **params, "before": 10**6, "buckets": "244 | 243", "m": 300}).scalars())
+        index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
+        assert index_cond and "array_to_tsvector" in index_cond[0] and "tsv @@" in index_cond[0], plan
+
+
+def test_key_presence_in_an_id_window_holds_for_many_keys(seeded):
+    """SQLite's phrase plan drops the keys absent from a window of ids: asked for more keys than
+    one compound SELECT may hold, it still names exactly the keys of the articles in the window."""
+    with transaction(seeded.factory) as s:
+        if s.get_bind().dialect.name != "sqlite":
+            pytest.skip("FTS5 windows")
+        keys = s.execute(text("SELECT term FROM search_terms ORDER BY term")).scalars().all()
+        assert len(keys) > 2 * search_store.PRESENT_CHUNK
+        assert search_store._fts_present(s, keys, 0, 10**9) == set(keys)
+        first, second = s.execute(text("SELECT article_id FROM search_docs ORDER BY article_id LIMIT 2")).scalars()
+        title, body = s.execute(text("SELECT title, body FROM articles WHERE id = :i"), {"i": first}).one()
+        from bot.search import index_keys
+
+        assert search_store._fts_present(s, keys, first - 1, first) == set(index_keys(title, body).split())
+        assert search_store._fts_present(s, keys, second, second) == set()

@@ -26,13 +26,13 @@ import pytest
 from sqlalchemy import text
 
 from bot.app import App
-from bot.arabic import normalize, split_sentences
+from bot.text.arabic import normalize, split_sentences
 from bot.article import Article
 from bot.config import load_config
-from bot.matching import Matcher
+from bot.text.matching import Matcher
 from bot.pipeline import Pipeline
 from bot.search import _matcher, expand, parse_query, query_bases, search
-from bot.summarize import stopwords
+from bot.text.summarize import stopwords
 from bot.watchlists import Rules, Watchlist, load_watchlists
 from storage import search as store
 from storage import sources

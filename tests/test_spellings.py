@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-import bot.matching as matching
-from bot.arabic import normalize, split_sentences
-from bot.explain import format_explanations, variant_notes
-from bot.matching import Matcher
+import bot.text.matching as matching
+from bot.text.arabic import normalize, split_sentences
+from bot.text.explain import format_explanations, variant_notes
+from bot.text.matching import Matcher
 from bot.watchlists import make_watchlist
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,11 +13,11 @@ from storage.db import at_head, make_engine, script_heads, upgrade
 from tests.conftest import REPO, SEEDS, write_config
 
 HEAVY = ("dateparser", "telegram", "discord", "trafilatura", "matplotlib", "feedparser", "httpx",
-         "alembic", "bot.eventdates", "bot.dates", "bot.pipeline", "bot.feed_poller")
+         "alembic", "bot.text.eventdates", "bot.text.dates", "bot.pipeline", "bot.sources.feed_poller")
 
 PROBE = """
 import json, sys
-from bot.cli import main
+from bot.cli.main import main
 code = main(sys.argv[1:])
 heavy = sorted({name for name in sys.modules for h in json.loads(HEAVY) if name == h or name.startswith(h + ".")})
 print("@@" + json.dumps({"code": code, "heavy": heavy}))
@@ -63,7 +63,7 @@ def test_commands_that_need_the_pipeline_still_load_it(config):
     seed = sorted(SEEDS.glob("*.txt"))[0]
     result = _probe("explain", str(seed), "--config", str(config))
     assert result["code"] == 0
-    assert "bot.dates" in result["heavy"]
+    assert "bot.text.dates" in result["heavy"]
 
 
 def test_a_fresh_database_is_migrated_by_alembic(tmp_path):

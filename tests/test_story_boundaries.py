@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot import dedup
-from bot.alerts import UPDATE_MARK, Alert
+from bot.text import dedup
+from bot.delivery.alerts import UPDATE_MARK, Alert
 from bot.article import Article as Incoming
 from bot.app import App
 from bot.config import load_config
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
 from bot.pipeline import DUPLICATE, JOINED, NEW, UPDATE
 from bot.sources.files import read_article_file
 from bot.transports.base import RetryLater
@@ -30,6 +30,7 @@ from handlers.format import alert_reply
 from storage import chats, outbox
 from storage.db import transaction
 from storage.models import Article, Delivery, Story
+from tests.conftest import SHARED_DATA as SHARED_DATA_DIR
 from tests.conftest import Clock, write_config
 from tests.test_dedup import load_saudinewsnet
 
@@ -113,6 +114,24 @@ def test_a_name_in_headline_and_body_makes_another_report(dev):
     assert dedup.distinct_reports(print_copy, cable["content"], "عنوان آخر", cable["title"]) is None
     assert dedup.distinct_reports("قالت غوغل في بيان " + cable["content"], "قالت جوجل في بيان " + cable["content"],
                                   "غوغل", "جوجل") is None
+
+
+def test_a_phrase_reworded_around_one_word_is_not_a_name(dev):
+    """Wire copies were split as template news: "تسع سنوات ابتداء" / "تسعة أعوام اعتبارا" (a
+    sentence, 2015-08-03) and "الغرفة التجارية الصناعية في" / "غرفة" (2015-08-06), each side's
+    words in its own headline. A run sharing a word with the other (with a suffix or the article)
+    is that phrase reworded; two names swapped share none (the cables stay apart)."""
+    day3 = {a["url"]: a for a in load_saudinewsnet(SHARED_DATA_DIR, ("2015-08-03", "2015-08-06"))}
+    for new_url, stored_url in (
+        ("http://sabq.org/esDgde", "http://www.alriyadh.com/1070149"),
+        ("http://sabq.org/esDgde", "http://www.alweeam.com.sa/350685/السجن-9-أعوام-والمنع-من-السفر-لـعسكري/"),
+        ("http://www.alyaum.com/article/4082149", "http://www.al-jazirah.com/2015/20150806/ec10.htm"),
+    ):
+        new, stored = day3[new_url], day3[stored_url]
+        assert dedup.is_near_duplicate(dedup.fingerprint(new["content"]), dedup.fingerprint(stored["content"]))
+        assert dedup.distinct_reports(new["content"], stored["content"], new["title"], stored["title"]) is None
+    assert dedup._one_word("تسع", "تسعه") and dedup._one_word("غرفه", "الغرفه")
+    assert not dedup._one_word("النيجر", "بنين") and not dedup._one_word("بوليفيا", "بوركينا")
 
 
 def test_a_changed_figure_makes_another_report_but_a_rounded_one_does_not(dev):
@@ -202,15 +221,81 @@ def test_forecasts_of_two_days_alert_twice_in_the_pipeline(app, dev):
 
 
 def test_contained_and_containing_pairs_are_classified(dev):
-    """Measured (bench): contained 16 of 18 silent (2 below the containment bar), update 11 of 11,
-    round-ups quoting a brief 2 of 5 left apart; 29 of 34 as labelled (before: 5)."""
+    """Measured (bench): contained 18 of 18 silent (16 before paragraph keys: two cabinet decisions
+    cut from the session's report were no candidates), update 11 of 11, round-ups and a commentary
+    quoting a brief 5 of 5 left apart (2 before the headline check); 34 of 34 as labelled."""
     outcome = {dedup.COPY: "silent", dedup.CONTAINED: "silent", dedup.UPDATE: "update", None: "new story"}
     got: dict[str, Counter] = {"contained": Counter(), "update": Counter(), "other": Counter()}
     for url_new, url_stored, expected, _note in _tsv("dedup_containment_pairs.tsv"):
         got[expected][outcome[_pipeline_decision(dev[url_new], dev[url_stored])]] += 1
-    assert got["contained"]["silent"] >= 16 and got["contained"]["update"] == 0
-    assert got["update"]["update"] == sum(got["update"].values()) >= 10
-    assert got["other"]["silent"] == 0
+    assert got["contained"]["silent"] == sum(got["contained"].values()) >= 18
+    assert got["update"]["update"] == sum(got["update"].values()) >= 11
+    assert got["other"]["new story"] == sum(got["other"].values()) >= 5
+
+
+def test_round_up_quoting_a_brief_is_another_report_and_a_fuller_account_an_update(dev):
+    """A round-up (fixtures, transfers, a cabinet session) or a commentary holds a stored brief
+    whole, like an update does: the signatures relate both. The words tell them apart: the round-up
+    opens with its own subject and its headline is not about the brief."""
+    rows = _tsv("dedup_containment_pairs.tsv")
+    for url_new, url_stored, expected, note in rows:
+        if expected == "contained":
+            continue
+        new, stored = dev[url_new], dev[url_stored]
+        how = dedup.relation(dedup.fingerprint(new["content"]), dedup.fingerprint(stored["content"]))
+        assert how == dedup.UPDATE, note
+        reason = dedup.distinct_reports(new["content"], stored["content"], new["title"], stored["title"])
+        if expected == "update":
+            assert reason is None, note
+        else:
+            assert reason is not None and reason.startswith("round-up"), note
+    # The headline decides only for a text that does not open with the brief: the same round-up
+    # under the brief's own headline is a fuller account of it.
+    new, stored = next((dev[a], dev[b]) for a, b, e, n in rows if e == "other" and "Balotelli" in n)
+    assert dedup.distinct_reports(new["content"], stored["content"], stored["title"], stored["title"]) is None
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if len(line.split()) >= 12]
+
+
+def test_copy_keeping_only_the_lead_beside_a_longer_paragraph_joins(dev):
+    """"All edits" republications (another banner and headline, the last paragraph cut, a sentence
+    moved, a paragraph of another report added) that keep a half or a third of the original beside
+    a longer foreign paragraph were missed: their first 40 words start after the banner (lead keys
+    meet 2 times in 3), and the stored text is under 0.6 of the copy (no relation). The copy opens
+    with the stored report: an update of it. (Such a copy shorter than the original is still left
+    apart.) The same paragraphs after another report's opening
+    are a quotation, not an update."""
+    from tests.test_dedup import NEW_FOOTER, NEW_HEADER, NEW_TITLE
+
+    articles = sorted(dev.values(), key=lambda a: a["url"])
+    reports = []
+    for article in articles:
+        paragraphs = _paragraphs(article["content"])
+        kept = sum(len(p.split()) for p in paragraphs[:-1])
+        if len(paragraphs) >= 2 and 0.3 <= kept / len(article["content"].split()) <= 0.6:
+            reports.append(article)
+    reports = reports[::6]
+    assert len(reports) >= 40
+    joined, quoted = Counter(), Counter()
+    for n, stored in enumerate(reports):
+        kept = _paragraphs(stored["content"])[:-1]
+        donor = reports[(n + 7) % len(reports)]
+        foreign = " ".join(_paragraphs(donor["content"]))
+        if len(foreign.split()) <= sum(len(p.split()) for p in kept):
+            continue  # the copy adds more than it keeps
+        copy = dict(stored, title=NEW_TITLE, content="\n".join([*NEW_HEADER, NEW_TITLE, *kept, foreign, *NEW_FOOTER]))
+        if len(dedup.shingles(copy["content"])) <= len(dedup.shingles(stored["content"])):
+            continue  # an update is longer than what it updates; a shorter one is left apart
+        joined[_pipeline_decision(copy, stored)] += 1
+        quoting = dict(donor, content="\n".join([foreign, *kept]))
+        quoted[_pipeline_decision(quoting, stored)] += 1
+    assert sum(joined.values()) >= 20
+    assert joined[None] <= 0.01 * sum(joined.values()), joined
+    # One of 88 is joined as an update: the other report's headline is on the stored one's subject
+    # (both about the pilgrimage season in Makkah) and it holds 0.63 of it.
+    assert quoted[None] >= 0.97 * sum(quoted.values()), quoted
 
 
 def test_relation_on_a_trimmed_and_an_extended_real_report(seed_files):
@@ -227,8 +312,11 @@ def test_relation_on_a_trimmed_and_an_extended_real_report(seed_files):
     assert dedup.relation(extended, stored) == dedup.UPDATE
     byline = dedup.fingerprint("\n".join([*lines, "عين اليوم – متابعات"]))
     assert dedup.relation(byline, stored) == dedup.COPY
-    roundup = dedup.fingerprint("\n".join([*lines[:2], texts[0], texts[1], texts[3], texts[4]]))
-    assert dedup.relation(roundup, stored) is None  # a small share of a long text: not an update
+    # A long text quoting two of its lines after another opening: the signatures may relate it,
+    # the words do not (a small share of a text that opens with another report).
+    roundup = "\n".join([texts[0], texts[1], *lines[:2], texts[3], texts[4]])
+    if dedup.relation(dedup.fingerprint(roundup), stored) is not None:
+        assert dedup.distinct_reports(roundup, report, "", "") is not None
 
 
 # --- through the pipeline, SQLite and PostgreSQL -----------------------------------------------
@@ -367,9 +455,17 @@ def test_relation_finds_nothing_between_unrelated_reports(shared_data: Path, dev
     assert len(dissimilar) >= 40
     assert not [t for t in dissimilar if dedup.relation(dedup.fingerprint(t[1]), dedup.fingerprint(t[0]))]
     # Rated "very similar" (one event): one of 25 is a short text inside the other, a silent join.
+    # The signatures relate 4 more as possible updates (a part of the other kept); the words
+    # (``distinct_reports``) leave 3 apart and keep one: the aviation chief's statement, which
+    # opens with its own lead found in the other text (that text adds the black boxes): delivered
+    # as an update, never silenced.
     similar = semeval_pairs(shared_data, 1.0)
-    related = [dedup.relation(dedup.fingerprint(b), dedup.fingerprint(a)) for a, b in similar]
-    assert set(related) <= {None, dedup.CONTAINED} and related.count(dedup.CONTAINED) <= 1
+    related = []
+    for a, b in similar:
+        how = dedup.relation(dedup.fingerprint(b), dedup.fingerprint(a))
+        related.append(None if how is None or dedup.distinct_reports(b, a) else how)
+    assert set(related) <= {None, dedup.CONTAINED, dedup.UPDATE}
+    assert related.count(dedup.CONTAINED) <= 1 and related.count(dedup.UPDATE) <= 1
 
 
 def test_lead_keys_make_a_heavily_trimmed_copy_a_candidate(seed_files):
@@ -382,6 +478,23 @@ def test_lead_keys_make_a_heavily_trimmed_copy_a_candidate(seed_files):
         assert set(dedup.lead_band_keys(trimmed)) & set(dedup.lead_band_keys(text))
         assert dedup.relation(dedup.fingerprint(trimmed), dedup.fingerprint(text)) == dedup.CONTAINED
     leads = [set(dedup.lead_band_keys(text)) for text in texts]
-    assert all(len(keys) == dedup.LEAD_BANDS for keys in leads)
+    assert all(len(keys) >= dedup.LEAD_BANDS for keys in leads)
     assert not any(leads[i] & leads[j] for i in range(len(leads)) for j in range(i + 1, len(leads)))
     assert dedup.lead_band_keys("كاريكاتير بريشة هاجد") == []  # too short: its full bands cover it
+
+
+def test_paragraph_keys_make_a_brief_cut_from_a_long_report_a_candidate(dev):
+    """A cabinet decision published alone shares no full-text band with the 900-shingle session
+    report it was cut from (J ≈ 0.03) and its opening is not the report's: it was never compared
+    (2 of 18 labelled contained briefs). Its first paragraph is one of the report's paragraphs."""
+    rows = [r for r in _tsv("dedup_containment_pairs.tsv") if r[2] == "contained" and "cabinet" in r[3]]
+    assert len(rows) == 3
+    for url_new, url_stored, _expected, note in rows:
+        new, stored = dev[url_new]["content"], dev[url_stored]["content"]
+        fn, fo = dedup.fingerprint(new), dedup.fingerprint(stored)
+        assert set(dedup.lead_band_keys(new)) & set(dedup.lead_band_keys(stored)), note
+        assert dedup.relation(fn, fo) == dedup.CONTAINED
+    # The paragraph keys of different paragraphs of one text, or of unrelated texts, do not meet.
+    paragraphs = _paragraphs(dev[rows[0][1]]["content"])
+    keys = [set(dedup.lead_band_keys(p)) for p in paragraphs[:6]]
+    assert not any(keys[i] & keys[j] for i in range(len(keys)) for j in range(i + 1, len(keys)))

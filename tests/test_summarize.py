@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize, split_sentences
-from bot.summarize import ELLIPSIS, content_terms, leans_back, stopwords, summarize
+from bot.text.arabic import normalize, split_sentences
+from bot.text.summarize import ELLIPSIS, content_terms, leans_back, stopwords, summarize
 
 MAX_CHARS = 550
 TERMINAL = re.compile(r"[.!?؟…][\"”»’›)\]]*$")
@@ -397,9 +397,9 @@ def test_lead_introducing_a_list_is_kept_with_its_items():
 
 
 def test_lead_credit_is_removed_before_sentences_are_chosen(monkeypatch):
-    """Datelines and bylines are the cleaner's rules (bot.boilerplate.strip_lead_credit); the
+    """Datelines and bylines are the cleaner's rules (bot.text.boilerplate.strip_lead_credit); the
     summarizer must route every paragraph through it, so none reaches a summary."""
-    import bot.summarize as module
+    import bot.text.summarize as module
 
     seen = []
 

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.arabic import normalize, split_sentences
+from bot.text.arabic import normalize, split_sentences
 from bot.sources.files import read_article_file
-from bot.summarize import ELLIPSIS, leans_back, summarize
+from bot.text.summarize import ELLIPSIS, leans_back, summarize
 
 REPO = Path(__file__).resolve().parents[1]
 LABELS = REPO / "bench" / "data" / "summary_audit.tsv"

@@ -25,7 +25,7 @@ def _start(config: Path, fake: FakeTelegram, log: Path) -> subprocess.Popen:
     env = {**os.environ, "RAQIB_TELEGRAM_TOKEN": TOKEN, "RAQIB_TELEGRAM_BASE_URL": fake.base_url}
     with log.open("w") as err:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--format", "jsonl", "--config", str(config), "-v"],
+            [sys.executable, "-m", "bot.cli.main", "run", "--format", "jsonl", "--config", str(config), "-v"],
             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=err,
         )
 
@@ -89,7 +89,7 @@ def test_run_once_delivers_telegram_alerts_without_polling_and_a_bad_token_is_on
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'o.db'}", extra=extra, subscriptions=subs)
     with FakeTelegram() as fake:
         env = {**os.environ, "RAQIB_TELEGRAM_TOKEN": TOKEN, "RAQIB_TELEGRAM_BASE_URL": fake.base_url}
-        done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--once", "--config", str(config)],
+        done = subprocess.run([sys.executable, "-m", "bot.cli.main", "run", "--once", "--config", str(config)],
                               cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert "alerts: 3 delivered" in done.stderr
@@ -97,7 +97,7 @@ def test_run_once_delivers_telegram_alerts_without_polling_and_a_bad_token_is_on
         assert not any(method == "getUpdates" for method, _ in fake.calls)
 
         wrong = "999:not-the-token"
-        bad = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--config", str(config)], cwd=REPO,
+        bad = subprocess.run([sys.executable, "-m", "bot.cli.main", "run", "--config", str(config)], cwd=REPO,
                              env={**env, "RAQIB_TELEGRAM_TOKEN": wrong}, capture_output=True, text=True, timeout=120)
         assert bad.returncode == 1 and "raqib: telegram:" in bad.stderr
         assert "Traceback" not in bad.stderr and wrong not in bad.stderr and "not-the-token" not in bad.stderr

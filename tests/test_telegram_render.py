@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.alerts import Alert
+from bot.delivery.alerts import Alert
 from bot.config import ConfigError, load_config
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Undeliverable
 from bot.transports.telegram import MAX_MESSAGE, ChatPacer, chat_id_of, map_error, render_alert, render_html, shorten
@@ -192,3 +192,14 @@ def test_the_token_is_redacted_from_log_messages_and_tracebacks():
     out = stream.getvalue()
     assert "secret-token" not in out
     assert "bot<token>/getMe" in out and "InvalidToken: The token `<token>`" in out
+
+
+def test_edit_error_words_are_the_bot_apis():
+    from bot.transports.telegram import _EDIT_GONE
+
+    # What the Bot API answers editMessageText for a message that cannot be re-drawn (the fake
+    # answers the first; the others are Telegram's own wording for old or foreign messages).
+    for answer in ("Bad Request: message to edit not found", "Bad Request: message can't be edited",
+                   "Bad Request: MESSAGE_ID_INVALID"):
+        assert any(word in answer.lower() for word in _EDIT_GONE)
+    assert not any(word in "bad request: message is not modified" for word in _EDIT_GONE)

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot import cli
+from bot.cli import main as cli
 from bot.timeline import PeriodError, parse_period, shape
 from handlers import router
 from tests.conftest import SEEDS, write_config

@@ -7,7 +7,7 @@ import asyncio
 import shutil
 
 from bot.app import App
-from bot.cli import main
+from bot.cli.main import main
 from bot.config import load_config
 from bot.topics import rules_from_json
 from bot.watchlists import load_watchlists
@@ -213,3 +213,71 @@ def test_run_warns_once_when_the_seed_file_changed_after_it_was_stored(tmp_path,
     _drift_warnings(capsys, caplog)
     assert main(["run", "--once", "--config", str(config)]) == 0
     assert _drift_warnings(capsys, caplog) == []
+
+
+def test_a_malformed_scope_is_refused_with_the_valid_forms(tmp_path, db_url, capsys):
+    import pytest
+
+    config = _config(tmp_path, db_url)
+    app = _app(config)
+    try:
+        now = app.clock()
+        with transaction(app.factory) as s:
+            for scope in ("global", "telegram:-1001234567890", "telegram:42", "discord-guild:1180000000000000000",
+                          "discord:1180000000000000001", "console:مكتب-الأخبار"):
+                row = store.create_watchlist(s, "gaza", "غزة", {"any": ["غزة"]}, "test", now, scope=scope, chat=None)
+                assert row is not None and row.scope == scope
+        before = _version(config)
+        for scope in ("", "Global", "telegram", "telegram:", "telegram:abc", "telegram:12 3", "telgram:12",
+                      "discord-guild:guild", "discord:-5", "discord-webhook:118000000000", "console:", "غزة"):
+            with transaction(app.factory) as s, pytest.raises(store.ScopeError, match="not a watchlist scope"):
+                store.save_watchlist(s, "gaza", "غزة", {"any": ["غزة"]}, "test", "create", "x", now, scope=scope)
+    finally:
+        app.close()
+    assert _version(config) == before
+
+    # From the command line: refused before anything is read, with the forms that would do.
+    assert main(["watchlists", "add", "telgram:42:gaza", "رفح", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "not a watchlist scope: 'telgram:42'" in err and "telegram:CHAT_ID" in err and "discord-guild" in err
+    assert main(["watchlists", "remove", "discord-guild:abc:gaza", "غزة", "--config", str(config)]) == 2
+    assert main(["watchlists", "export", "telegram:x:gaza", "--config", str(config)]) == 2
+    assert main(["watchlists", "export", "telegram:42:gaza", "--config", str(config)]) == 2
+    assert "global watchlists only" in capsys.readouterr().err
+    assert _version(config) == before
+    # A well-formed scope still names that chat's own watchlist, and the edit lands there.
+    assert main(["watchlists", "add", "telegram:42:gaza", "رفح", "--config", str(config)]) == 0
+    app = _app(config)
+    try:
+        with transaction(app.factory) as s:
+            assert "رفح" in store.get_watchlist(s, "gaza", "telegram:42").rules["any"]
+            assert "رفح" not in store.get_watchlist(s, "gaza", "telegram:-1001234567890").rules["any"]
+    finally:
+        app.close()
+    assert main(["watchlists", "export", "global:kursk", "--config", str(config)]) == 0
+    assert 'slug = "kursk"' in capsys.readouterr().out
+
+    # In chat, an owner naming a malformed scope gets the usage, and nothing is stored.
+    before = _version(config)
+    app = _app(config)
+    try:
+        from handlers.services import Services
+
+        services = Services(factory=app.factory, timezone=app.config.timezone, topics=app.topics)
+        reply = asyncio.run(router.handle_command(services, caller(7, owner=True), "watch", "new telgram:1:rafah رفح"))
+        assert "/watch new" in reply.plain()
+        reply = asyncio.run(router.handle_command(services, caller(7, owner=True), "watch", "new telegram:1:rafah رفح"))
+        assert "/watch new" not in reply.plain()
+    finally:
+        app.close()
+    assert [r for r in _stored_scopes(config) if r[1] == "rafah"] == [("telegram:1", "rafah")]
+    assert _version(config) == before + 1
+
+
+def _stored_scopes(path) -> list[tuple[str, str]]:
+    app = _app(path)
+    try:
+        with transaction(app.factory) as s:
+            return [(r.scope, r.slug) for r in store.active_watchlists(s, None)]
+    finally:
+        app.close()

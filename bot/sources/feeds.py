@@ -1,6 +1,6 @@
 """RSS 2.0, Atom and RDF feeds: bytes in, cleaned ``Article``s out.
 
-feedparser parses the bytes (never a URL or a path: fetching is ``bot.fetch``'s job, under its
+feedparser parses the bytes (never a URL or a path: fetching is ``bot.sources.fetch``'s job, under its
 guards). Before that we settle the encoding ourselves, because Arabic feeds are often windows-1256
 or ISO-8859-6 with no declaration at all, and feedparser would fall back to windows-1252 mojibake;
 and we refuse any document that declares entities (billion laughs, external entities): a news
@@ -23,10 +23,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import feedparser
 
 from bot.article import Article, sanitize
-from bot.boilerplate import (
+from bot.text.boilerplate import (
     Rules, clean_lines, clean_title, default_rules, strip_lead_credit, unescape_entities,
 )
-from bot.dates import locate_publication_date
+from bot.text.dates import locate_publication_date
 from bot.sources.files import SkippedFile, decode_bytes, extract_html
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from bot.arabic import normalize, split_sentences
+from bot.text.arabic import normalize, split_sentences
 from bot.article import Article, sanitize, storable
-from bot.boilerplate import (
+from bot.text.boilerplate import (
     Rules, clean_lines, clean_title, default_rules, strip_lead_credit, unescape_entities,
 )
-from bot.dates import HEAD_LINES, locate_publication_date, parse_date
+from bot.text.dates import HEAD_LINES, locate_publication_date, parse_date
 
 log = logging.getLogger(__name__)
 
@@ -413,7 +413,7 @@ _STAMP_WINDOW = 4
 
 
 # A lead never opens on a word that continues a thought ("وأوضح" = "and he explained"): an
-# extraction that does has lost the paragraph before it. Normalized forms (see bot.arabic.normalize).
+# extraction that does has lost the paragraph before it. Normalized forms (see bot.text.arabic.normalize).
 _CONTINUATIONS = frozenset(normalize(w) for w in (
     "وأوضح", "وأضاف", "وأضافت", "وتابع", "وتابعت", "وأشار", "وأشارت", "وأكد", "وأكدت", "وقال", "وقالت",
     "وبين", "وبينت", "وذكر", "وذكرت", "ولفت", "ولفتت", "وأردف", "واعتبر", "واعتبرت", "وشدد", "وشددت",

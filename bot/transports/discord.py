@@ -21,7 +21,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import tzinfo
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Optional
+from typing import Any, AsyncIterator, Awaitable, Callable, Mapping, Optional, TypeVar
 
 import aiohttp
 import discord
@@ -30,13 +30,12 @@ from aiolimiter import AsyncLimiter
 from discord import app_commands
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.alerts import UPDATE_MARK, Alert
-from bot.transports.base import ChatGone, FloodWait, RetryLater, Undeliverable
-from bot.transports.discord_address import BOT, WEBHOOK, redact, snowflake
+from bot.delivery.alerts import ARCHIVE, DIGEST, Alert
+from bot.transports.base import ChatGone, FloodWait, RetryLater, SentParts, Undeliverable
+from bot.transports.discord_address import BOT, DM, WEBHOOK, redact, snowflake
 from handlers.base import Caller, Reply, Span
-from handlers.format import alert_buttons, shorten, topic_tag, when
+from handlers.format import alert_buttons, also_names, list_replies, mark, shorten, topic_tag, when
 from handlers import registry
-from handlers import subscribe as sub_cmd
 from handlers.router import COMMANDS, handle_callback, handle_command
 from handlers.services import Services
 from handlers.texts import language_for, t
@@ -44,6 +43,7 @@ from storage import discord_webhooks as webhook_store
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 # Discord's documented limits.
 TITLE_MAX = 256
@@ -55,6 +55,7 @@ EMBED_TOTAL_MAX = 6000
 CONTENT_MAX = 2000
 BUTTONS_MAX = 25
 BUTTON_LABEL_MAX = 80
+CHOICES_MAX = 25  # an autocomplete answer's choices
 COMMAND_DESCRIPTION_MAX = 100
 THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread, discord.ChannelType.news_thread)
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -64,6 +65,9 @@ UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK_TOKEN = 10003,
 CANNOT_SEND_TO_USER, MISSING_PERMISSIONS, THREAD_ARCHIVED = 50007, 50013, 50083
 _GONE_CODES = {UNKNOWN_CHANNEL, UNKNOWN_WEBHOOK, MISSING_ACCESS, INVALID_WEBHOOK_TOKEN, CANNOT_SEND_TO_USER,
                MISSING_PERMISSIONS, THREAD_ARCHIVED}
+# An edit whose message is gone (deleted) or not ours to edit: that alert only, not the channel.
+UNKNOWN_MESSAGE, CANNOT_EDIT_OTHERS = 10008, 50005
+SUPPRESS_NOTIFICATIONS = 1 << 12  # message flag 4096: a silent message (quiet hours, an archive)
 
 # --- rendering --------------------------------------------------------------------------------
 
@@ -132,8 +136,9 @@ def alert_embed(alert: Alert, tz: tzinfo) -> discord.Embed:
     the footer; every limit respected, the summary giving way first."""
     lang = alert.language
     headline = alert.headline.strip() or "—"
-    if alert.update:  # a later report of a story this chat already had
-        headline = f"{UPDATE_MARK}: {headline}"
+    first = mark(alert)  # «تحديث», or another outlet's report
+    if first is not None:
+        headline = f"{first}: {headline}"
     embed = discord.Embed(title=shorten(headline, TITLE_MAX),
                           url=alert.url if _web(alert.url) else None,
                           timestamp=alert.published, colour=discord.Colour.dark_red())
@@ -141,7 +146,11 @@ def alert_embed(alert: Alert, tz: tzinfo) -> discord.Embed:
     if alert.source_count > 1:  # how many outlets carry it (issue 12): «نشرته 3 مصادر»
         source = f"{source} · {t(lang, 'alert_sources', n=alert.source_count)}"
     embed.add_field(name=t(lang, "alert_source"), value=shorten(source, FIELD_VALUE_MAX), inline=True)
-    embed.add_field(name=t(lang, "alert_time"), value=when(alert.published, tz), inline=True)
+    # In the chat's zone (/timezone); the embed's own timestamp is shown in each reader's zone.
+    embed.add_field(name=t(lang, "alert_time"), value=when(alert.published, alert.local_zone(tz)), inline=True)
+    names = also_names(alert)
+    if names:  # the outlets that joined the story since (an EDIT re-draws the embed with them)
+        embed.add_field(name=t(lang, "alert_also"), value=_fit_escaped(names, FIELD_VALUE_MAX), inline=False)
     if not _web(alert.url):  # a file path: shown, since it cannot be the title's link
         embed.add_field(name=t(lang, "alert_link"), value=shorten(alert.url, FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=shorten(f"{topic_tag(alert.topic)} · {alert.topic_name}", FOOTER_MAX))
@@ -150,9 +159,33 @@ def alert_embed(alert: Alert, tz: tzinfo) -> discord.Embed:
     return embed
 
 
-def alert_payload(alert: Alert, tz: tzinfo) -> dict[str, Any]:
-    """The JSON body of one alert: one embed, and no mention of anyone whatever the text says."""
-    return {"embeds": [alert_embed(alert, tz).to_dict()], "allowed_mentions": NO_MENTIONS.to_dict()}
+def _description(reply: Reply) -> str:
+    return "".join(_span_md(s) for s in reply.spans).strip()
+
+
+def list_embeds(alert: Alert, tz: tzinfo) -> list[discord.Embed]:
+    """A DIGEST or ARCHIVE as embeds, one per message: each description within 4,096 characters
+    (escaped markdown, headlines as masked links), no story cut between two messages."""
+    replies = list_replies(alert, tz, lambda reply: len(_description(reply)) <= DESCRIPTION_MAX)
+    colour = discord.Colour.dark_grey() if alert.kind == ARCHIVE else discord.Colour.dark_red()
+    return [discord.Embed(description=render_markdown(reply, DESCRIPTION_MAX), colour=colour) for reply in replies]
+
+
+def alert_embeds(alert: Alert, tz: tzinfo) -> list[discord.Embed]:
+    """The embeds of one delivery, one per message: the alert's, or a list's several."""
+    if alert.kind in (DIGEST, ARCHIVE):
+        return list_embeds(alert, tz)
+    return [alert_embed(alert, tz)]
+
+
+def alert_payload(alert: Alert, tz: tzinfo, embed: discord.Embed | None = None) -> dict[str, Any]:
+    """The JSON body of one message: one embed, silent (flag 4096) when the alert is, and no
+    mention of anyone whatever the text says."""
+    body: dict[str, Any] = {"embeds": [(embed or alert_embed(alert, tz)).to_dict()],
+                            "allowed_mentions": NO_MENTIONS.to_dict()}
+    if alert.silent:
+        body["flags"] = SUPPRESS_NOTIFICATIONS
+    return body
 
 
 def view_for(reply: Reply) -> discord.ui.View | None:
@@ -284,7 +317,8 @@ def _code(exc: discord.HTTPException) -> int:
 
 
 class DiscordTransport:
-    """Alerts posted by the bot in channels, threads and forum posts (``discord:ID``)."""
+    """Alerts posted by the bot in channels, threads and forum posts (``discord:ID``), and raqib's
+    notices to an owner's direct messages (``discord-dm:USER_ID``: the DM channel is opened first)."""
 
     platform = BOT
 
@@ -296,12 +330,17 @@ class DiscordTransport:
         self._notice = notice
         self.concurrency = concurrency
         self._gone: dict[int, str] = {}
+        self._parts = SentParts()  # a long digest's parts already sent
+        self._dms: dict[int, int] = {}  # user id → their DM channel's id
 
     def forget(self, channel_id: int) -> None:
         """Someone used a command there: the bot can post again."""
         self._gone.pop(channel_id, None)
 
-    async def send(self, alert: Alert) -> str:
+    async def _channel(self, alert: Alert) -> int:
+        user_id = snowflake(alert.chat, DM)
+        if user_id is not None:
+            return await self._dm_channel(user_id)
         channel_id = snowflake(alert.chat, BOT)
         if channel_id is None:
             raise Undeliverable(f"not a Discord channel address: {alert.chat}")
@@ -309,28 +348,87 @@ class DiscordTransport:
             channel_id = int(alert.thread_id)  # a subscription made inside a thread posts there
         if channel_id in self._gone:
             raise ChatGone(self._gone[channel_id])
-        route = f"channel:{channel_id}"
-        async with self._pacer.slot(route):
-            if channel_id in self._gone:  # an earlier alert of this batch found it gone
-                raise ChatGone(self._gone[channel_id])
-            return await self._post(channel_id, route, alert)
+        return channel_id
 
-    async def _post(self, channel_id: int, route: str, alert: Alert) -> str:
+    async def send(self, alert: Alert) -> str:
+        """channel.send: silent (``silent=True``, flag 4096) when ``alert.silent``; a reply to the
+        chat's alert when ``alert.reply_to`` is set (fail_if_not_exists=False: a deleted alert must
+        not lose the update); a DIGEST or ARCHIVE as several messages, first id returned, the parts
+        already sent remembered when a later one fails so a retry sends only the rest."""
+        channel_id = await self._channel(alert)
+        route = f"channel:{channel_id}"
+        embeds = alert_embeds(alert, self._tz)
+        # The alert's buttons (why, related, mute, unsubscribe) reach on_interaction by custom id;
+        # webhook alerts cannot carry components and get the layout only.
+        buttons = None if alert.kind in (DIGEST, ARCHIVE) else view_for(alert_buttons(Reply(), alert))
+        extra: dict[str, Any] = {"silent": alert.silent}
+        if buttons is not None:
+            extra["view"] = buttons
+        if alert.reply_to and alert.reply_to.isdigit():
+            extra["reference"] = discord.MessageReference(message_id=int(alert.reply_to), channel_id=channel_id,
+                                                          fail_if_not_exists=False)
         channel = self._client.get_partial_messageable(channel_id)
+
+        async def one(_sent: int, embed: discord.Embed) -> str:
+            async with self._pacer.slot(route):
+                if channel_id in self._gone:  # an earlier alert of this batch found it gone
+                    raise ChatGone(self._gone[channel_id])
+                message = await self._call(channel_id, route, lambda: channel.send(
+                    embed=embed, allowed_mentions=NO_MENTIONS, **extra))
+            return str(message.id)
+
+        return await self._parts.send(alert, embeds, one)
+
+    async def edit(self, alert: Alert) -> str:
+        """A partial message's edit (PATCH /channels/ID/messages/ID): the alert's embed and buttons,
+        now naming the outlets that joined. A message that is gone (Unknown Message) or not the
+        bot's is Undeliverable; the channel itself gone is ChatGone, as for a send."""
+        channel_id = await self._channel(alert)
+        edit_of = alert.edit_of or ""
+        if not edit_of.isdigit():
+            raise Undeliverable(f"no Discord message to edit: {edit_of!r}")
+        route = f"channel:{channel_id}"
+        buttons = view_for(alert_buttons(Reply(), alert))
+        message = self._client.get_partial_messageable(channel_id).get_partial_message(int(edit_of))
+        async with self._pacer.slot(route):
+            if channel_id in self._gone:
+                raise ChatGone(self._gone[channel_id])
+            await self._call(channel_id, route, lambda: message.edit(
+                embed=alert_embed(alert, self._tz), allowed_mentions=NO_MENTIONS,
+                **({"view": buttons} if buttons is not None else {})), editing=True)
+        return edit_of
+
+    async def _dm_channel(self, user_id: int) -> int:
+        """The DM channel with a user (POST /users/@me/channels, remembered): a user who shares no
+        server with the bot or refuses DMs is gone for this address, like a deleted channel."""
+        known = self._dms.get(user_id)
+        if known is not None:
+            return known
+        key = -user_id  # its failures are remembered apart from any channel's
+        if key in self._gone:
+            raise ChatGone(self._gone[key])
+        route = f"dm:{user_id}"
+        async with self._pacer.slot(route):
+            dm = await self._call(key, route, lambda: self._client.create_dm(discord.Object(user_id)), notify=False)
+        self._dms[user_id] = dm.id
+        return dm.id
+
+    async def _call(self, channel_id: int, route: str, request: Callable[[], Awaitable[_R]],
+                    editing: bool = False, notify: bool = True) -> _R:
+        """One request to Discord with its failures mapped to the outbox's exceptions."""
         try:
-            # The alert's buttons (why, related, mute, unsubscribe) reach on_interaction by custom id;
-            # webhook alerts cannot carry components and get the layout only.
-            buttons = view_for(alert_buttons(Reply(), alert))
-            message = await channel.send(embed=alert_embed(alert, self._tz), allowed_mentions=NO_MENTIONS,
-                                         **({"view": buttons} if buttons is not None else {}))
+            return await request()
         except discord.RateLimited as exc:  # discord.py sleeps through short waits itself
             self._pacer.limited(route, exc.retry_after)
             raise FloodWait(f"429 rate limited: retry after {exc.retry_after:g}s", retry_after=exc.retry_after)
         except (discord.Forbidden, discord.NotFound) as exc:
             reason = f"{exc.status} {exc.text or exc}"[:300]
+            if editing and _code(exc) in (UNKNOWN_MESSAGE, CANNOT_EDIT_OTHERS):
+                raise Undeliverable(reason) from exc  # that alert is gone; the channel is not
             if exc.status == 404 or _code(exc) in _GONE_CODES:
                 self._gone[channel_id] = reason
-                await self._notice(f"raqib: stopped posting in Discord channel {channel_id}: {reason}")
+                if notify and channel_id not in self._dms.values():  # an owner's DM: no notice about it
+                    await self._notice(f"raqib: stopped posting in Discord channel {channel_id}: {reason}")
                 raise ChatGone(reason) from exc
             raise Undeliverable(reason) from exc
         except discord.DiscordServerError as exc:
@@ -339,12 +437,14 @@ class DiscordTransport:
             raise Undeliverable(f"{exc.status} {exc.text}"[:300]) from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise RetryLater(f"network: {exc!r}") from exc
-        return str(message.id)
 
 
 class DiscordWebhookTransport:
     """Alerts executed through webhooks (``discord-webhook:ID``): one POST with ``wait=true``, so
     Discord answers with the created message and its id is recorded; no gateway, no bot needed.
+    An edit is a PATCH of that message (``/webhooks/ID/TOKEN/messages/MESSAGE``). A webhook
+    cannot reply to a message (Execute Webhook takes no message_reference), so an update or a
+    report that asks for ``reply_to`` is simply sent, marked «تحديث» like any update.
 
     It talks HTTP itself (aiohttp, which discord.py brings) because discord.py's webhook client
     sleeps through 429s inside the call: here the outbox must see them, to reschedule the alert
@@ -364,6 +464,7 @@ class DiscordWebhookTransport:
         self._session: aiohttp.ClientSession | None = None
         self._tokens: dict[str, str] = {}
         self._gone: dict[str, str] = {}
+        self._parts = SentParts()  # a long digest's parts already sent
 
     async def close(self) -> None:
         if self._session is not None:
@@ -379,35 +480,75 @@ class DiscordWebhookTransport:
                 self._tokens[webhook_id] = token
         return token
 
-    async def send(self, alert: Alert) -> str:
+    def _target(self, alert: Alert) -> str:
         ident = snowflake(alert.chat, WEBHOOK)
         if ident is None:
             raise Undeliverable(f"not a Discord webhook address: {alert.chat}")
         webhook_id = str(ident)
         if webhook_id in self._gone:
             raise ChatGone(self._gone[webhook_id])
+        return webhook_id
+
+    async def send(self, alert: Alert) -> str:
+        """Execute the webhook once per message (a long DIGEST or ARCHIVE takes several; the first
+        id is returned, and the parts sent are remembered when a later one fails). Silent alerts
+        carry flag 4096 (SUPPRESS_NOTIFICATIONS). ``reply_to`` is ignored: webhooks cannot reply."""
+        webhook_id = self._target(alert)
         token = await asyncio.to_thread(self._token, webhook_id)
         if token is None:
             raise ChatGone("no token stored for this webhook; add it again with its URL")
         route = f"webhook:{webhook_id}"
+        embeds = alert_embeds(alert, self._tz)
+
+        async def one(_sent: int, embed: discord.Embed) -> str:
+            async with self._pacer.slot(route):
+                if webhook_id in self._gone:
+                    raise ChatGone(self._gone[webhook_id])
+                return await self._execute(route, webhook_id, token, alert, alert_payload(alert, self._tz, embed))
+
+        return await self._parts.send(alert, embeds, one)
+
+    async def edit(self, alert: Alert) -> str:
+        """PATCH /webhooks/ID/TOKEN/messages/MESSAGE (with ``thread_id`` for a thread): the alert's
+        embed re-drawn. Unknown Message (deleted) is Undeliverable; a webhook gone is ChatGone."""
+        webhook_id = self._target(alert)
+        edit_of = alert.edit_of or ""
+        if not edit_of.isdigit():
+            raise Undeliverable(f"no Discord message to edit: {edit_of!r}")
+        token = await asyncio.to_thread(self._token, webhook_id)
+        if token is None:
+            raise ChatGone("no token stored for this webhook; add it again with its URL")
+        route = f"webhook:{webhook_id}"
+        params = {"thread_id": alert.thread_id} if alert.thread_id and alert.thread_id.isdigit() else {}
+        body = {"embeds": [alert_embed(alert, self._tz).to_dict()], "allowed_mentions": NO_MENTIONS.to_dict()}
+        url = f"{self._base}/webhooks/{webhook_id}/{token}/messages/{edit_of}"
         async with self._pacer.slot(route):
             if webhook_id in self._gone:
                 raise ChatGone(self._gone[webhook_id])
-            return await self._execute(route, webhook_id, token, alert)
+            await self._request("PATCH", url, route, webhook_id, params, body, editing=True)
+        return edit_of
 
-    async def _execute(self, route: str, webhook_id: str, token: str, alert: Alert) -> str:
+    async def _execute(self, route: str, webhook_id: str, token: str, alert: Alert, payload: dict[str, Any]) -> str:
         params = {"wait": "true"}
         if alert.thread_id and alert.thread_id.isdigit():
             params["thread_id"] = alert.thread_id
+        url = f"{self._base}/webhooks/{webhook_id}/{token}"
+        body = await self._request("POST", url, route, webhook_id, params, payload)
+        return str(body.get("id", ""))
+
+    async def _request(self, method: str, url: str, route: str, webhook_id: str, params: dict[str, str],
+                       payload: dict[str, Any], editing: bool = False) -> dict[str, Any]:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self._timeout)
-        url = f"{self._base}/webhooks/{webhook_id}/{token}"
         try:
-            async with self._session.post(url, params=params, json=alert_payload(alert, self._tz)) as response:
+            async with self._session.request(method, url, params=params, json=payload) as response:
                 body = await self._json(response)
                 self._remember_bucket(route, response)
                 if response.status in (200, 201):
-                    return str(body.get("id", ""))
+                    return body
+                if editing and int(body.get("code") or 0) == UNKNOWN_MESSAGE:
+                    raise Undeliverable(f"{response.status} {str(body.get('message') or '')[:200]} "
+                                        f"(code {UNKNOWN_MESSAGE})")
                 await self._failed(route, webhook_id, response.status, body)
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             raise RetryLater(f"network: {redact(repr(exc))}") from None
@@ -530,6 +671,7 @@ class DiscordBot:
         out: dict[str, Any] = {WEBHOOK: self.webhooks}
         if self._token:
             out[BOT] = self.transport
+            out[DM] = self.transport  # the owners' notices (bot.app.App.owner_chats)
         return out
 
     def _slash(self, entry: registry.Command) -> app_commands.Command | app_commands.Group:
@@ -567,21 +709,33 @@ class DiscordBot:
         run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         run.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
             a.name: _localized(f"arg_{a.name}") for a in args}
+        # An argument with fixed values is a list to pick from (labels Arabic, English for English
+        # clients): what is picked is the word a Telegram user would type.
+        run.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+            a.name: [app_commands.Choice(name=_localized(c.label), value=c.value) for c in a.choices]
+            for a in args if a.choices}
         key = f"cmd_{entry.parent}_{entry.name}" if entry.parent else f"cmd_{entry.name}"
         command = app_commands.Command(name=entry.name, description=_localized(key), callback=run)
         for arg in args:
-            if arg.kind == "topic":
-                command.autocomplete(arg.name)(self._topics)
+            if arg.complete is not None and not arg.choices:  # topics, zones: suggested as one types
+                command.autocomplete(arg.name)(self._completer(arg.complete))
         return command
 
-    async def _topics(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        """Autocomplete: the watchlists this server (or DM) may see, from the handlers."""
-        try:
-            found = await sub_cmd.topic_choices(self.services, self.caller(interaction), current)
-        except Exception:  # an autocomplete must answer, even with nothing
-            log.exception("discord: topic autocomplete failed")
-            return []
-        return [app_commands.Choice(name=shorten(label, 100), value=value[:100]) for label, value in found]
+    def _completer(self, complete: registry.Completer
+                   ) -> Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]:
+        """An autocomplete callback answering from the registry's handler (the watchlists this
+        server or DM may see, the zones that fit what is typed)."""
+
+        async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            try:
+                found = await complete(self.services, self.caller(interaction), current)
+            except Exception:  # an autocomplete must answer, even with nothing
+                log.exception("discord: autocomplete failed")
+                return []
+            return [app_commands.Choice(name=shorten(label, 100), value=value[:100])
+                    for label, value in found][:CHOICES_MAX]
+
+        return suggest
 
     # lifecycle
 

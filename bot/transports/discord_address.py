@@ -1,6 +1,7 @@
 """Discord chat addresses, light enough for the CLI: no discord.py import here.
 
-``discord:ID`` is a channel, thread or forum post the bot posts in. ``discord-webhook:ID`` is a
+``discord:ID`` is a channel, thread or forum post the bot posts in; ``discord-dm:USER_ID`` is a
+user's direct messages with the bot (the owners' notices). ``discord-webhook:ID`` is a
 webhook; it is given as its URL (``discord-webhook:https://discord.com/api/webhooks/ID/TOKEN``)
 and stored as the id alone, the token apart (storage/discord_webhooks.py), so a log line never
 carries the secret.
@@ -12,6 +13,9 @@ import re
 
 BOT = "discord"
 WEBHOOK = "discord-webhook"
+# A user's direct messages with the bot (``discord-dm:USER_ID``): where raqib's own notices reach
+# a Discord owner through the outbox, since a DM channel's id is only known once it is opened.
+DM = "discord-dm"
 
 # Any host: only the id and token are kept, and sends always go to the configured API base, so a
 # crafted URL cannot make raqib post somewhere else.

@@ -16,7 +16,7 @@ import time
 import warnings
 from dataclasses import replace
 from datetime import timedelta, tzinfo
-from typing import AsyncIterator, Awaitable, Callable
+from typing import AsyncIterator, Awaitable, Callable, TypeVar
 from urllib.parse import urlparse
 
 from telegram import (
@@ -30,6 +30,7 @@ from telegram import (
     InlineKeyboardMarkup,
     LinkPreviewOptions,
     Message,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ParseMode
@@ -51,11 +52,11 @@ from telegram.ext import (
     filters,
 )
 
-from bot.alerts import Alert
+from bot.delivery.alerts import ARCHIVE, DIGEST, Alert
 from bot.config import Config, TelegramConfig
-from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Undeliverable
+from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, SentParts, Undeliverable
 from handlers.base import Caller, Reply, Span
-from handlers.format import alert_reply, shorten
+from handlers.format import alert_reply, list_replies, shorten
 from handlers.help import menu
 from handlers.registry import Tier
 from handlers.router import COMMANDS, handle_callback, handle_command
@@ -63,11 +64,14 @@ from handlers.services import Services
 from handlers.texts import language_for
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 PLATFORM = "telegram"
 MAX_MESSAGE = 4096
 MAX_CAPTION = 1024
 ALLOWED_UPDATES = ["message", "callback_query"]
+# editMessageText answers that mean the alert can never be re-drawn (deleted, too old, not ours).
+_EDIT_GONE = ("message to edit not found", "can't be edited", "message_id_invalid")
 
 # --- rendering --------------------------------------------------------------------------------
 
@@ -119,6 +123,19 @@ def render_html(reply: Reply, limit: int = MAX_MESSAGE) -> str:
 
 def render_alert(alert: Alert, tz: tzinfo) -> str:
     return render_html(alert_reply(alert, tz))
+
+
+def _fits(reply: Reply) -> bool:
+    return _units(_html(reply.spans)) <= MAX_MESSAGE
+
+
+def alert_messages(alert: Alert, tz: tzinfo) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """The Telegram messages of one delivery, as (HTML, buttons): one for an alert; for a DIGEST or
+    an ARCHIVE as many as its items need, each within 4,096 units, no item cut in two."""
+    if alert.kind in (DIGEST, ARCHIVE):
+        return [(render_html(reply), None) for reply in list_replies(alert, tz, _fits)]
+    reply = alert_reply(alert, tz)
+    return [(render_html(reply), keyboard(reply))]  # the alert's buttons: why, mute, unsubscribe
 
 
 def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
@@ -251,6 +268,7 @@ class TelegramTransport:
         self._moved: dict[int, int] = {}
         self._locks: dict[int, list] = {}  # chat id → [lock, users]
         self._flooded: dict[int, float] = {}  # chat id → monotonic time its 429 wait ends
+        self._parts = SentParts()  # a long digest's parts already sent
 
     def forget(self, chat_id: int) -> None:
         """The chat just talked to us, so it can be written to again."""
@@ -276,25 +294,25 @@ class TelegramTransport:
                 del self._locks[chat_id]
 
     async def _send(
-        self, chat_id: int, text: str, thread: int | None, markup: InlineKeyboardMarkup | None = None
+        self, chat_id: int, text: str, thread: int | None, markup: InlineKeyboardMarkup | None = None, **extra
     ) -> Message:
         bot = self._app.bot
         try:
             return await bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread, reply_markup=markup
+                chat_id, text, parse_mode=ParseMode.HTML, message_thread_id=thread, reply_markup=markup, **extra
             )
         except BadRequest as exc:
             if thread is None or "thread not found" not in exc.message.lower():
                 raise
             # The forum topic was deleted: the group still wants the alert, in its General topic.
             log.warning("thread %s of %s is gone; sending to the chat itself", thread, chat_id)
-            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup, **extra)
 
-    async def send(self, alert: Alert) -> str:
-        address_id = chat_id_of(alert.chat)
-        reply = alert_reply(alert, self._tz)
-        text, markup = render_html(reply), keyboard(reply)  # the alert's buttons: why, mute, unsubscribe
-        thread = int(alert.thread_id) if alert.thread_id else None
+    async def _guarded(self, address: str, call: Callable[[int], Awaitable[_T]]) -> _T:
+        """One request (or a digest's several) to a chat, in order behind the chat's earlier ones,
+        refused without asking when the chat is known gone, moved or flood-limited, and with every
+        Bot API failure mapped to the outbox's exception (remembered for the rest of the batch)."""
+        address_id = chat_id_of(address)
         async with self._one_at_a_time(address_id):
             moved_to = self._moved.get(address_id)
             if moved_to is not None:  # not redirected here: the outbox re-routes it, and drops it
@@ -309,7 +327,7 @@ class TelegramTransport:
             if chat_id > 0:
                 await self._pacer.wait(chat_id)
             try:
-                message = await self._send(chat_id, text, thread, markup)
+                return await call(chat_id)
             except TelegramError as exc:
                 mapped = map_error(exc)
                 if isinstance(mapped, ChatGone):
@@ -319,7 +337,60 @@ class TelegramTransport:
                 elif isinstance(mapped, FloodWait) and mapped.retry_after:
                     self._flood(chat_id, mapped.retry_after)
                 raise mapped from exc
-        return str(message.message_id)
+
+    async def send(self, alert: Alert) -> str:
+        """sendMessage: silent (disable_notification) when ``alert.silent``; a reply to the chat's
+        alert when ``alert.reply_to`` is set (allow_sending_without_reply: a deleted alert must not
+        lose the update); a DIGEST or ARCHIVE as several messages when it is long, whose first id
+        is returned. Were a later part to fail, the parts already sent are remembered, so the
+        outbox's retry from this process sends only the rest."""
+        messages = alert_messages(alert, self._tz)
+        thread = int(alert.thread_id) if alert.thread_id else None
+        extra: dict = {}
+        if alert.silent:
+            extra["disable_notification"] = True
+        if alert.reply_to and alert.reply_to.isdigit():
+            extra["reply_parameters"] = ReplyParameters(int(alert.reply_to), allow_sending_without_reply=True)
+        if alert.kind in (DIGEST, ARCHIVE):
+            extra["link_preview_options"] = LinkPreviewOptions(is_disabled=True)  # a card per story: noise
+
+        async def call(chat_id: int) -> str:
+            async def one(sent: int, message: tuple) -> str:
+                text, markup = message
+                if sent and chat_id > 0:
+                    await self._pacer.wait(chat_id)
+                return str((await self._send(chat_id, text, thread, markup, **extra)).message_id)
+
+            return await self._parts.send(alert, messages, one)
+
+        return await self._guarded(alert.chat, call)
+
+    async def edit(self, alert: Alert) -> str:
+        """editMessageText of the chat's alert ``alert.edit_of``: the same layout and buttons, now
+        naming the outlets that joined. "Message is not modified" (the edit already happened, or
+        nothing changed) is success; a message that is gone or can no longer be edited is
+        Undeliverable; flood, 5xx, blocked and moved map as for a send."""
+        edit_of = alert.edit_of or ""
+        if not edit_of.isdigit():
+            raise Undeliverable(f"no Telegram message to edit: {edit_of!r}")
+        reply = alert_reply(alert, self._tz)
+        text, markup = render_html(reply), keyboard(reply)
+
+        async def call(chat_id: int) -> str:
+            try:
+                await self._app.bot.edit_message_text(
+                    text, chat_id=chat_id, message_id=int(edit_of), parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except BadRequest as exc:
+                reason = exc.message.lower()
+                if "not modified" in reason:
+                    return edit_of
+                if any(gone in reason for gone in _EDIT_GONE):
+                    raise Undeliverable(f"400 {exc.message}") from exc
+                raise
+            return edit_of
+
+        return await self._guarded(alert.chat, call)
 
 
 # --- the bot people talk to ----------------------------------------------------------------------

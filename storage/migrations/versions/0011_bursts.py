@@ -1,6 +1,6 @@
 """Bursts of coverage: one row per «تغطية مكثفة» alert a topic got.
 
-The detector (bot/bursts.py) reads the latest row of a topic to keep to at most one burst alert per
+The detector (bot/delivery/bursts.py) reads the latest row of a topic to keep to at most one burst alert per
 topic per cooldown; ``story_id`` is the alert's story (kind "burst") that rode the outbox.
 
 Revision ID: 0011

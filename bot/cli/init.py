@@ -45,7 +45,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def find_template() -> Path:
     """config.example.toml of this checkout, else of the current folder (the container's /app)."""
-    for folder in (Path(__file__).resolve().parents[1], Path.cwd()):
+    for folder in (Path(__file__).resolve().parents[2], Path.cwd()):
         if (folder / TEMPLATE).is_file():
             return folder / TEMPLATE
     raise SetupError(f"{TEMPLATE} not found beside raqib or in {Path.cwd()}")

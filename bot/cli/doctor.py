@@ -116,8 +116,8 @@ async def check_discord(config: Config, client: httpx.AsyncClient) -> Check:
 
 async def check_feeds(config: Config, urls: list[tuple[str, str]]) -> list[Check]:
     """One request per feed through the polling guards, and a parse; nothing is stored."""
-    from bot.feed_poller import ACCEPT, fetch_policy
-    from bot.fetch import FetchError, SafeFetcher
+    from bot.sources.feed_poller import ACCEPT, fetch_policy
+    from bot.sources.fetch import FetchError, SafeFetcher
     from bot.sources.feeds import FeedError, parse_feed
 
     async def one(fetcher: SafeFetcher, name: str, url: str) -> Check:

@@ -3,7 +3,7 @@
 dateparser 1.5 knows Egyptian/Gulf month names only and gives up on every doubled form news
 agencies write ("18 ديسمبر/كانون الأول", "أغسطس/آب 2025"), on "يونيو الماضي", on ordinal days
 ("الثامن من مايو") and on Hijri dates written with month names. This module finds those
-expressions with ``bot.dates``' month lexicon (Levantine, Maghrebi and doubled names included) and
+expressions with ``bot.text.dates``' month lexicon (Levantine, Maghrebi and doubled names included) and
 resolves each one to a date *with its precision* (day, week, month, year):
 
 - a year-less date is read by its marker ("المقبل/القادم" → the next occurrence, "الماضي" → the
@@ -16,7 +16,7 @@ resolves each one to a date *with its precision* (day, week, month, year):
   the Gregorian one (Umm al-Qura tables and the outlet can differ by a day); alone it is converted
   with hijridate;
 - relative days (أمس، غدا الأحد، الخميس الماضي، الشهر الجاري، الأسبوع المقبل) go through
-  ``bot.dates.iter_relative``, the same resolver the timeline's periods use.
+  ``bot.text.dates.iter_relative``, the same resolver the timeline's periods use.
 
 ``parse_expression`` falls back to dateparser for what only it parses ("منذ 3 أيام", "قبل ساعة").
 """
@@ -27,8 +27,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
-from bot.arabic import normalize
-from bot.dates import (
+from bot.text.arabic import normalize
+from bot.text.dates import (
     DAY, LAST, MARKER, MARKERS, MONTH, NEXT, THIS, WEEK, YEAR, _MONTH, _MONTH_LOOKUP, _alternation, _tolerant,
     iter_dates, iter_relative,
 )
@@ -112,6 +112,9 @@ _HIJRI_NUM = re.compile(
     r"\s*(?P<h>هـ|ه)?")
 _YEAR_ONLY = re.compile(
     rf"{_B}(?:(?:العام|السنة)\s+الجديد[ةه]?|{_YEAR_WORD}|in|since){_E}\s*(?P<year>(?:19|20)\d\d)(?!\d)", re.IGNORECASE)
+# Necessary for the two patterns above (their year groups), found far faster than either.
+_HIJRI_YEAR = re.compile(r"1[34]\d\d")
+_BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 _NEW_YEAR = re.compile(rf"{_B}(?:العام|السنة)\s+الجديد[ةه]?\s+(?P<year>(?:19|20)\d\d)")
 # Between a Hijri date and the Gregorian date that restates it.
 _EQUIVALENT = re.compile(
@@ -343,7 +346,10 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
         before = normalize(digits[max(0, start - 25):start]).replace("(", " ").split()
         return bool(before) and before[-1] in _NAMED_BY
 
-    for m in _HIJRI.finditer(digits):
+    # A pattern is run only where what it cannot match without is there: a Hijri year (1300-1499)
+    # for a Hijri date, a year 1900-2099 for a bare year (the cheap scans find them at once).
+    hijri = _HIJRI.finditer(digits) if _HIJRI_YEAR.search(digits) else ()
+    for m in hijri:
         day = int(m["day"]) if m["day"] else _ORDINAL_LOOKUP.get(normalize(m["hord"]).replace(" ", ""), 0)
         date = _hijri(day, _HIJRI_LOOKUP.get(normalize(m["hmonth"]), 0) or 1, int(m["hyear"])) if day else None
         if date and free(m.start(), m.end()):
@@ -353,7 +359,8 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
             date = _hijri(int(m["day"]), int(m["mon"]), int(m["hyear"]))
             if date and free(m.start(), m.end()):
                 found.append(_Raw(m.start(), m.end(), DAY, fixed=date, explicit=True, hijri=True))
-    for dm in iter_dates(digits):
+    full_dates = list(iter_dates(digits))  # read once, used twice: numeric dates now, the rest below
+    for dm in full_dates:
         if dm.numeric and free(dm.start, dm.end):
             found.append(_Raw(dm.start, dm.end, DAY, fixed=dm.date, explicit=True))
     for m in _DAY_MONTH.finditer(digits):
@@ -380,7 +387,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
             last = normalize(words[-1]).replace(" ", "").lstrip("و")
             raw.last_day = _ORDINAL_LOOKUP.get(last)
         found.append(raw)
-    for dm in iter_dates(digits):  # "ديسمبر 25, 2025" and other orders of a full date
+    for dm in full_dates:  # "ديسمبر 25, 2025" and other orders of a full date
         if free(dm.start, dm.end):
             found.append(_Raw(dm.start, dm.end, DAY, fixed=dm.date, explicit=True))
     for m in _MONTH_ONLY.finditer(digits):
@@ -389,7 +396,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
         if not raw.month or not (m["pre"] or m["shahr"] or raw.explicit) or not free(m.start(), m.end()):
             continue
         found.append(raw)
-    for m in _YEAR_ONLY.finditer(digits):
+    for m in _YEAR_ONLY.finditer(digits) if _BARE_YEAR.search(digits) else ():
         if free(m.start(), m.end()):
             found.append(_Raw(m.start(), m.end(), YEAR, month=1, year=int(m["year"]), explicit=True))
     return sorted(found, key=lambda f: f.start)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from bot.matching import Explanation, RuleCheck, TermHit
+from bot.text.matching import Explanation, RuleCheck, TermHit
 
 _RULE_LABEL = {"any": "any (one of)", "none": "none (excluded)"}
 _ALL_RULE = re.compile(r"\ball\[(\d+)\]")
@@ -16,7 +16,7 @@ def rule_name(rule: str) -> str:
     ``all[0]`` is "rule 1" (in chat «القاعدة 1»)."""
     return _ALL_RULE.sub(lambda m: f"rule {int(m.group(1)) + 1}", rule)
 
-# The matcher's variant rules (bot/matching.py), named in Arabic for chat replies.
+# The matcher's variant rules (bot/text/matching.py), named in Arabic for chat replies.
 VARIANT_RULES_AR = {
     "vowel letter": "حرف علة",
     "g letter": "حرف الجيم/الغين (غ ج ك ق)",

@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.article import Article, utcnow
-from bot.boilerplate import Rules, load_rules
+from bot.text.boilerplate import Rules, load_rules
 from bot.config import FeedsConfig
-from bot.fetch import FetchError, FetchPolicy, SafeFetcher
+from bot.sources.fetch import FetchError, FetchPolicy, SafeFetcher
 from bot.pipeline import FAILED, NEW, Outcome, Pipeline, PollReport
 from bot.sources.feeds import (
     FeedError,
@@ -265,13 +265,17 @@ class FeedPoller:
         return await self._succeeded(row, report, now, asked, etag, modified, digest)
 
     def _store(self, source_id: int, articles: list[tuple[Article, datetime | None]]) -> list[Outcome]:
-        # Oldest first, so a story's lead is the first report of it.
-        out = []
-        for article, quiet_before in sorted(articles, key=lambda a: a[0].published_at):
-            alert = quiet_before is not None and article.published_at >= quiet_before
-            with self._pipeline_lock:
-                out.append(self.pipeline.process(source_id, article, alert=alert))
-        return out
+        # Oldest first, so a story's lead is the first report of it; many new items are stored in
+        # batches (one write transaction each), every item still its own unit with its own outcome.
+        ordered = sorted(articles, key=lambda a: a[0].published_at)
+        quiet = {id(article): quiet_before for article, quiet_before in ordered}
+
+        def alert(article: Article) -> bool:
+            quiet_before = quiet[id(article)]
+            return quiet_before is not None and article.published_at >= quiet_before
+
+        with self._pipeline_lock:
+            return list(self.pipeline.process_many(source_id, [a for a, _ in ordered], alert=alert))
 
     async def fetch_article(self, url: str) -> tuple[str, str]:
         """(title, text) of a web page, fetched under the guards (for /explain of an unstored URL)."""

@@ -24,11 +24,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from bot.arabic import normalize
+from bot.text.arabic import normalize
 
 log = logging.getLogger(__name__)
 
-DEFAULT_RULES = Path(__file__).with_name("data") / "boilerplate.toml"
+DEFAULT_RULES = Path(__file__).resolve().parents[1] / "data" / "boilerplate.toml"
 
 _LINE_KINDS = ("drop", "cut")
 _RULE_KEYS = {"name", "regex", "text", "raw", "max_words", "next"}

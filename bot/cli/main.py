@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from bot import cli_init
+from bot.cli import init as cli_init
 from bot.app import App
 from bot.config import CHAT_ADDRESS, Config, ConfigError, load_config
-from bot.explain import format_explanations
+from bot.text.explain import format_explanations
 from bot.topics import to_watchlist
 from bot.transports.console import ConsoleTransport
 from bot.transports.discord_address import WebhookAddressError, redact, webhook_address
@@ -109,7 +109,8 @@ def _parser() -> argparse.ArgumentParser:
     box = sub.add_parser("outbox", parents=[common], help="the delivery queue: status, list, retry")
     box.add_argument("action", choices=["status", "list", "retry"])
     box.add_argument("--failed", action="store_true", help="retry: re-queue given-up (failed) alerts too")
-    box.add_argument("--state", action="append", choices=["pending", "sending", "failed", "dead", "sent", "skipped"],
+    box.add_argument("--state", action="append", choices=["pending", "sending", "failed", "dead", "sent", "skipped",
+                                                          "held", "bundled"],
                      help="list: rows in this state (repeatable; default pending, sending and failed)")
     box.add_argument("--limit", type=int, default=50)
     cli_init.add_parsers(sub, common)  # init, whoami, discord invite
@@ -233,7 +234,7 @@ def _deliver(app: App, transport: ConsoleTransport, telegram=None, discord=None)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from bot.cli_watchlists import warn_seed_drift
+    from bot.cli.watchlists import warn_seed_drift
 
     app = _app(config)
     try:
@@ -281,7 +282,7 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_watchlists(config: Config, args: argparse.Namespace) -> int:
-    from bot import cli_watchlists
+    from bot.cli import watchlists as cli_watchlists
 
     if args.slug in cli_watchlists.ACTIONS:
         return cli_watchlists.cmd(config, args, _app)
@@ -408,8 +409,8 @@ async def _poll_feeds(app: App, keys: list[str] | None):
 
 
 def cmd_feeds(config: Config, args: argparse.Namespace) -> int:
-    from bot.fetch import FetchError
-    from bot.opml import OPMLError, OPMLFeed, read_opml, write_opml
+    from bot.sources.fetch import FetchError
+    from bot.sources.opml import OPMLError, OPMLFeed, read_opml, write_opml
     from storage import feeds as feed_store
 
     needs_target = ("add", "remove", "enable", "import", "export")
@@ -541,7 +542,7 @@ def cmd_outbox(config: Config, args: argparse.Namespace) -> int:
         for r in rows:
             error = f"  {r.last_error[:120]}" if r.last_error else ""
             queued, due = (d.isoformat(timespec="seconds") for d in (r.created_at, r.next_attempt_at))
-            print(f"{r.delivery_id:>7} {r.state:8} {r.chat:28} story {r.story_id:<6} tries {r.attempts:<3} "
+            print(f"{r.delivery_id:>7} {r.state:8} {r.kind:7} {r.chat:28} story {r.story_id:<6} tries {r.attempts:<3} "
                   f"queued {queued}  next {due}{error}")
         if not rows:
             print("no rows", file=sys.stderr)
@@ -625,7 +626,7 @@ def cmd_timeline(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_doctor(config: Config, args: argparse.Namespace) -> int:
     """One line per check; exit status 1 when any failed (the config was loaded, or main said why)."""
-    from bot.doctor import run_checks
+    from bot.cli.doctor import run_checks
 
     return 0 if run_checks(config, lambda check: print(check.line(), flush=True)) else 1
 

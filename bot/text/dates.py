@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterable, Iterator
 
-from bot.arabic import normalize
+from bot.text.arabic import normalize
 
 # Month number -> every spelling we accept. Variants in hamza, alef maqsura and diacritics need no
 # entry: names are matched tolerantly. Longer names win over their prefixes (مايو before ماي).
@@ -250,7 +250,7 @@ def _extend_left(line: str, start: int) -> tuple[int, bool]:
 
 # --- Relative dates --------------------------------------------------------------------------------
 # "أمس", "أول من أمس (الخميس)", "غدا الأحد", "الخميس الماضي", "السبت المقبل", "الأسبوع الجاري",
-# "الشهر الماضي", "العام المقبل": one resolver, used by event dates (bot.eventdates) and by the
+# "الشهر الماضي", "العام المقبل": one resolver, used by event dates (bot.text.eventdates) and by the
 # timeline's periods (bot.timeline.parse_period), so both read a relative phrase the same way.
 
 DAY, WEEK, MONTH, YEAR = "day", "week", "month", "year"

@@ -30,7 +30,7 @@ from storage.watchlists import GLOBAL
 
 log = logging.getLogger(__name__)
 
-CLI_ACTOR = "cli"  # as bot.cli: the audit trail's name for changes made from the command line
+CLI_ACTOR = "cli"  # as bot.cli.main: the audit trail's name for changes made from the command line
 IMPORT_ACTION = "import"  # the edit action of a watchlist stored from a file by `watchlists import`
 ACTIONS = ("import", "export", "add", "exclude", "remove")
 
@@ -208,6 +208,10 @@ def cmd(config, args, app_factory) -> int:
     if action == "export":
         if len(rest) > 1:
             raise WatchlistError("watchlists export takes at most one SLUG")
+        if rest and _check_scope(rest[0]) not in (None, GLOBAL):
+            raise WatchlistError(f"{rest[0]}: export writes the global watchlists only")
+        if rest:
+            rest[0] = rest[0].rpartition(":")[2]  # global:SLUG names the global one, as in chat
         app = app_factory(config)
         try:
             with transaction(app.factory) as s:
@@ -265,6 +269,20 @@ def _confirmed() -> bool:
         return False
 
 
+def _check_scope(ref: str) -> str | None:
+    """The scope named by ``SCOPE:slug`` (None when none is named); a malformed one is refused
+    before anything is opened, instead of reading as a watchlist that does not exist."""
+    from handlers import topicref
+
+    scope, _ = topicref.parse(ref)
+    if scope is None:
+        return None
+    try:
+        return store.check_scope(scope)
+    except store.ScopeError as exc:
+        raise WatchlistError(f"{ref}: {exc}") from None
+
+
 def _edit(config, action: str, rest: list[str], app_factory) -> int:
     """The chat handler of ``/watch ACTION``, called as an owner signed ``cli``."""
     from handlers import watchlist as handlers
@@ -272,6 +290,7 @@ def _edit(config, action: str, rest: list[str], app_factory) -> int:
     from handlers.services import Services
 
     slug, words = rest[0], rest[1:]
+    _check_scope(slug)
     if action == "add":
         # Like chat: a leading number names the rule (group) of a topic whose rules all must match.
         head = [words[0]] if words[0].isdigit() and len(words) > 1 else []

@@ -73,7 +73,8 @@ from typing import NamedTuple
 
 from rapidfuzz.distance import Levenshtein
 
-from bot.arabic import normalize
+from bot.text.analysis import Analyzed
+from bot.text.arabic import normalize
 from bot.watchlists import Watchlist
 
 __all__ = ["Explanation", "Matcher", "RuleCheck", "TermHit", "TopicMatch"]
@@ -163,7 +164,7 @@ _ENDINGS_BY_LAST = _ending_table()
 
 # --- data: ordinary words and other names ------------------------------------------------------
 
-_DATA = Path(__file__).with_name("data")
+_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 @lru_cache(maxsize=1)
@@ -348,6 +349,7 @@ def _skeleton(word: str) -> str:
 _RUNS = re.compile(r"(.)\1+")
 
 
+@lru_cache(maxsize=65536)  # the same bases recur across the readings of many tokens
 def _index_key(word: str) -> str:
     """The skeleton with doubled letters single: ترامب/ترمب, هيللاري/هيلاري, زيلنيسكي collide."""
     return _RUNS.sub(r"\1", _skeleton(word))
@@ -921,9 +923,13 @@ class Matcher:
         the first word of a longer term may carry)."""
         return dict(self._analyse(token))
 
-    def match(self, title: str, body: str) -> list[TopicMatch]:
-        """Topics the article matches, in watchlist order."""
-        head, tail = self._tokens(title, body)
+    def match(self, title: str, body: str, analyzed: Analyzed | None = None) -> list[TopicMatch]:
+        """Topics the article matches, in watchlist order (``analyzed``: the article's analysis,
+        whose tokens are the ones read here)."""
+        if analyzed is not None:
+            head, tail = analyzed.title_words, analyzed.body_words
+        else:
+            head, tail = self._tokens(title, body)
         found = self._found([*head, _SEPARATOR, *tail])
         touched = sorted({t for term_id in found for t in self._topics_by_term.get(term_id, ())})
         out: list[TopicMatch] = []

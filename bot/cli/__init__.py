@@ -1,0 +1,1 @@
+"""The `raqib` command line: its subcommands, `init` and `doctor`."""

@@ -1,0 +1,1 @@
+"""Delivery: the outbox worker, the alert it renders, digests and bursts."""

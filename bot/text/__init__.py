@@ -1,0 +1,1 @@
+"""Text analysis: normalization, cleaning, dates, summaries, matching, copies and events."""

@@ -1,0 +1,110 @@
+"""SQL for the same-event decision: stored event profiles and the key index that finds candidates.
+
+The decision itself is bot/text/events.py's (storage imports nothing of ours: profiles come and go
+as the JSON text of ``EventProfile.to_json()``, keys as ``EventProfile.keys()``). This module
+keeps, per article that started or joined a story by its own words, its profile and the hashes of its few highest-weighted terms
+(tables of migration 0013, reached through Core ``Table`` objects of their own). A new article's
+candidates are the articles sharing at least one key within the window, best-sharing first and
+capped: the lookup runs on the (key, published_at) primary key, so its cost depends on how many
+reports share the article's rarest terms, not on how many were stored in the window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Story, UTCDateTime
+
+# Candidates read per article (bot.text.events.CANDIDATES): bounded work per insert.
+CANDIDATES = 30
+
+_metadata = MetaData()
+
+event_profiles = Table(
+    "event_profiles",
+    _metadata,
+    Column("article_id", Integer, primary_key=True),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("profile", Text, nullable=False),
+)
+
+event_keys = Table(
+    "event_keys",
+    _metadata,
+    Column("key", BigInteger, primary_key=True),
+    Column("published_at", UTCDateTime, primary_key=True),
+    Column("article_id", Integer, primary_key=True),
+)
+
+_ARTICLES = Article.__table__
+_STORIES = Story.__table__
+
+
+def add_profile(session: Session, article_id: int, published_at: datetime, profile: str, keys: list[int]) -> None:
+    """Store an article's profile (JSON text) and index its keys, in the caller's transaction (the
+    one that stores the article, so a crash leaves both or neither)."""
+    conn = session.connection()
+    conn.execute(insert(event_profiles), {"article_id": article_id, "published_at": published_at, "profile": profile})
+    keys = sorted(set(keys))
+    if keys:
+        conn.execute(insert(event_keys),
+                     [{"key": k, "published_at": published_at, "article_id": article_id} for k in keys])
+
+
+def _candidates_statement(with_text: bool):
+    """The lookup, built once: per call only its parameters change (keys, window, cap), so
+    SQLAlchemy neither rebuilds nor recompiles it (building it cost three times the query)."""
+    hits = (
+        select(event_keys.c.article_id, func.count().label("shared"),
+               func.max(event_keys.c.published_at).label("at"))
+        .where(event_keys.c.key.in_(bindparam("keys", expanding=True)),
+               event_keys.c.published_at.between(bindparam("since"), bindparam("until")))
+        .group_by(event_keys.c.article_id)
+        .order_by(func.count().desc(), func.max(event_keys.c.published_at).desc(), event_keys.c.article_id)
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    columns = [_ARTICLES.c.story_id, event_profiles.c.article_id, event_profiles.c.profile]
+    if with_text:
+        columns.append(_ARTICLES.c.body)
+    return (
+        select(*columns)
+        .select_from(hits)
+        .join(event_profiles, event_profiles.c.article_id == hits.c.article_id)
+        .join(_ARTICLES, _ARTICLES.c.id == hits.c.article_id)
+        .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
+        .order_by(hits.c.shared.desc(), hits.c.at.desc(), hits.c.article_id)
+    )
+
+
+_CANDIDATES = _candidates_statement(with_text=False)
+_CANDIDATES_WITH_TEXT = _candidates_statement(with_text=True)
+
+
+def candidates(
+    session: Session, keys: list[int], since: datetime, until: datetime, limit: int = CANDIDATES,
+    with_text: bool = False,
+) -> list[tuple]:
+    """(story_id, article_id, profile JSON) of news articles published in [since, until] that
+    share at least one of ``keys``: most shared keys first, then the most recent, at most ``limit``.
+    With ``with_text``, each row also carries the article's body: the same-event decision needs it
+    to tell two template reports apart word by word (another day's bulletin), which the stored
+    profile alone cannot always do. One statement; the key table's primary key (key,
+    published_at, article_id) answers the grouping without reading the table.
+    """
+    if not keys:
+        return []
+    rows = session.connection().execute(
+        _CANDIDATES_WITH_TEXT if with_text else _CANDIDATES,
+        {"keys": sorted(set(keys)), "since": since, "until": until, "limit": limit})
+    return [tuple(row) for row in rows]
+
+
+def prune(session: Session, before: datetime) -> int:
+    """Drop the keys of articles published before ``before`` (beyond any window a new article
+    can reach); their profiles stay for explanations. Returns the keys removed."""
+    result = session.connection().execute(delete(event_keys).where(event_keys.c.published_at < before))
+    return result.rowcount or 0
