@@ -194,13 +194,14 @@ def test_a_copy_processed_with_a_clock_slightly_behind_joins_the_story(app, seed
     assert copy.status == JOINED and copy.story_id == original.story_id
 
 
-def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypatch):
-    """The write transaction holds SQL only: a long article's analysis never holds the database's
-    write lock (SQLite: the delivery worker's marks waited on it until 'database is locked')."""
+def _cpu_stages_outside_transactions(monkeypatch) -> list[str]:
+    """Make every CPU stage of the pipeline fail its test if it runs while a transaction is open;
+    returns the list the stages append their names to as they run."""
     import bot.pipeline as pipeline
     from bot.text.matching import Matcher
 
-    open_tx = []
+    open_tx: list = []
+    ran: list[str] = []
     real_transaction = pipeline.transaction
 
     @contextmanager
@@ -211,8 +212,6 @@ def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypat
                 yield s
             finally:
                 open_tx.pop()
-
-    ran = []
 
     def outside(name, fn):
         def stage(*args, **kwargs):
@@ -226,6 +225,13 @@ def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypat
         monkeypatch.setattr(pipeline, name, outside(name, getattr(pipeline, name)))
     monkeypatch.setattr(pipeline.dedup, "fingerprint", outside("fingerprint", pipeline.dedup.fingerprint))
     monkeypatch.setattr(Matcher, "match", outside("match", Matcher.match))
+    return ran
+
+
+def test_every_cpu_stage_runs_outside_any_transaction(app, seed_files, monkeypatch):
+    """The write transaction holds SQL only: a long article's analysis never holds the database's
+    write lock (SQLite: the delivery worker's marks waited on it until 'database is locked')."""
+    ran = _cpu_stages_outside_transactions(monkeypatch)
     src = _source(app)
     seed = read_article_file(seed_files[2])
     assert app.pipeline.process(src, seed).status == NEW
@@ -371,32 +377,7 @@ def test_a_failing_article_in_a_batch_costs_only_itself(app, seed_files, monkeyp
 def test_bulk_write_transaction_holds_sql_only(app, seed_files, monkeypatch):
     """Batches keep the rule of one article: summaries, dates, matches and fingerprints are made
     before a write transaction opens, also when the write finds an update inside its own batch."""
-    import bot.pipeline as pipeline
-    from bot.text.matching import Matcher
-
-    open_tx = []
-    real_transaction = pipeline.transaction
-
-    @contextmanager
-    def watched(factory):
-        with real_transaction(factory) as s:
-            open_tx.append(s)
-            try:
-                yield s
-            finally:
-                open_tx.pop()
-
-    def outside(name, fn):
-        def stage(*args, **kwargs):
-            assert not open_tx, f"{name} ran inside a transaction"
-            return fn(*args, **kwargs)
-        return stage
-
-    monkeypatch.setattr(pipeline, "transaction", watched)
-    for name in ("summarize", "event_date", "index_keys"):
-        monkeypatch.setattr(pipeline, name, outside(name, getattr(pipeline, name)))
-    monkeypatch.setattr(pipeline.dedup, "fingerprint", outside("fingerprint", pipeline.dedup.fingerprint))
-    monkeypatch.setattr(Matcher, "match", outside("match", Matcher.match))
+    _cpu_stages_outside_transactions(monkeypatch)
     seed = read_article_file(seed_files[3])
     src = _source(app)
     got = list(app.pipeline.process_many(src, [_lead_only(seed), seed, _variant(seed, 1)], batch=10))
