@@ -2,6 +2,7 @@
 summarize, store and queue, through `App.ingest_paths`, the code path `raqib ingest` uses.
 
     .venv/bin/python bench/bench_ingest.py [--limit N] [--database-url URL] [--baseline REF] [--repeat K]
+    .venv/bin/python bench/bench_ingest.py --workers N [--limit N] [--database-url URL] [--repeat K]
 
 Prints CPU milliseconds per article (the bar of issue 13: <= 3.0 on one core), wall rate, and the
 CPU of each text stage (exclusive: a stage called inside another is counted once, in itself);
@@ -11,13 +12,23 @@ same articles through it in the same run, so both figures come from one machine 
 is a fresh process with a fresh database (SQLite file; on PostgreSQL a schema of its own, dropped
 afterwards). The articles are written once as .txt files to a temporary folder (never into the
 project).
+
+``--workers N`` (``raqib ingest --workers N``) runs this tree with one worker and with N in the same
+run (interleaved when ``--repeat``), without the stage timers, and prints for each the wall rate,
+CPU per article of all processes (the writer's own plus its reaped workers', ``RUSAGE_CHILDREN``),
+the writer/worker CPU split, the speedup beside the 1.7x bar of issue 13, the load average, and
+whether the outcomes were identical. On a loaded machine the wall speedup says little; the split
+tells the speedup the CPU allows: N workers cannot be faster than the busiest process (the writer,
+or the workers' share) nor than the total CPU spread over the cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -120,7 +131,12 @@ def _pg_schema_url(url: str, schema: str) -> str:
     return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-def run_once(repo: Path, folder: Path, url: str | None, stages: bool) -> dict:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: int = 1, extra: str = "") -> dict:
     sys.path.insert(0, str(repo))
     from bot.app import App  # noqa: E402
     from bot.config import load_config  # noqa: E402
@@ -141,7 +157,7 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool) -> dict:
     cfg_path = tmp / "config.toml"
     cfg_path.write_text(
         f'[database]\nurl = "{url}"\n[general]\nwatchlists = "{repo / "seeds" / "watchlists.toml"}"\n'
-        '[[subscriptions]]\nchat = "console:bench"\ntopics = ["dprk-russia", "kursk"]\n',
+        f'{extra}\n[[subscriptions]]\nchat = "console:bench"\ntopics = ["dprk-russia", "kursk"]\n',
         encoding="utf-8",
     )
     try:
@@ -156,9 +172,19 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool) -> dict:
         timer = _Timer()
         if stages:
             _install(timer)
-        cpu0, wall0 = time.process_time(), time.perf_counter()
-        report = app.ingest_paths([folder])
+        stats = None
+        kwargs: dict = {}
+        if workers > 1:
+            from bot.sources.analysis_pool import PoolStats
+
+            stats = PoolStats()
+            kwargs = {"workers": workers, "stats": stats}
+        load0 = os.getloadavg()[0]
+        cpu0, children0, wall0 = time.process_time(), _children_cpu(), time.perf_counter()
+        report = app.ingest_paths([folder], **kwargs)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        children = _children_cpu() - children0  # the workers, reaped when the pool closed
+        load1 = os.getloadavg()[0]
         app.close()
     finally:
         if schema is not None:
@@ -166,19 +192,29 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool) -> dict:
                 conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         shutil.rmtree(tmp, ignore_errors=True)
     n = len(report.outcomes)
+    digest = hashlib.sha256(repr([
+        (o.status, o.url, o.story_id, o.topics, o.queued, o.detail) for o in report.outcomes
+    ]).encode()).hexdigest()[:16]
     return {
-        "n": n, "cpu": cpu, "wall": wall,
+        "n": n, "cpu": cpu, "wall": wall, "children": children,
+        "worker_chunks": stats.worker_cpu if stats is not None else 0.0,
+        "fallback_chunks": stats.fallback_chunks if stats is not None else 0,
+        "load": [load0, load1], "digest": digest,
         "outcomes": dict(Counter(o.status for o in report.outcomes)),
         "stages": dict(timer.cpu),
     }
 
 
-def _child(repo: Path, folder: Path, url: str | None, stages: bool) -> dict:
+def _child(repo: Path, folder: Path, url: str | None, stages: bool, workers: int = 1, extra: bool = False) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--_run", str(repo), "--_folder", str(folder)]
     if url:
         cmd += ["--database-url", url]
     if not stages:
         cmd += ["--_no-stages"]
+    if workers > 1:
+        cmd += ["--workers", str(workers)]
+    if extra:
+        cmd += ["--no-same-event"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=repo)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -201,12 +237,20 @@ def main() -> None:
     ap.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder per run")
     ap.add_argument("--baseline", metavar="REF", help="also run this commit (e.g. c518992) on the same articles")
     ap.add_argument("--repeat", type=int, default=1, help="runs per build; the median CPU is printed")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="also run N workers (raqib ingest --workers N) beside one, and print the speedup")
+    ap.add_argument("--no-same-event", action="store_true",
+                    help="[events] same_event = false in the runs' config (the writer's event matching off)")
     ap.add_argument("--_run", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--_folder", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--_no-stages", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args._run is not None:
-        print(json.dumps(run_once(args._run, args._folder, args.database_url, not args._no_stages)))
+        extra = "[events]\nsame_event = false\n" if args.no_same_event else ""
+        print(json.dumps(run_once(args._run, args._folder, args.database_url, not args._no_stages, args.workers, extra)))
+        return
+    if args.workers > 1:
+        _compare_workers(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -238,6 +282,58 @@ def main() -> None:
     if len(results) == 2:
         base, new = (statistics.median(r["cpu"] / r["n"] for r in runs) for runs in results.values())
         print(f"\nCPU per article: {new * 1000:.2f} ms vs baseline {base * 1000:.2f} ms ({base / new:.2f}x less)")
+
+
+def _compare_workers(args: argparse.Namespace) -> None:
+    """One worker beside N, the same articles, fresh processes and databases, interleaved."""
+    load_before = os.getloadavg()
+    settings = [1, args.workers]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "articles"
+        folder.mkdir()
+        n = write_articles(folder, args.limit)
+        results: dict[int, list[dict]] = {w: [] for w in settings}
+        for _ in range(args.repeat):
+            for w in settings:
+                results[w].append(_child(REPO, folder, args.database_url, False, w, args.no_same_event))
+    load_after = os.getloadavg()
+    print(f"articles: {n} files; database: {(args.database_url or 'sqlite').split(':')[0]}; "
+          f"runs per setting: {args.repeat} (median wall shown); cores: {os.cpu_count()}"
+          + ("; [events] same_event = false" if args.no_same_event else ""))
+    print(f"load average (1, 5, 15 min): before {', '.join(f'{x:.2f}' for x in load_before)}; "
+          f"after {', '.join(f'{x:.2f}' for x in load_after)}")
+    chosen: dict[int, dict] = {}
+    for w in settings:
+        runs = results[w]
+        run = chosen[w] = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+        k = run["n"]
+        total = run["cpu"] + run["children"]
+        rates = ", ".join(f"{r['n'] / r['wall']:.0f}" for r in runs)
+        spread = f" (runs: {rates}/s)" if len(runs) > 1 else ""
+        print(f"\n{w} worker{'s' if w > 1 else ''}: {k} ingested, outcomes {run['outcomes']}")
+        print(f"  wall {run['wall']:.1f} s = {k / run['wall']:.1f} articles/s{spread}; "
+              f"load during run {run['load'][0]:.2f} -> {run['load'][1]:.2f}")
+        print(f"  CPU {_ms(total, k).strip()} ms/article, all processes: writer {_ms(run['cpu'], k).strip()}"
+              + (f" + workers {_ms(run['children'], k).strip()} (in their chunks {_ms(run['worker_chunks'], k).strip()}, "
+                 f"the rest start-up and shutdown)" if w > 1 else "")
+              + (f"; {run['fallback_chunks']} chunks read in the writer after a worker failed" if run["fallback_chunks"] else ""))
+    one, many = chosen[1], chosen[args.workers]
+    speedup = (many["n"] / many["wall"]) / (one["n"] / one["wall"])
+    print(f"\nspeedup of {args.workers} workers over 1 (wall articles/s, medians, same run): {speedup:.2f}x "
+          f"(bar: >= 1.70x: {'met' if speedup >= 1.7 else 'NOT met'})")
+    if args.repeat > 1:  # other processes only ever add wall time: the fastest run is the least disturbed
+        best = min(r["wall"] for r in results[1]) / min(r["wall"] for r in results[args.workers])
+        print(f"speedup, fastest run of each: {best:.2f}x (bar: >= 1.70x: {'met' if best >= 1.7 else 'NOT met'})")
+    # What the CPU allows: the writer and each worker are one process; all share the cores.
+    k = many["n"]
+    writer, workers_cpu = many["cpu"] / k, many["children"] / k
+    floor = max(writer, workers_cpu / args.workers, (writer + workers_cpu) / (os.cpu_count() or 1))
+    one_cpu = (one["cpu"] + one["children"]) / one["n"]
+    print(f"speedup the CPU split allows on {os.cpu_count()} idle cores: {one_cpu / floor:.2f}x "
+          f"(1 worker {one_cpu * 1000:.2f} ms/article; {args.workers} workers: writer {writer * 1000:.2f}, "
+          f"workers {workers_cpu * 1000:.2f} ms/article)")
+    same = {r["digest"] for w in settings for r in results[w]}
+    print(f"outcomes identical in every run: {'yes' if len(same) == 1 else 'NO'}")
 
 
 if __name__ == "__main__":

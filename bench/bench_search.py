@@ -24,7 +24,10 @@ The baseline in the same run, on PostgreSQL: the plan search used before it chos
 statement: the planner walks the primary key backwards), with everything else equal. The plan
 measured reads common terms window by window of article-id buckets through the second column of
 the GIN index (migration 0014); a store built before it gives the same pages without the speed,
-so the bench prints whether the index has that column.
+so the bench prints whether the index has that column. ``--baseline-ref REF`` also runs the search
+code of a git ref (``bot/search.py`` and ``storage/search.py`` as committed there) on the same
+PostgreSQL store in the same process: a change's before and after, side by side. Every version's
+first run of a query finds the expansion and snippet caches empty, as a new query does.
 
 Run from the repo root:
 ``.venv/bin/python bench/bench_search.py --articles 200000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test``
@@ -218,29 +221,59 @@ def _server_cpu_ms(pid: int | None) -> float:
         return 0.0
 
 
-def timed(factory, raw: str, now: datetime):
+def load_ref(ref: str):
+    """``bot/search.py`` and ``storage/search.py`` as they are at git ``ref``, as modules of their
+    own (the first using the second): the search code before a change, run in the same process
+    on the same store beside it."""
+    import importlib.util
+    import subprocess
+
+    loaded = {}
+    for path in ("storage/search.py", "bot/search.py"):
+        source = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:{path}"], check=True,
+                                capture_output=True, text=True).stdout
+        name = f"_ref_{path.replace('/', '_')[:-3]}"
+        spec = importlib.util.spec_from_loader(name, loader=None)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        exec(compile(source, f"{ref}:{path}", "exec"), module.__dict__)
+        loaded[path] = module
+    loaded["bot/search.py"].store = loaded["storage/search.py"]
+    return loaded["bot/search.py"]
+
+
+def timed(factory, raw: str, now: datetime, code=None):
     """(wall ms, CPU ms, first page) per run. CPU is this process's plus, for PostgreSQL on this
     host, its backend's: what the query costs whatever else the machine is running, where wall
-    time on a shared machine also counts the waits for a free core."""
-    query = parse_query(raw)
+    time on a shared machine also counts the waits for a free core. ``code``: another version of
+    ``bot.search`` (``load_ref``). The query's first run finds the caches of expansion and snippets
+    empty, as a new query does (each database and each version of the code pays that once)."""
+    code = code or sys.modules[search.__module__]
+    run_search, query = code.search, code.parse_query(raw)
+    for name in ("_reads", "_matcher", "_ranges", "_word_keys"):
+        if hasattr(code, name):
+            getattr(code, name).cache_clear()
     for _ in range(RUNS):
         with transaction(factory) as s:
             pg = s.get_bind().dialect.name == "postgresql"
             pid = s.execute(text("SELECT pg_backend_pid()")).scalar() if pg else None
             c0, b0, t0 = time.process_time(), _server_cpu_ms(pid), time.perf_counter()
-            page = search(s, query, 0, now)
+            page = run_search(s, query, 0, now)
             elapsed = (time.perf_counter() - t0) * 1000
             cpu = (time.process_time() - c0) * 1000 + _server_cpu_ms(pid) - b0
         yield elapsed, cpu, tuple(r.article_id for r in page.results)
 
 
-def measure(urls: dict[str, str], classes: dict[str, list[str]]) -> None:
+def measure(urls: dict[str, str], classes: dict[str, list[str]], ref: str | None = None) -> None:
     now = END + timedelta(days=1)
     systems: list[tuple[str, str, Callable | None]] = []
+    code = load_ref(ref) if ref else None
     for name, url in urls.items():
         systems.append((name, url, None))
         if name == "postgresql":
             systems.append(("postgresql (before)", url, old_pg_candidates))
+            if code is not None:
+                systems.append((f"postgresql ({ref})", url, None))
     factories = {name: session_factory(make_engine(url)) for name, url in urls.items()}
     results: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}
@@ -254,14 +287,14 @@ def measure(urls: dict[str, str], classes: dict[str, list[str]]) -> None:
                 if plan is not None:
                     store._pg_candidates = plan
                 try:
-                    for elapsed, cpu, ids in timed(factory, raw, now):
+                    for elapsed, cpu, ids in timed(factory, raw, now, code if name.endswith(f"({ref})") else None):
                         results.setdefault((label, name), []).append(elapsed)
                         cpus.setdefault((label, name), []).append(cpu)
                 finally:
                     store._pg_candidates = saved
                 pages[name] = ids
             if "postgresql" in pages:  # the plan changes the speed, never the page
-                agree[raw] = pages["postgresql"] == pages["postgresql (before)"]
+                agree[raw] = all(page == pages["postgresql"] for name, page in pages.items() if name != "sqlite")
     names = [name for name, _, _ in systems]
     for title, table in (("wall time", results), ("CPU time (client + PostgreSQL backend)", cpus)):
         print(f"\n{title}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -273,7 +306,7 @@ def measure(urls: dict[str, str], classes: dict[str, list[str]]) -> None:
                 line += f"  {median(ms):>24.1f}ms{percentile(ms, 0.95):>6.1f}ms"
             print(line)
     differ = [q for q, ok in agree.items() if not ok]
-    print(f"\nPostgreSQL, same first page with either plan: {len(agree) - len(differ)}/{len(agree)} queries"
+    print(f"\nPostgreSQL, same first page with every plan: {len(agree) - len(differ)}/{len(agree)} queries"
           + (f" (differ: {differ})" if differ else ""))
     for name, factory in factories.items():
         with transaction(factory) as s:
@@ -292,6 +325,8 @@ def main() -> None:
     p.add_argument("--schema", help="with --reuse: the PostgreSQL schema built before")
     p.add_argument("--reuse", action="store_true", help="measure stores built before")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
+    p.add_argument("--baseline-ref", metavar="REF",
+                   help="also run the search code of git REF (bot/search.py, storage/search.py) on PostgreSQL")
     args = p.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     total = args.articles + 5
@@ -313,7 +348,7 @@ def main() -> None:
                 print(f"{name}: built {total:,} articles in {seconds:,.0f} s ({total / seconds:,.0f}/s; "
                       f"rows in bulk, index through the ingest path's writer)")
         classes = pick_queries(urls["sqlite"], total, random.Random(11))
-        measure(urls, classes)
+        measure(urls, classes, args.baseline_ref)
         print(f"articles: {total:,}")
     finally:
         if admin is not None:

@@ -53,7 +53,7 @@ class App:
 
             self._pipeline = Pipeline(
                 self.factory, dedup_window=timedelta(days=self.config.dedup_window_days), clock=self.clock,
-                topics=self.topics,
+                topics=self.topics, same_event=self.config.same_event,
             )
         return self._pipeline
 
@@ -142,8 +142,14 @@ class App:
             chats += [f"discord-dm:{owner}" for owner in sorted(self.config.discord.owners)]
         return chats
 
-    def ingest_paths(self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None) -> PollReport:
-        """Run files through the pipeline; ``progress`` wraps the file list (a progress bar)."""
+    def ingest_paths(
+        self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None, workers: int = 1, stats=None,
+    ) -> PollReport:
+        """Run files through the pipeline; ``progress`` wraps the file list (a progress bar).
+
+        ``workers`` > 1: files are read, cleaned and analyzed in that many processes
+        (``bot.sources.analysis_pool``), this one the only writer; the outcomes are the same.
+        ``stats``: a ``PoolStats`` to fill with the workers' CPU (the bench)."""
         from bot.pipeline import PollReport
         from bot.sources.files import iter_article_files, load_articles
 
@@ -152,10 +158,32 @@ class App:
             location = ", ".join(str(p) for p in paths) if source == CLI_SOURCE else None
             src = self._source_row(s, source, location)
         report = PollReport(source)
-        iterable = progress(files) if progress else files
-        articles = load_articles(iterable, source=source, max_bytes=self.config.max_file_bytes, rules=self.boilerplate)
-        for outcome in self.pipeline.process_many(src, articles):
-            report.outcomes.append(outcome)
+        pool = None
+        if workers > 1:
+            from bot.sources import analysis_pool
+
+            # No more workers than chunks of files to give them; an in-memory database has no
+            # watchlists a worker could read.
+            workers = min(workers, -(-len(files) // analysis_pool.CHUNK))
+            if workers > 1 and self.engine.url.database not in (None, "", ":memory:"):
+                pipeline = self.pipeline  # loaded before the workers start, so they inherit it
+                settings = analysis_pool.Settings(
+                    self.config.database_url, source, self.config.max_file_bytes, self.config.boilerplate_files,
+                    same_event=pipeline.same_event,
+                )
+                # Started before the progress bar (a thread of its own).
+                pool = analysis_pool.AnalysisPool(settings, workers, rules=self.boilerplate, stats=stats)
+        try:
+            iterable = progress(files) if progress else files
+            if pool is not None:
+                articles = pool.articles(iterable)
+            else:
+                articles = load_articles(iterable, source=source, max_bytes=self.config.max_file_bytes, rules=self.boilerplate)
+            for outcome in self.pipeline.process_many(src, articles):
+                report.outcomes.append(outcome)
+        finally:
+            if pool is not None:
+                pool.close()
         return report
 
     def _source_row(self, s: Session, name: str, location: str | None) -> int:
@@ -186,5 +214,20 @@ class App:
         return report
 
     def poll_all(self) -> Iterator[PollReport]:
+        """`raqib run --once`: poll every configured file source now, due or not, each through the
+        same claim as the scheduler's polls (``storage.sources.claim_source``), so a source another
+        process polls at this moment (a `raqib run`, another `--once`) is skipped, and logged."""
+        from bot.sources.claims import ClaimKeeper
+
+        lease = timedelta(seconds=self.config.source_lease_s)
         for cfg in self.config.sources:
-            yield self.poll_source(cfg.name)
+            with transaction(self.factory) as s:
+                claim = source_store.claim_source(s, cfg.name, self.clock(), lease, due_only=False)
+            if claim is not None and not claim.won:
+                until = f" until {claim.held_until.isoformat(timespec='seconds')}" if claim.held_until else ""
+                log.warning("%s: another process is polling it (claimed%s); skipped", cfg.name, until,
+                            extra={"source_name": cfg.name})
+                continue
+            with ClaimKeeper(self.factory, self.clock, claim, lease):
+                report = self.poll_source(cfg.name)
+            yield report

@@ -153,6 +153,14 @@ class Config:
     metrics_port: int = 0
     metrics_listen: str = "127.0.0.1"
     bursts: BurstsConfig = field(default_factory=BurstsConfig)
+    # [events] same_event: another outlet's report of a story's event, in its own words and within
+    # two days, joins the story (its alert is edited) instead of alerting again (bot/text/events.py).
+    same_event: bool = True
+    # [run] source_lease: seconds a file source won by one `raqib run` stays its own past the last
+    # renewal (a live poll renews every third of it); a runner that died frees it after this.
+    source_lease_s: float = 60.0
+    # [general] ingest_workers: processes for `raqib ingest`'s text stages when --workers is not given.
+    ingest_workers: int = 1
 
 
 def _positive_int(key: str, value: Any) -> int:
@@ -260,6 +268,7 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("general", "watchlists", "seeds/watchlists.toml", _string),
     ("general", "dedup_window_days", 14, _positive_int),
     ("general", "max_file_bytes", 2_000_000, _positive_int),
+    ("general", "ingest_workers", 1, _positive_int),
     ("delivery", "max_attempts", 8, _positive_int),
     ("delivery", "backoff_base", 5.0, _positive_float),
     ("delivery", "backoff_max", 3600.0, _positive_float),
@@ -308,6 +317,8 @@ _SCALARS: list[tuple[str, str, Any, Callable[[str, Any], Any]]] = [
     ("bursts", "min_articles", 10, _positive_int),
     ("bursts", "window_days", 7, _positive_int),
     ("bursts", "cooldown_hours", 4.0, _positive_float),
+    ("events", "same_event", True, _bool),
+    ("run", "source_lease", 60.0, _positive_float),
 ]
 
 # Keys that are not scalars (lists, arrays of tables), by section; with _SCALARS, every key a
@@ -408,6 +419,7 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         boilerplate_files=tuple(base / p for p in boilerplate),
         dedup_window_days=values["general", "dedup_window_days"],
         max_file_bytes=values["general", "max_file_bytes"],
+        ingest_workers=values["general", "ingest_workers"],
         max_attempts=values["delivery", "max_attempts"],
         backoff_base_s=values["delivery", "backoff_base"],
         backoff_max_s=values["delivery", "backoff_max"],
@@ -433,6 +445,8 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
             window_days=values["bursts", "window_days"],
             cooldown_hours=values["bursts", "cooldown_hours"],
         ),
+        same_event=values["events", "same_event"],
+        source_lease_s=values["run", "source_lease"],
     )
 
 

@@ -4,9 +4,13 @@ source (already cleaned) → analyze (hashes, fingerprint, search keys; for a ne
 summary, event date; for an update its own summary) → one write transaction holding SQL only: lock
 the article's LSH bands, exact dedup, near-dup/story, store + outbox.
 
-A known story is joined three ways (``dedup.relation``): a copy or a text contained in a stored one
-joins silently (``JOINED``); a text that holds a stored report plus a development of its own joins
-and is delivered as an update to the chats that had the story's alert (``UPDATE``). Template news
+A known story is joined four ways: a copy or a text contained in a stored one joins silently
+(``JOINED``, ``dedup.relation``); another outlet's report of the same event in its own words joins
+silently too (``JOINED``, "same event as article N": ``bot.text.events``, looked up in the short
+read among the reports sharing a key within two days, and in memory among a batch's earlier
+articles); both re-draw the chats' alerts with the outlets that carried it (coalesced edits). A
+text that holds a stored report plus a development of its own joins and is delivered as an update
+to the chats that had the story's alert (``UPDATE``). Template news
 (the same agency wording about another head of state or another price) is told apart by its words
 (``dedup.distinct_reports``, checked once per candidate in the short read before the write).
 
@@ -25,14 +29,16 @@ back to be stored one article at a time, so only it fails.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.text import dedup
+from bot.text import dedup, events
 from bot.text.analysis import Analyzed
 from bot.article import Article, sanitize, storable, utcnow
 from bot.text.eventdates import event_date
@@ -42,6 +48,7 @@ from bot.text.summarize import summarize
 from bot.topics import TopicIndex
 from storage import articles as article_store
 from storage import chats as chat_store
+from storage import events as event_store
 from storage import outbox
 from storage import search as search_store
 from storage import watchlists as watchlist_store
@@ -53,7 +60,13 @@ NEW, JOINED, DUPLICATE, FAILED = "new", "joined", "duplicate", "failed"
 # A later report of a known story that adds a development: stored in the story and delivered as an
 # update to the chats that had the story's alert.
 UPDATE = "update"
+# ``Match.relation`` of another outlet's report of the same event in its own words
+# (``bot.text.events``): it joins the story like a copy (an edit of the alert, no new alert), and
+# its outcome's detail says "same event as article N".
+SAME_EVENT = "event"
 MIN_BODY_WORDS = 12
+# Stored same-event profiles kept parsed (``Pipeline._stored_profile``): a few hours of reports.
+PROFILE_CACHE = 4096
 # Which stored article a new one is matched to when several qualify: a copy first (silent), then a
 # text that holds the new one (silent), then one the new text extends (an update).
 _RELATION_ORDER = {dedup.COPY: 0, dedup.CONTAINED: 1, dedup.UPDATE: 2}
@@ -74,6 +87,8 @@ class Outcome:
     topics: tuple[str, ...] = ()
     queued: int = 0
     detail: str = ""
+    # A JOINED article's ``Match.relation``: a copy (``dedup`` relations) or ``SAME_EVENT``.
+    relation: str = ""
 
 
 @dataclass
@@ -84,8 +99,9 @@ class PollReport:
     outcomes: list[Outcome] = field(default_factory=list)
     error: str | None = None
 
-    def count(self, status: str) -> int:
-        return sum(1 for o in self.outcomes if o.status == status)
+    def count(self, status: str, relation: str | None = None) -> int:
+        return sum(1 for o in self.outcomes
+                   if o.status == status and (relation is None or o.relation == relation))
 
 
 def short_body(article: Article) -> bool:
@@ -121,6 +137,18 @@ class StoryDraft:
     topics_version: int | None
 
 
+@dataclass
+class EventLook:
+    """The short read's same-event decision for one article, reused by its write (like
+    ``Analysis.verdicts``): the stored report it joins (``match``), or the earlier article of its
+    own batch it joins (``lead``, not stored when the read ran); and, once the write stored the
+    article, its (article id, story id), which a later article of the batch joining it reads."""
+
+    match: events.EventMatch | None = None
+    lead: "Analysis | None" = None
+    stored: tuple[int, int] | None = None
+
+
 @dataclass(frozen=True)
 class Analysis:
     """An article analyzed once, before any transaction: every stage reads from here."""
@@ -136,6 +164,12 @@ class Analysis:
     verdicts: dict[int, str | None] = field(default_factory=dict, compare=False)
     # Stored article id → ``dedup.relation`` of the new fingerprint to its (the same reuse).
     relations: dict[int, str | None] = field(default_factory=dict, compare=False)
+    # The same-event profile (``bot.text.events``) with its JSON and index keys, made here so the
+    # write only stores them; None for a short body (too few words to weigh).
+    event: events.EventProfile | None = field(default=None, compare=False)
+    event_json: str = field(default="", compare=False)
+    event_keys: list[int] = field(default_factory=list, compare=False)
+    look: EventLook = field(default_factory=EventLook, compare=False)
 
 
 class _NeedsDraft(Exception):
@@ -146,6 +180,17 @@ class _NeedsDraft(Exception):
 class _NeedsUpdateSummary(Exception):
     """The write transaction found the article to be an update, which the analysis did not
     summarize: roll back, summarize outside the transaction, try again."""
+
+
+@dataclass(frozen=True)
+class Ready:
+    """An article analyzed before it reached the pipeline (``bot.sources.analysis_pool``: in a
+    worker process), with the draft it would need as a new story, made on speculation (None: not
+    made); ``process_many`` stores it like an ``Article``, and redoes a draft made with watchlists
+    that changed since."""
+
+    analysis: Analysis
+    draft: StoryDraft | None = None
 
 
 @dataclass
@@ -194,23 +239,32 @@ class Pipeline:
         dedup_window: timedelta = timedelta(days=14),
         clock: Callable[[], datetime] = utcnow,
         topics: TopicIndex | None = None,
+        same_event: bool = True,
     ) -> None:
         self._factory = factory
         self._window = dedup_window
+        # [events] same_event: other outlets' reports of a story's event, in their own words, join it.
+        self.same_event = same_event
+        # Stored profiles read back (JSON → profile with its text), the most recent kept: a report
+        # is a candidate for many later ones, and its parse and derived term tables cost more than
+        # the lookup. Keyed by the JSON itself, so an id reused after a rollback never misleads.
+        self._profiles: OrderedDict[str, events.EventProfile] = OrderedDict()
+        self._profiles_lock = threading.Lock()  # feed polls may share the pipeline across threads
         self._clock = clock
         self.topics = topics or TopicIndex()
 
     def process_many(
-        self, source_id: int, articles: Iterable[Article], *, alert: bool | Callable[[Article], bool] = True,
-        batch: int = BATCH,
+        self, source_id: int, articles: Iterable[Article | Ready], *,
+        alert: bool | Callable[[Article], bool] = True, batch: int = BATCH,
     ) -> Iterator[Outcome]:
         """Store many articles, ``batch`` per write transaction, one outcome each, in order.
 
         Each article is still its own unit: its story, topic matches and outbox rows are stored with
         it, and an article that cannot be stored costs only itself (the batch is rolled back and its
         articles stored one at a time, so the others are kept). ``alert`` as for ``process``, or
-        a function telling it per article (called with the article as given)."""
-        chunk: list[Article] = []
+        a function telling it per article (called with the article as given). An item may come
+        analyzed already (``Ready``): its CPU stages are not run again."""
+        chunk: list[Article | Ready] = []
         for article in articles:
             chunk.append(article)
             if len(chunk) >= batch:
@@ -229,6 +283,14 @@ class Pipeline:
             return self._process(source_id, sanitize(article), alert)
         except Exception as exc:  # one bad item must not stop the batch or the feed behind it
             return self._failed(article, exc)
+
+    def prune_events(self) -> int:
+        """Drop the same-event keys of articles published and stored before the copy window and the
+        event window (``raqib run``, hourly): no new report reaches them any more, and the key table
+        stays the size of a few weeks. A backlog of old articles ingested lately keeps its keys."""
+        cutoff = self._clock() - self._window - timedelta(hours=events.WINDOW_HOURS)
+        with transaction(self._factory) as session:
+            return event_store.prune(session, cutoff, stored_before=cutoff)
 
     @staticmethod
     def _failed(article: Article, exc: Exception) -> Outcome:
@@ -254,11 +316,22 @@ class Pipeline:
             # The lead's keys make a heavily trimmed copy a candidate (dedup.lead_band_keys).
             band_keys = fingerprint.band_keys() + dedup.lead_band_keys(text, words)
             body_hash = dedup.body_hash(text, analyzed.body_key)
+        profile = None
+        # A file's modification time is not a publication time (a folder copied at once shares
+        # one): an article placed in time by nothing else can't be shown to be within the event
+        # window of another report, so it neither joins an event nor is joined to one (copies still
+        # join: they need no time).
+        if not short and self.same_event and article.date_source != "mtime":
+            profile = events.event_key(article.title, article.body, article.published_at,
+                                       body_words=analyzed.body_words, date_source=article.date_source)
         return Analysis(
             article, body_hash, fingerprint, band_keys,
             # Indexed by add_article in the write transaction: search never lags behind the store.
             index_keys(article.title, article.body, analyzed),
             analyzed,
+            event=profile,
+            event_json=profile.to_json() if profile is not None else "",
+            event_keys=profile.keys() if profile is not None else [],
         )
 
     def draft(self, article: Article, analyzed: Analyzed | None = None) -> StoryDraft:
@@ -336,27 +409,135 @@ class Pipeline:
         dup_key = article_store.exact_duplicate(session, source_id, article.url, article.guid, analysis.body_hash)
         if dup_key is not None:
             return Outcome(DUPLICATE, article.url, detail=f"same {dup_key} as a stored article"), None
-        return None, self._match(session, self._clock(), analysis)
+        known = self._match(session, self._clock(), analysis)
+        return None, known if known is not None else self._event(session, analysis)
+
+    def _event(
+        self, session: Session, analysis: Analysis, earlier: Sequence[Analysis] = ()
+    ) -> Match | None:
+        """In the short read, for an article that is no copy: the story of the same event it joins,
+        if any (``bot.text.events.best_event`` over the stored reports sharing a key within
+        ``WINDOW_HOURS`` of its publication, with their texts for the template check, and over the
+        ``earlier`` articles of its batch, which the read cannot see yet). The decision is kept on
+        the analysis for the write. An earlier batch article it joins has no story id yet: the
+        Match then carries a negative placeholder, and the write finds the story that article got."""
+        look = analysis.look
+        look.match, look.lead = None, None
+        profile = analysis.event
+        if profile is None or not self.same_event:
+            return None
+        at = analysis.article.published_at
+        window = timedelta(hours=events.WINDOW_HOURS)
+        # Stored reports in the copy window only: a story stays open to other outlets as long as to
+        # copies (and the cost stays that of a bounded window).
+        rows = event_store.candidates(session, analysis.event_keys, at - window, at + window,
+                                      events.CANDIDATES, with_text=True,
+                                      stored_since=self._clock() - self._window)
+        found: list = [row for row in (self._stored_profile(*row) for row in rows) if row is not None]
+        keys = set(analysis.event_keys)
+        for n, other in enumerate(earlier):
+            if other.event is not None and keys.intersection(other.event_keys):
+                found.append((-1 - n, -1 - n, other.event))
+        match = events.best_event(profile, found)
+        if match is None:
+            return None
+        look.match = match
+        if match.article_id < 0:
+            look.lead = earlier[-1 - match.article_id]
+        return Match(match.story_id, match.article_id, SAME_EVENT)
+
+    def _stored_profile(self, story_id: int, article_id: int, text: str, body: str | None) -> tuple | None:
+        """A candidate row with its profile parsed (cached); None for a profile of another version."""
+        with self._profiles_lock:
+            profile = self._profiles.get(text)
+            if profile is not None:
+                self._profiles.move_to_end(text)
+                return story_id, article_id, profile
+        try:
+            profile = events.EventProfile.from_json(text)
+        except (ValueError, KeyError, TypeError):
+            return None
+        if body is not None:
+            profile = replace(profile, body=body)
+        with self._profiles_lock:
+            self._profiles[text] = profile
+            if len(self._profiles) > PROFILE_CACHE:
+                self._profiles.popitem(last=False)
+        return story_id, article_id, profile
+
+    def _events_in_batch(
+        self, session: Session, pending: list[tuple[int, "_Prepared", Match | None]]
+    ) -> list[tuple[int, "_Prepared", Match | None]]:
+        """The batch read's same-event decisions, in order: an article that is no copy is compared
+        with the stored reports and, in memory, with the batch's earlier articles (stored before it
+        by the write, so one by one it would have read them): batched outcomes are those of one
+        article at a time."""
+        if not self.same_event:
+            return pending
+        earlier: list[Analysis] = []
+        seen: set[tuple[str, str | None]] = set()
+        decided = []
+        for i, prepared, known in pending:
+            analysis = prepared.analysis
+            if known is None:
+                known = self._event(session, analysis, earlier)
+            else:
+                analysis.look.match, analysis.look.lead = None, None
+            # A repeat of an earlier batch article (its URL, guid or text again) is a duplicate the
+            # write will not store: only the first is a report to join.
+            article = analysis.article
+            ids = {("url", article.url), ("guid", article.guid), ("body", analysis.body_hash)}
+            if analysis.event is not None and not ids & seen:
+                earlier.append(analysis)
+            seen |= {k for k in ids if k[1] is not None}
+            decided.append((i, prepared, known))
+        return decided
+
+    def _event_join(self, session: Session, analysis: Analysis) -> Match | None:
+        """In the write: the story the read decided the article joins as a report of its event, if
+        that still holds (the stored report is still in a news story; an earlier article of the
+        batch was stored, and where). None: the article starts a story after all."""
+        look = analysis.look
+        if look.match is None or not self.same_event:
+            return None
+        if look.lead is None:
+            story_id = event_store.story_of(session, look.match.article_id)
+            article_id = look.match.article_id
+        elif look.lead.look.stored is not None:
+            article_id, _ = look.lead.look.stored
+            story_id = event_store.story_of(session, article_id, look.lead.article.url)
+        else:
+            return None
+        return None if story_id is None else Match(story_id, article_id, SAME_EVENT)
 
     def _prepare(self, prepared: _Prepared, known: Match | None) -> None:
         """The CPU a write will need, made before it opens: a new story's draft, an update's summary."""
         article = prepared.analysis.article
+        draft = prepared.draft  # made on speculation by a worker process (``Ready``), if any
         if known is None:
-            prepared.draft = self._draft(article, prepared.analysis.text)
+            if draft is None or draft.topics_version != self.topics.version:
+                prepared.draft = self._draft(article, prepared.analysis.text)
         elif known.relation == dedup.UPDATE:
-            prepared.update_summary = self._update_summary(article, prepared.analysis.text)
+            # An update's summary is the one a new story's draft holds (``_update_summary``).
+            prepared.update_summary = (
+                draft.summary if draft is not None else self._update_summary(article, prepared.analysis.text)
+            )
 
     def _process_batch(
-        self, source_id: int, articles: list[Article], alert: bool | Callable[[Article], bool]
+        self, source_id: int, items: list[Article | Ready], alert: bool | Callable[[Article], bool]
     ) -> list[Outcome]:
-        """Store ``articles`` in as few write transactions as possible, with the outcomes ``process``
+        """Store ``items`` in as few write transactions as possible, with the outcomes ``process``
         would give one by one (an article reads every article stored before it, in the batch too)."""
+        articles = [item.analysis.article if isinstance(item, Ready) else item for item in items]
         outcomes: list[Outcome | None] = [None] * len(articles)
         todo: list[tuple[int, _Prepared]] = []
-        for i, raw in enumerate(articles):
+        for i, (raw, item) in enumerate(zip(articles, items)):
             try:
                 wanted = alert(raw) if callable(alert) else alert
-                todo.append((i, _Prepared(self.analyze(sanitize(raw)), wanted)))
+                if isinstance(item, Ready):
+                    todo.append((i, _Prepared(item.analysis, wanted, item.draft)))
+                else:
+                    todo.append((i, _Prepared(self.analyze(sanitize(raw)), wanted)))
             except Exception as exc:  # one bad item costs only itself
                 outcomes[i] = self._failed(raw, exc)
         # One short read for the batch: stored duplicates, and which articles need a draft.
@@ -377,6 +558,7 @@ class Pipeline:
                         outcomes[i] = Outcome(DUPLICATE, url, detail=f"same {dup_key} as a stored article")
                 for (i, prepared), candidates in zip(fresh, nears):
                     pending.append((i, prepared, self._match(session, now, prepared.analysis, candidates)))
+                pending = self._events_in_batch(session, pending)
                 if any(known is None for _, _, known in pending):
                     self.topics.refresh(session)
         except Exception:
@@ -513,12 +695,12 @@ class Pipeline:
             search_keys=analysis.search_keys,
         )
         known = self._match(session, now, analysis, lookup.near(analysis.band_keys) if lookup is not None else None)
+        if known is None:
+            known = self._event_join(session, analysis)
         if known is not None and known.relation == dedup.UPDATE:
             if update_summary is None:
                 raise _NeedsUpdateSummary()
-            article_id = article_store.add_article(
-                session, known.story_id, replace(new, summary=update_summary)
-            )
+            article_id = self._add(session, known.story_id, replace(new, summary=update_summary), analysis)
             detail = f"update of story {known.story_id} (extends article {known.article_id})"
             if not alert:
                 return Outcome(UPDATE, article.url, known.story_id, detail=f"{detail}; stored without alert")
@@ -532,13 +714,19 @@ class Pipeline:
             queued += outbox.enqueue(session, known.story_id, unalerted, now, article_id)
             return Outcome(UPDATE, article.url, known.story_id, queued=queued, detail=detail)
         if known is not None:
-            article_id = article_store.add_article(session, known.story_id, new)
-            how = "near-duplicate of" if known.relation == dedup.COPY else "contained in"
+            article_id = self._add(session, known.story_id, new, analysis)
+            if known.relation == SAME_EVENT:
+                match = analysis.look.match
+                score = f", score {match.score:.2f}" if match is not None else ""
+                detail = f"same event as article {known.article_id} of story {known.story_id}{score}"
+            else:
+                how = "near-duplicate of" if known.relation == dedup.COPY else "contained in"
+                detail = f"{how} story {known.story_id}"
             # Another outlet carrying the story: the chats' alerts are re-drawn with it (coalesced),
             # or, for an every-report subscription, the report is sent.
             queued = outbox.enqueue_followups(session, known.story_id, article_id, now) if alert else 0
-            return Outcome(JOINED, article.url, known.story_id, queued=queued,
-                           detail=f"{how} story {known.story_id}")
+            return Outcome(JOINED, article.url, known.story_id, queued=queued, detail=detail,
+                           relation=known.relation or "")
 
         if context is None:
             context = _WriteContext()
@@ -548,7 +736,7 @@ class Pipeline:
         story_id = article_store.insert_story(
             session, article.title, draft.summary, article.published_at, now, draft.event_date
         )
-        article_store.add_article(session, story_id, new)
+        self._add(session, story_id, new, analysis)
         priority = {}
         for rank, m in enumerate(matches):
             wid = self.topics.watchlist_id(m.slug)
@@ -560,6 +748,15 @@ class Pipeline:
         targets = sorted(context.subscribers(session, list(priority)), key=lambda t: (t[0], priority[t[1]]))
         queued = outbox.enqueue(session, story_id, targets, now)
         return Outcome(NEW, article.url, story_id, tuple(m.slug for m in matches), queued)
+
+    def _add(self, session: Session, story_id: int, new: article_store.NewArticle, analysis: Analysis) -> int:
+        """Store the article in its story with its same-event profile (same transaction: a crash
+        leaves both or neither), and note where it went for a later article of its batch."""
+        article_id = article_store.add_article(session, story_id, new)
+        if analysis.event is not None and self.same_event:
+            event_store.add_profile(session, article_id, new.published_at, analysis.event_json, analysis.event_keys)
+        analysis.look.stored = (article_id, story_id)
+        return article_id
 
     def _match(
         self, session: Session, now: datetime, analysis: Analysis,

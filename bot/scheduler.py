@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import threading
 from datetime import datetime, timedelta
 from typing import Protocol, Sequence
 
@@ -16,17 +15,18 @@ from bot.delivery import bursts, digests
 from bot.app import App
 from bot.delivery.worker import DeliveryWorker
 from bot.metrics import METRICS, MetricsServer, OutboxCollector
+from bot.sources.claims import ClaimKeeper
 from bot.transports.base import Transport
 from storage import sources as source_store
 from storage.db import connection_problem, ping, transaction
 
 log = logging.getLogger(__name__)
 
+# How often `raqib run` drops the same-event keys of old articles (Pipeline.prune_events).
+PRUNE_EVERY_S = 3600.0
+
 # Coalesced, one instance at a time; a run missed during downtime or a stall runs once, late.
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
-# A file source won by one runner stays its own this long past the last renewal; a live poll renews
-# every third of it, so only a runner that died (or lost the database) lets another take the source.
-SOURCE_LEASE_S = 60.0
 # A runner that lost a source looks again no sooner than this (the winner may still be committing).
 RECHECK_S = 1.0
 
@@ -36,41 +36,6 @@ def first_runs(app: App, now: datetime) -> dict[str, datetime]:
     with transaction(app.factory) as s:
         stored = {src.name: src.next_check_at for src in source_store.list_sources(s)}
     return {cfg.name: max(now, stored.get(cfg.name) or now) for cfg in app.config.sources}
-
-
-class _LeaseKeeper:
-    """Keeps a won file source claimed while its poll runs: a first poll of a big folder may outlast
-    any fixed lease, and another runner must not start the same folder meanwhile."""
-
-    def __init__(self, runner: "Runner", claim: source_store.SourceClaim | None) -> None:
-        self.runner, self.claim = runner, claim
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __enter__(self) -> "_LeaseKeeper":
-        if self.claim is not None and self.claim.won and self.claim.next_check_at is not None:
-            self._thread = threading.Thread(target=self._renew, name=f"lease {self.claim.source_id}", daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _renew(self) -> None:
-        assert self.claim is not None and self.claim.next_check_at is not None
-        app, lease = self.runner.app, self.runner.source_lease
-        held = self.claim.next_check_at
-        while not self._stop.wait(lease.total_seconds() / 3):
-            until = app.clock() + lease
-            try:
-                with transaction(app.factory) as s:
-                    if not source_store.renew_claim(s, self.claim.source_id, held, until):
-                        return  # the poll recorded its next check, or the claim was lost
-                held = until
-            except Exception as exc:  # the poll goes on; at worst another runner takes the source
-                log.warning("could not renew the claim on source %d: %s", self.claim.source_id, exc)
 
 
 class Companion(Protocol):
@@ -93,7 +58,10 @@ class Runner:
         self._drains: set[asyncio.Task] = set()
         self.feeds = None  # the FeedPoller, created in run() inside the event loop
         self._outbox_collector: OutboxCollector | None = None
-        self.source_lease = timedelta(seconds=SOURCE_LEASE_S)
+        # A file source won by this runner stays its own this long past the last renewal ([run]
+        # source_lease); a live poll renews every third of it, so only a runner that died (or lost the
+        # database) lets another take the source.
+        self.source_lease = timedelta(seconds=app.config.source_lease_s)
 
     def schedule(self) -> None:
         now = self.app.clock()
@@ -120,6 +88,20 @@ class Runner:
             self._digests, "interval", seconds=digests.CHECK_EVERY_S,
             next_run_time=now + timedelta(seconds=digests.CHECK_EVERY_S), id="digests", name="close digest periods",
         )
+        self.scheduler.add_job(
+            self._prune_events, "interval", seconds=PRUNE_EVERY_S,
+            next_run_time=now + timedelta(seconds=PRUNE_EVERY_S), id="prune", name="prune old event keys",
+        )
+
+    def _prune_events(self) -> None:
+        """Drop the same-event keys no new article can reach any more; a failure waits for the next run."""
+        try:
+            removed = self.app.pipeline.prune_events()
+            if removed:
+                log.info("pruned %d old event key(s)", removed)
+        except Exception as exc:
+            log.error("event key prune failed: %s; the next run tries again", exc,
+                      exc_info=log.isEnabledFor(logging.DEBUG))
 
     def _digests(self) -> None:
         """Turn each closed period's held alerts into its digest row; a failure waits for the next run."""
@@ -160,7 +142,7 @@ class Runner:
                 return
             who = {"source_name": name, "worker_pid": os.getpid()}  # which runner polled, in the logs
             log.info("polling %s (pid %d won it)", name, os.getpid(), extra=who)
-            with _LeaseKeeper(self, claim):
+            with ClaimKeeper(self.app.factory, self.app.clock, claim, self.source_lease):
                 report = self.app.poll_source(name)
             METRICS.observe_report(report)
             log.info("polled %s (pid %d): %d new of %d file(s)%s", name, os.getpid(), report.count("new"),

@@ -662,6 +662,8 @@ NOUNS: dict[str, Noun] = {
     "new_story": Noun("قصة جديدة", "قصتان جديدتان", "قصص جديدة", "قصة جديدة", True, "new story", "new stories"),
     "duplicate": Noun("نسخة مكررة", "نسختان مكررتان", "نسخ مكررة", "نسخة مكررة", True, "duplicate", "duplicates"),
     "update": Noun("تحديث", "تحديثان", "تحديثات", "تحديثًا", False, "update", "updates"),
+    "same_event_report": Noun("تقرير عن حدث معروف", "تقريران عن حدث معروف", "تقارير عن أحداث معروفة",
+                              "تقريرًا عن حدث معروف", False, "same-event report", "same-event reports"),
     "near_duplicate": Noun("نسخة شبه مكررة", "نسختان شبه مكررتان", "نسخ شبه مكررة", "نسخة شبه مكررة", True,
                            "near-duplicate", "near-duplicates"),
 }

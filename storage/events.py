@@ -2,7 +2,8 @@
 
 The decision itself is bot/text/events.py's (storage imports nothing of ours: profiles come and go
 as the JSON text of ``EventProfile.to_json()``, keys as ``EventProfile.keys()``). This module
-keeps, per article that started or joined a story by its own words, its profile and the hashes of its few highest-weighted terms
+keeps, per stored news article long enough to profile (bot/pipeline.py writes it with the
+article), its profile and the hashes of its few highest-weighted terms
 (tables of migration 0013, reached through Core ``Table`` objects of their own). A new article's
 candidates are the articles sharing at least one key within the window, best-sharing first and
 capped: the lookup runs on the (key, published_at) primary key, so its cost depends on how many
@@ -11,15 +12,16 @@ reports share the article's rarest terms, not on how many were stored in the win
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, func, insert, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Story, UTCDateTime
 
 # Candidates read per article (bot.text.events.CANDIDATES): bounded work per insert.
 CANDIDATES = 30
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 _metadata = MetaData()
 
@@ -74,7 +76,7 @@ def _candidates_statement(with_text: bool):
         select(*columns)
         .select_from(hits)
         .join(event_profiles, event_profiles.c.article_id == hits.c.article_id)
-        .join(_ARTICLES, _ARTICLES.c.id == hits.c.article_id)
+        .join(_ARTICLES, (_ARTICLES.c.id == hits.c.article_id) & (_ARTICLES.c.fetched_at >= bindparam("stored")))
         .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
         .order_by(hits.c.shared.desc(), hits.c.at.desc(), hits.c.article_id)
     )
@@ -86,25 +88,45 @@ _CANDIDATES_WITH_TEXT = _candidates_statement(with_text=True)
 
 def candidates(
     session: Session, keys: list[int], since: datetime, until: datetime, limit: int = CANDIDATES,
-    with_text: bool = False,
+    with_text: bool = False, stored_since: datetime | None = None,
 ) -> list[tuple]:
     """(story_id, article_id, profile JSON) of news articles published in [since, until] that
     share at least one of ``keys``: most shared keys first, then the most recent, at most ``limit``.
     With ``with_text``, each row also carries the article's body: the same-event decision needs it
     to tell two template reports apart word by word (another day's bulletin), which the stored
-    profile alone cannot always do. One statement; the key table's primary key (key,
+    profile alone cannot always do. ``stored_since``: only articles stored (fetched) since then, as
+    copies are looked for (a story stays open to other outlets as long as to copies). One statement; the key table's primary key (key,
     published_at, article_id) answers the grouping without reading the table.
     """
     if not keys:
         return []
     rows = session.connection().execute(
         _CANDIDATES_WITH_TEXT if with_text else _CANDIDATES,
-        {"keys": sorted(set(keys)), "since": since, "until": until, "limit": limit})
+        {"keys": sorted(set(keys)), "since": since, "until": until, "limit": limit,
+         "stored": stored_since or _EPOCH})
     return [tuple(row) for row in rows]
 
 
-def prune(session: Session, before: datetime) -> int:
+def story_of(session: Session, article_id: int, url: str | None = None) -> int | None:
+    """The news story article ``article_id`` belongs to now (None: gone, or not news): the write
+    transaction checks that the story the short read chose to join still stands. ``url``: the
+    article must also have this URL (an id remembered from a rolled-back transaction may since have
+    been given to another article)."""
+    q = (select(_ARTICLES.c.story_id)
+         .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
+         .where(_ARTICLES.c.id == article_id))
+    if url is not None:
+        q = q.where(_ARTICLES.c.url == url)
+    return session.connection().execute(q).scalar()
+
+
+def prune(session: Session, before: datetime, stored_before: datetime | None = None) -> int:
     """Drop the keys of articles published before ``before`` (beyond any window a new article
-    can reach); their profiles stay for explanations. Returns the keys removed."""
-    result = session.connection().execute(delete(event_keys).where(event_keys.c.published_at < before))
+    can reach); their profiles stay for explanations. With ``stored_before``, only of articles
+    also stored (fetched) before it: a backlog of old articles ingested today keeps its keys while
+    the rest of that backlog comes in. Returns the keys removed."""
+    cond = event_keys.c.published_at < before
+    if stored_before is not None:
+        cond = cond & exists().where(_ARTICLES.c.id == event_keys.c.article_id, _ARTICLES.c.fetched_at < stored_before)
+    result = session.connection().execute(delete(event_keys).where(cond))
     return result.rowcount or 0

@@ -68,6 +68,8 @@ class Source(Base):
     options: Mapped[str | None] = mapped_column(Text)
     last_status: Mapped[str | None] = mapped_column(Text)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Migration 0015: a file source's poll claimed by one process until then (NULL: nobody holds it).
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Story(Base):

@@ -82,17 +82,48 @@ def shared_data() -> Path:
 
 # --- databases: every storage-touching test runs on SQLite and, when configured, PostgreSQL ---
 
+import contextlib
 import os
 import uuid
+from typing import Iterator
 
 from sqlalchemy import create_engine, text
 
 POSTGRES_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
 
-def _pg_schema_url(schema: str) -> str:
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+def _pg_schema_url(schema: str, base: str | None = None) -> str:
+    base = base or POSTGRES_URL
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@contextlib.contextmanager
+def private_pg_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
+    """A URL whose connections see only a new, empty schema of ``base_url``'s database, dropped
+    (with all it holds) on the way out: tests share one server without seeing each other's rows."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            yield _pg_schema_url(schema, base_url)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A private PostgreSQL schema only (tests of several processes sharing one server), dropped
+    afterwards; skipped without a test server."""
+    if not POSTGRES_URL:
+        pytest.skip("RAQIB_TEST_POSTGRES_URL not set (.ci/run sets it)")
+    with private_pg_schema(POSTGRES_URL, prefix="procs") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -103,16 +134,8 @@ def db_url(request, tmp_path):
         return
     if not POSTGRES_URL:
         pytest.skip("RAQIB_TEST_POSTGRES_URL not set (.ci/run sets it)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_pg_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture

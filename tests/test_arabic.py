@@ -207,3 +207,21 @@ def test_lists_and_uneven_lines_are_not_taken_for_hard_wraps():
     ])
     paragraphs = unwrap(wrapped).splitlines()
     assert len(paragraphs) == 3 and all(p.startswith("-") for p in paragraphs[1:])
+
+
+def test_analysis_words_made_by_line_equal_whole_body(shared_data):
+    """``Analyzed`` normalizes a body line by line (each line then cached for the stages that read
+    lines); the words and the key are those of ``normalize(body)``, on real articles and on line
+    breaks next to marks, ligatures and every kind of line separator."""
+    import json
+    import zipfile
+
+    from bot.text.analysis import Analyzed
+
+    bodies = ["بِسْمِ\nَاللَّه", "ﻻ\r\nبأس\u2028x\u2029y\x1cz\x85w\x0bv\x0cu", "\n\n", "", "word_\n_word", "a\u0640\nb"]
+    with zipfile.ZipFile(sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]) as zf:
+        bodies += [item["content"] for item in json.loads(zf.read(zf.namelist()[0]))[:400]]
+    for body in bodies:
+        analyzed = Analyzed("", body)
+        assert analyzed.body_words == normalize(body).split()
+        assert analyzed.body_key == normalize(body)

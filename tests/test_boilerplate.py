@@ -494,3 +494,52 @@ def test_rule_files_with_slots(tmp_path):
     bad.write_text('lead = [{ name = "x", regex = "^{NOPE}" }]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="unknown slot"):
         load_rules([bad])
+
+
+def test_required_literals_screen_strip_rules_exactly(rules):
+    """The literal screen never skips a rule that would match: every strip rule gives the same
+    result with and without it on real lines."""
+    from bot.text.boilerplate import fold_text, may_match, required_literals
+
+    assert required_literals(re.compile(r"\s*رابط (?:الخبر|المقال)")) == (("رابط ال",),)
+    assert required_literals(re.compile(r"(?<=[.!])\s*(?:خبرين|x)\s*$")) is None
+    assert required_literals(re.compile(r"abc", re.IGNORECASE)) is None  # cased letters: no screen
+    lines = [
+        "وأكد المتحدث أن العمل مستمر. سمات الخبر عاجل الرياض",
+        "قال الوزير ذلك – (واس)",
+        "رابط الخبر في صحيفة الوطن: الرابط",
+        "نص عادي بلا شيء من ذلك",
+    ]
+    hits = 0
+    for line in lines:
+        folded = fold_text(line)
+        for rule in rules.strips:
+            found = rule.pattern.search(folded) is not None
+            hits += found
+            assert may_match(rule.pattern, folded) or not found
+    assert hits >= 2
+
+
+def test_fold_positions_fast_path_agrees():
+    from bot.text.boilerplate import _FOLD, fold
+
+    for text in ("مرحبا بكم abc", "مَرْحَبًا", "ﻻ بأس", "emoji 😀 ok", "زيـــارة\u200f"):
+        expected = [i for i, ch in enumerate(text) for _ in range(len(_FOLD[ord(ch)]))] + [len(text)]
+        assert fold(text)[1] == expected
+
+
+def test_fold_by_replacement_equals_the_table(shared_data):
+    """``fold_text`` replaces only the characters that fold; the result is the table's translate,
+    on real lines and on characters outside the prefilled table."""
+    import json
+    import zipfile
+
+    from bot.text.boilerplate import _FOLD, _REPLACE_SAFE, _fold
+
+    assert _REPLACE_SAFE
+    lines = ["Hello أحمد ة ى َ ﻻ ß 😀 \u2c65 İstanbul ﷺ \x00\u200f", "", "ـــ"]
+    with zipfile.ZipFile(sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]) as zf:
+        for item in json.loads(zf.read(zf.namelist()[0]))[:200]:
+            lines += item["content"].splitlines()
+    for line in lines:
+        assert _fold(line) == line.translate(_FOLD)

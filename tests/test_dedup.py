@@ -480,3 +480,37 @@ def test_semeval_dissimilar_pairs_are_not_flagged(shared_data: Path) -> None:
     assert len(pairs) >= 40
     flagged = [p for p in pairs if is_near_duplicate(fingerprint(p[0]), fingerprint(p[1]))]
     assert not flagged
+
+
+# --- cheaper forms of the same keys (issue 13): each equals what it replaced --------------------
+
+
+def test_band_keys_equal_keyed_hash_per_band():
+    import hashlib
+    import struct
+
+    from bot.text.dedup import _BAND_SALT, ROWS, _band_key, _lead_keys, _LEAD_BAND_OFFSET
+
+    def reference(band: int, rows) -> int:
+        data = struct.pack(f"<H{len(rows)}I", band, *rows)
+        digest = hashlib.blake2b(data, digest_size=8, key=_BAND_SALT).digest()
+        return int.from_bytes(digest, "little", signed=True)
+
+    fp = fingerprint("روسيا وكوريا الشمالية توقعان اتفاقية شراكة استراتيجية شاملة في بيونغ يانغ " * 3)
+    keys = fp.band_keys()
+    assert keys == [reference(b, fp.signature[b * ROWS:(b + 1) * ROWS]) for b in range(len(keys))]
+    assert len(set(keys)) == len(keys)
+    words = normalize("وقع الزعيمان اتفاقية شراكة استراتيجية شاملة تنص على الدفاع المشترك في حال تعرض أي منهما لعدوان").split()
+    assert len(_lead_keys(words, _LEAD_BAND_OFFSET)) == 12
+
+
+def test_shingles_and_numbers_equal_the_plain_forms(articles):
+    from bot.text.dedup import _joined_shingles, _key, _numbers, shingles
+
+    for item in articles[:300]:
+        words = normalize(item["content"]).split()
+        assert _joined_shingles(words) == {" ".join(words[i:i + 3]) for i in range(len(words) - 2)}
+        assert _numbers(words) == [n for w in words for n in re.findall(r"\d+", w)]
+        assert _key(item["content"]) == normalize(item["content"])
+        if len(words) > 3:
+            assert shingles(item["content"]) == _joined_shingles(words)

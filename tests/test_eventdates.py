@@ -82,3 +82,38 @@ def test_accuracy_beats_plain_dateparser(shared_data):
     ours_seeds, n_seeds = score(SEED_CASES, ours)
     plain_seeds, _ = score(SEED_CASES, plain)
     assert ours_seeds == n_seeds and plain_seeds < n_seeds
+
+
+# --- the month-only pattern, tried only near month names (the same matches as a full scan) -----
+
+
+def _snn_texts(shared_data, limit: int) -> list[str]:
+    import json
+    import zipfile
+
+    texts: list[str] = []
+    for archive in sorted((shared_data / "saudinewsnet").glob("*.zip")):
+        with zipfile.ZipFile(archive) as zf:
+            for item in json.loads(zf.read(zf.namelist()[0])):
+                texts.append(f"{item['title']}\n{item['content']}")
+                if len(texts) >= limit:
+                    return texts
+    return texts
+
+
+def test_month_only_near_month_names_equals_full_scan(shared_data):
+    from bot.text.eventdates import _MONTH_ONLY, _month_only
+
+    texts = _snn_texts(shared_data, 1500) + [
+        "خلال مارس وجوان ونوفمبر 2015 وفي شهر مايو المقبل",
+        "(في   شهر\n ﻣﺎﻳﻮ) ولشهر أبريل، منذ   أغسطس/آب 2025 وفي يوليوز",
+        "في مايو مايو مايو",
+        "Mar March in May since Sept",
+    ]
+    found = 0
+    for text in texts:
+        full = [(m.span(), m.groupdict()) for m in _MONTH_ONLY.finditer(text)]
+        near = [(m.span(), m.groupdict()) for m in _month_only(text)]
+        assert near == full, text[:120]
+        found += len(full)
+    assert found > 500

@@ -71,7 +71,7 @@ def test_a_nul_after_64_kb_costs_nothing_and_later_files_are_ingested(tmp_path, 
 
 def test_raqib_ingest_goes_on_after_an_article_it_cannot_store(tmp_path, db_url, seed_files, monkeypatch, capsys):
     """Whatever an article's failure (here the store itself refuses one), the CLI reports it in one
-    line and ingests the files after it; no traceback, exit 0."""
+    line and ingests the files after it; no traceback, exit 1 (a file was not stored)."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i, f in enumerate(seed_files[:3]):
@@ -86,7 +86,7 @@ def test_raqib_ingest_goes_on_after_an_article_it_cannot_store(tmp_path, db_url,
 
     monkeypatch.setattr(article_store, "add_article", picky_add)
     config = write_config(tmp_path, db_url)
-    assert main(["ingest", str(folder), "--config", str(config)]) == 0
+    assert main(["ingest", str(folder), "--config", str(config)]) == 1
     err = capsys.readouterr().err
     assert "2 new stories" in err and "1 not stored" in err and "NUL (0x00)" in err
     assert "Traceback" not in err

@@ -565,3 +565,12 @@ def test_load_errors(tmp_path: Path, toml: str, message: str) -> None:
 
 def test_parse_accepts_an_empty_document() -> None:
     assert parse_watchlists({}) == []
+
+
+def test_index_key_collapses_doubled_letters_like_the_template():
+    import re as _re
+
+    from bot.text.matching import _RUNS, _index_key, _skeleton
+
+    for word in ("هيللاري", "ترامب", "زيلنيسكي", "فيرراري", "اااب", "كورسك", "abbba"):
+        assert _index_key(word) == _RUNS.sub(r"\1", _skeleton(word)) == _re.sub(r"(.)\1+", r"\1", _skeleton(word))

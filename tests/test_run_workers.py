@@ -19,15 +19,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from tests.conftest import POSTGRES_URL, REPO, wait_until
+from tests.conftest import REPO, wait_until
 
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -39,22 +37,6 @@ REPORTS = 12
 INTERVAL_S = 2  # each file source is due every 2 s: many polls in a short run
 FEED_ITEMS = 6
 
-
-@pytest.fixture
-def pg_url():
-    """A private schema of the test server, dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip("RAQIB_TEST_POSTGRES_URL not set (.ci/run sets it)")
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield chaos._pg_schema_url(POSTGRES_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def _config(path: Path, url: str, watchlists: Path, folders: list[Path], feed_url: str) -> Path:

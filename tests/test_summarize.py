@@ -464,3 +464,18 @@ def test_a_line_closing_a_quote_opened_on_an_earlier_line_is_not_shown_alone():
     paired = "ووصف المسؤول ما جرى في الضالع بأنه ”ضربة قاصمة للميليشيات”."
     summary = summarize("مقتل قائد الميليشيات في الضالع", "\n".join([LEAD, paired, SECOND]))
     assert paired in summary
+
+
+def test_mostly_latin_screen_agrees_with_the_full_count():
+    """The cheap bound never changes the answer: Latin letters plus digits (``str.isdigit``,
+    superscripts included) against Arabic letters."""
+    from bot.text.summarize import _ARABIC_LETTER, _LATIN_LETTER, _mostly_latin
+
+    def reference(text: str) -> bool:
+        budget = len(_LATIN_LETTER.findall(text)) + sum(map(str.isdigit, text))
+        return len(_ARABIC_LETTER.findall(text)) <= budget
+
+    cases = ["قال الوزير إن الاجتماع ناجح.", "Read more at CNN.com", "عدد 12345 ABC", "ab جد", "abc جد",
+             "²³¹ جدا", "١٢٣ جدد", "۱۲۳۴ جدد", "", "   ", "https://x.com/a ب", "ⅫⅫ جج", "①② جج"]
+    for text in cases:
+        assert _mostly_latin(text) == reference(text), text

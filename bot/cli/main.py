@@ -51,12 +51,19 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", parents=[common], help="poll sources and deliver alerts")
-    run.add_argument("--once", action="store_true", help="poll every source once, deliver, exit")
+    run.add_argument(
+        "--once", action="store_true",
+        help="poll every source once (skipping one another process polls now), deliver, exit",
+    )
     run.add_argument("--format", choices=["text", "jsonl"], help="console alert format")
 
     ingest = sub.add_parser("ingest", parents=[common], help="ingest article files or folders")
     ingest.add_argument("paths", nargs="+", type=Path)
     ingest.add_argument("--format", choices=["text", "jsonl"], help="console alert format")
+    ingest.add_argument(
+        "--workers", type=int, metavar="N",
+        help="processes that read and analyze the files, this one storing them (default: general.ingest_workers, 1)",
+    )
 
     wl = sub.add_parser(
         "watchlists", parents=[common],
@@ -177,17 +184,19 @@ def _console(config: Config, fmt: str | None) -> ConsoleTransport:
 
 
 def _say(report: PollReport) -> None:
-    from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, UPDATE
+    from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, SAME_EVENT, UPDATE
 
     if report.error:
         print(f"{report.source}: error: {report.error}", file=sys.stderr)
         return
     failed = [o for o in report.outcomes if o.status == FAILED]
+    same_event = report.count(JOINED, SAME_EVENT)  # another outlet's report of a known event
     print(
         f"{report.source}: {counted('en', len(report.outcomes), 'article')}: "
         f"{counted('en', report.count(NEW), 'new_story')}, "
         f"{counted('en', report.count(UPDATE), 'update')}, "
-        f"{counted('en', report.count(JOINED), 'near_duplicate')}, {counted('en', report.count(DUPLICATE), 'duplicate')}"
+        f"{counted('en', report.count(JOINED) - same_event, 'near_duplicate')}, "
+        f"{counted('en', same_event, 'same_event_report')}, {counted('en', report.count(DUPLICATE), 'duplicate')}"
         + (f", {len(failed)} not stored" if failed else ""),
         file=sys.stderr,
     )
@@ -272,11 +281,18 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not p.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(map(str, missing))}")
+    workers = config.ingest_workers if args.workers is None else args.workers
+    if workers < 1:
+        raise UsageError("--workers must be a positive number")
     app = _app(config)
     try:
-        _say(app.ingest_paths(args.paths, progress=_progress))
+        from bot.pipeline import FAILED
+
+        report = app.ingest_paths(args.paths, progress=_progress, workers=workers)
+        _say(report)
         _deliver(app, _console(config, args.format), _telegram(app, config), _discord(app, config))
-        return 0
+        # The stored ones were delivered; _say named the others and why: a script must see them.
+        return 1 if report.count(FAILED) else 0
     finally:
         app.close()
 

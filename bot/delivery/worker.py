@@ -1,5 +1,9 @@
 """The delivery worker: drains the outbox through the transports, one recorded fact per send.
 
+Each claimed row goes decide → send → record: the decide stages (``bot.delivery.decide.STAGES``:
+mute, edit target, digest, quiet hours, short summary) turn it into a verdict (skip, hold, defer)
+or the alert to send; the transport sends it; the outcome is recorded in the outbox.
+
 What a failure costs an alert:
 
 - network errors, timeouts, 5xx, 429 and unknown exceptions are the platform's fault, not the
@@ -24,16 +28,14 @@ import os
 import random
 import socket
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Awaitable, Callable, Mapping, Sequence
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.delivery import digests
-from bot.delivery.alerts import Alert, AlertItem
-from bot.text.arabic import split_sentences
+from bot.delivery.decide import Defer, Hold, Skip, decide
+from bot.delivery.decide import first_sentence, quiet_until  # noqa: F401 - their home before the stages
 from handlers.texts import error_text
 from bot.article import utcnow
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, RetryLater, Transport, Undeliverable
@@ -91,92 +93,6 @@ def give_up_text(summary: outbox.GiveUpSummary) -> tuple[str, str]:
         "يعيدها المشرف إلى الطابور بالأمر raqib outbox retry --failed"
     )
     return headline, body
-
-
-def first_sentence(text: str) -> str:
-    """A summary cut to its first sentence (a short summary, a digest's line)."""
-    sentences = split_sentences(text)
-    return sentences[0] if sentences else text.strip()
-
-
-def chat_zone(job: outbox.DeliveryJob, default: tzinfo) -> tzinfo:
-    """The chat's zone, or the configured one when it has none (or names one this system lacks)."""
-    if job.timezone:
-        try:
-            return ZoneInfo(job.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("chat %s: unknown time zone %r; using the configured one", job.chat, job.timezone)
-    return default
-
-
-def quiet_until(start: int | None, end: int | None, tz: tzinfo, at: datetime) -> datetime | None:
-    """When the quiet window ``at`` falls in ends (UTC), or None outside one. Minutes after midnight
-    in the chat's zone; a window may wrap midnight (23:00-07:00 = 1380..420); start == end is none."""
-    if start is None or end is None or start == end:
-        return None
-    local = at.astimezone(tz)
-    minute = local.hour * 60 + local.minute
-    inside = start <= minute < end if start < end else (minute >= start or minute < end)
-    if not inside:
-        return None
-    day: date = local.date()
-    until = datetime.combine(day, time(end // 60, end % 60), tzinfo=tz)
-    if until <= local:
-        until = datetime.combine(day + timedelta(days=1), time(end // 60, end % 60), tzinfo=tz)
-    return until.astimezone(timezone.utc)
-
-
-def alert_from_job(job: outbox.DeliveryJob, tz: tzinfo = timezone.utc, silent: bool = False) -> Alert:
-    """The platform-neutral alert of a claimed row; ``tz`` is the chat's zone (the decide stage's
-    ``chat_zone``, loaded once): a digest's period, and ``Alert.zone`` when the chat chose one, so
-    every renderer shows the chat its own times (a chat that chose none gets the transport's)."""
-    summary = first_sentence(job.summary) if job.summary_length == "short" else job.summary
-    items = tuple(
-        AlertItem(i.story_id, i.headline, i.url, i.published, first_sentence(i.summary), i.source_count, i.topic)
-        for i in job.items
-    )
-    period = job.span if job.kind == outbox.ARCHIVE else None
-    if job.kind == outbox.DIGEST and job.period:
-        period = digests.period_bounds(job.period, tz)
-    if period is not None:  # in the chat's zone: the transport names the hour or day as the chat reads it
-        period = (period[0].astimezone(tz), period[1].astimezone(tz))
-    return Alert(
-        chat=job.chat,
-        thread_id=job.thread_id,
-        language=job.language,
-        topic=job.topic,
-        topic_name=job.topic_name,
-        story_id=job.story_id,
-        headline=job.headline,
-        summary=summary,
-        url=job.url,
-        source=job.source,
-        published=job.published_at,
-        matched=tuple(job.matched),
-        update=job.kind == outbox.UPDATE,
-        source_count=job.source_count,
-        watchlist_id=job.watchlist_id,
-        kind=job.kind,
-        also=job.also,
-        silent=silent or job.kind == outbox.ARCHIVE,
-        reply_to=job.reply_to,
-        edit_of=job.edit_of,
-        items=items,
-        period=period,
-        zone=tz if job.timezone else None,
-    )
-
-
-# Why an edit is not made: the chat's alert it would re-draw never went out.
-_NO_EDIT = {
-    outbox.FAILED: "its alert was given up",
-    outbox.DEAD: "its alert was given up",
-    outbox.SKIPPED: "its alert was skipped",
-    outbox.BUNDLED: "its story went out in a digest or an archive",
-    outbox.HELD: "its story waits for a digest",
-}
-# Kinds a digest subscription holds for its period; raqib's own notices are never held.
-_HELD_KINDS = (outbox.ALERT, outbox.UPDATE, outbox.REPORT)
 
 
 class DeliveryWorker:
@@ -296,35 +212,22 @@ class DeliveryWorker:
     async def _send_one(self, transport: Transport, job: outbox.DeliveryJob, report: DrainReport) -> None:
         if job.chat_id in self._gone:
             return  # its row was dropped with the chat's backlog when the chat went away
-        # The decide stage: what this row becomes, before anything is sent.
-        now = self._clock()
-        tz = chat_zone(job, self._tz)
-        # A muted subscription's row is recorded, with why, and not sent. A digest lists rows of
-        # several topics, each of which was weighed against its mute when it was held.
-        if job.kind != outbox.DIGEST and job.muted_until is not None and job.muted_until > now:
-            reason = f"muted until {job.muted_until.isoformat(timespec='minutes')}"
-            await self._record(report, "skip", self._skipped, job, reason)
+        # Decide (bot/delivery/decide.py: mute, edit target, digest, quiet hours, short summary),
+        # then send, then record.
+        outcome = decide(job, self._clock(), self._tz)
+        if isinstance(outcome, Skip):
+            await self._record(report, "skip", self._skipped, job, outcome.reason)
             report.skipped += 1
             return
-        if job.kind == outbox.EDIT and (job.alert_state in _NO_EDIT or job.edit_of is None):
-            reason = _NO_EDIT.get(job.alert_state or "", "its alert has no message to edit")
-            await self._record(report, "skip", self._skipped, job, f"no edit: {reason}")
-            report.skipped += 1
-            return
-        if job.kind in _HELD_KINDS and job.mode in (digests.HOURLY, digests.DAILY) and job.story_kind != "notice":
-            period, _, closes = digests.period_of(job.mode, job.digest_at, tz, now)
-            await self._record(report, "hold", self._held, job, period, closes)
+        if isinstance(outcome, Hold):
+            await self._record(report, "hold", self._held, job, outcome.period, outcome.closes)
             report.held += 1
             return
-        silent = False
-        if job.kind != outbox.EDIT:  # an edit makes no sound anyway
-            until = quiet_until(job.quiet_start, job.quiet_end, tz, now)
-            if until is not None and job.quiet_mode == "hold":
-                await self._record(report, "deferral", self._deferred, job, until)
-                report.deferred += 1
-                return
-            silent = until is not None
-        alert = alert_from_job(job, tz, silent)
+        if isinstance(outcome, Defer):
+            await self._record(report, "deferral", self._deferred, job, outcome.until)
+            report.deferred += 1
+            return
+        alert = outcome
         try:
             if job.kind == outbox.EDIT:
                 message_id = await transport.edit(alert)

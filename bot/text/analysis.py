@@ -29,7 +29,7 @@ class Analyzed:
     @cached_property
     def body_key(self) -> str:
         """``normalize(body)``: the exact-duplicate hash's text; its words are everyone's tokens."""
-        return normalize(self.body)
+        return " ".join(self.body_words)
 
     @cached_property
     def title_words(self) -> list[str]:
@@ -37,7 +37,11 @@ class Analyzed:
 
     @cached_property
     def body_words(self) -> list[str]:
-        return self.body_key.split()
+        """``normalize(body).split()``, made line by line: a word never spans a line break and every
+        step of ``normalize`` reads one character at a time, so the words are the same, and each
+        line's key is then in ``normalize``'s cache for the stages that read the body by line
+        (``dedup.lead_band_keys``' paragraphs, the summary's lines)."""
+        return [word for line in self.body.splitlines() for word in normalize(line).split()]
 
     @cached_property
     def lines(self) -> list[str]:

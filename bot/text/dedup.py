@@ -104,6 +104,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rensa import RMinHash
@@ -140,6 +141,25 @@ if BANDS * ROWS > NUM_PERM:
 _BAND_SALT = struct.pack(
     "<BBBHIHH", FORMAT_VERSION, SHINGLE_K, _ALGORITHM_VERSION, NUM_PERM, SEED, BANDS, ROWS
 )
+
+
+# The keyed hash's state after its key block: each band key copies it (a copy is cheaper than a
+# keyed start, and gives the same digest).
+_BAND_HASH = hashlib.blake2b(digest_size=8, key=_BAND_SALT)
+
+
+def _band_key(band: int, rows: tuple[int, ...] | list[int]) -> int:
+    """One signed 64-bit key: the band index and its rows, hashed with the parameters' salt."""
+    h = _BAND_HASH.copy()
+    h.update(struct.pack(f"<H{len(rows)}I", band, *rows))
+    return int.from_bytes(h.digest(), "little", signed=True)
+
+
+def _joined_shingles(words: list[str]) -> set[str]:
+    """The word ``SHINGLE_K``-shingles of ``words`` (at least ``SHINGLE_K`` of them), in text order."""
+    if SHINGLE_K == 3:  # zip of three views: the same strings, no slice per shingle
+        return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])}
+    return {" ".join(words[i : i + SHINGLE_K]) for i in range(len(words) - SHINGLE_K + 1)}
 
 
 class FingerprintVersionError(ValueError):
@@ -194,13 +214,8 @@ class Fingerprint:
         """
         if self.size == 0:
             return []
-        keys = []
-        for band in range(BANDS):
-            rows = self.signature[band * ROWS : (band + 1) * ROWS]
-            data = struct.pack(f"<H{ROWS}I", band, *rows)
-            digest = hashlib.blake2b(data, digest_size=8, key=_BAND_SALT).digest()
-            keys.append(int.from_bytes(digest, "little", signed=True))
-        return keys
+        signature = self.signature
+        return [_band_key(band, signature[band * ROWS : (band + 1) * ROWS]) for band in range(BANDS)]
 
 
 # Lead bands: a copy cut to a fifth of the original has Jaccard ≈ 0.1-0.2 with it, which the
@@ -230,8 +245,24 @@ MAX_PARAGRAPHS = 30
 _PARAGRAPH_BAND_OFFSET = _LEAD_BAND_OFFSET + LEAD_BANDS
 
 
+# A pair check reads each of its two bodies up to three times (shingles, words, headline share), and
+# a new article meets several candidates: the few bodies of the moment are normalized once. Short
+# texts are in ``normalize``'s own cache; huge ones are not kept.
+_BODY_CACHE_CHARS = 20_000
+
+
+@lru_cache(maxsize=32)
+def _cached_key(text: str) -> str:
+    return normalize(text)
+
+
+def _key(text: str) -> str:
+    """``normalize(text)``."""
+    return _cached_key(text) if len(text) <= _BODY_CACHE_CHARS else normalize(text)
+
+
 def _shingle_list(words: list[str]) -> set[str]:
-    return {" ".join(words[i : i + SHINGLE_K]) for i in range(len(words) - SHINGLE_K + 1)}
+    return _joined_shingles(words)
 
 
 def opening_words(text: str) -> list[str]:
@@ -262,13 +293,8 @@ def _lead_keys(words: list[str], offset: int, bands: int = LEAD_BANDS, rows_per_
     minhash = RMinHash(bands * rows_per_band, _LEAD_SEED)
     minhash.update(list(_shingle_list(words)))
     signature = minhash.digest()
-    keys = []
-    for band in range(bands):
-        rows = signature[band * rows_per_band : (band + 1) * rows_per_band]
-        data = struct.pack(f"<H{rows_per_band}I", offset + band, *rows)
-        digest = hashlib.blake2b(data, digest_size=8, key=_BAND_SALT).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return keys
+    return [_band_key(offset + band, signature[band * rows_per_band : (band + 1) * rows_per_band])
+            for band in range(bands)]
 
 
 # ``words`` / ``key`` below: ``normalize(text).split()`` / ``normalize(text)`` when the caller has
@@ -279,7 +305,7 @@ def lead_band_keys(text: str, words: list[str] | None = None) -> list[int]:
     """Extra LSH keys from the opening words of the text and of each of its paragraphs
     (normalized), stored beside ``Fingerprint.band_keys``: they only make candidates, the decision
     stays ``relation``."""
-    words = normalize(text).split() if words is None else words
+    words = _key(text).split() if words is None else words
     keys = _lead_keys(words[:LEAD_WORDS], _LEAD_BAND_OFFSET)
     for paragraph in _paragraphs(text):
         keys.extend(_lead_keys(paragraph, _PARAGRAPH_BAND_OFFSET, PARAGRAPH_BANDS, PARAGRAPH_ROWS))
@@ -288,15 +314,15 @@ def lead_band_keys(text: str, words: list[str] | None = None) -> list[int]:
 
 def body_hash(text: str, key: str | None = None) -> str:
     """Exact-duplicate key: sha256 hex of the normalized text."""
-    return hashlib.sha256((normalize(text) if key is None else key).encode("utf-8")).hexdigest()
+    return hashlib.sha256((_key(text) if key is None else key).encode("utf-8")).hexdigest()
 
 
 def shingles(text: str, words: list[str] | None = None) -> set[str]:
     """Word ``SHINGLE_K``-shingles of the normalized text; a shorter text is one shingle."""
-    words = normalize(text).split() if words is None else words
+    words = _key(text).split() if words is None else words
     if len(words) <= SHINGLE_K:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + SHINGLE_K]) for i in range(len(words) - SHINGLE_K + 1)}
+    return _joined_shingles(words)
 
 
 def fingerprint(text: str, words: list[str] | None = None) -> Fingerprint:
@@ -439,7 +465,8 @@ _ROUNDING = 0.001
 
 
 def _numbers(words: list[str]) -> list[str]:
-    return [n for word in words for n in _DIGITS.findall(word)]
+    # One scan of the words joined by a space (no digit run crosses it), not one per word.
+    return _DIGITS.findall(" ".join(words))
 
 
 def _rounded(x: str, y: str) -> bool:
@@ -533,7 +560,7 @@ def distinct_reports(
     other = _other_report(a_text, b_text, a_title, b_title)
     if other:
         return other
-    a, b = _without_headline(tokens(a_text), a_title), _without_headline(tokens(b_text), b_title)
+    a, b = _without_headline(_key(a_text).split(), a_title), _without_headline(_key(b_text).split(), b_title)
     if a == b:
         return None
     # difflib's alignment depends on the order: a slot one order merges into a long run shows up
@@ -574,7 +601,7 @@ def _headline_share(title: str, text: str, other_title: str) -> float | None:
     words = {_stem(w) for w in tokens(title) if len(w) > _CONTENT_LETTERS}
     if not words:
         return None
-    found = {_stem(w) for w in tokens(text)} | {_stem(w) for w in tokens(other_title)}
+    found = {_stem(w) for w in _key(text).split()} | {_stem(w) for w in tokens(other_title)}
     return len(words & found) / len(words)
 
 

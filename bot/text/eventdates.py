@@ -25,18 +25,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Iterator
 from datetime import datetime, timedelta, timezone
 
 from bot.text.arabic import normalize
 from bot.text.dates import (
     DAY, LAST, MARKER, MARKERS, MONTH, NEXT, THIS, WEEK, YEAR, _MONTH, _MONTH_LOOKUP, _alternation, _tolerant,
-    iter_dates, iter_relative,
+    ascii_digits, iter_dates, iter_relative,
 )
 
 __all__ = ["DAY", "WEEK", "MONTH", "YEAR", "EventDate", "EventMoment", "find_dates", "event_date",
            "parse_expression", "FUTURE_WINDOW"]
 
-_DIGITS = str.maketrans({**{chr(0x0660 + i): str(i) for i in range(10)}, **{chr(0x06F0 + i): str(i) for i in range(10)}})
 
 _HIJRI_NAMES: dict[int, tuple[str, ...]] = {
     1: ("محرم",),
@@ -53,7 +53,7 @@ _HIJRI_NAMES: dict[int, tuple[str, ...]] = {
     12: ("ذو الحجة", "ذي الحجة"),
 }
 _HIJRI_LOOKUP = {normalize(n): m for m, names in _HIJRI_NAMES.items() for n in names}
-_HIJRI_MONTH = "|".join(_tolerant(n) for names in _HIJRI_NAMES.values() for n in sorted(names, key=len, reverse=True))
+_HIJRI_MONTH = _alternation(n for names in _HIJRI_NAMES.values() for n in names)
 
 # Ordinal day words, as news writes them for a day of the month ("الثامن من مايو").
 _UNITS = ("الأول", "الثاني", "الثالث", "الرابع", "الخامس", "السادس", "السابع", "الثامن", "التاسع", "العاشر")
@@ -67,7 +67,7 @@ for _tens, _base in (("العشرين", 20), ("الثلاثين", 30)):
         if _base + _i <= 31:
             _ORDINALS[f"{_w} و{_tens}"] = _base + _i
 _ORDINAL_LOOKUP = {normalize(w).replace(" ", ""): n for w, n in _ORDINALS.items()}
-_ORD = "|".join(_tolerant(w).replace(r"\s+", r"\s*") for w in sorted(_ORDINALS, key=len, reverse=True))
+_ORD = _alternation(_ORDINALS, space=r"\s*")
 # An ordinal after these nouns counts something else: "النصف الثاني من ديسمبر", "الأسبوع الأول من…".
 _NOT_A_DAY = frozenset(normalize(w) for w in (
     "النصف", "الربع", "الثلث", "الأسبوع", "الأسبوعين", "العشر", "العشرة", "الأيام", "الشوط", "الدور", "الجزء",
@@ -103,6 +103,42 @@ _TRIGGER = _alternation((
 _MONTH_ONLY = re.compile(  # "…" after a trigger word, "شهر", or "و" in a list ("خلال مارس وجوان ونوفمبر 2015")
     rf"(?:{_B}|(?<=\sو))(?:(?P<pre>{_TRIGGER})\s+(?:{_tolerant('شهر')}\s+)?|(?P<shahr>ل?{_tolerant('شهر')})\s+)?"
     rf"(?P<month>{_MONTH})\.?(?:\s*(?:/|\(|-)\s*(?:{_MONTH})\s*\)?|\s+(?:{_MONTH}))?{_E}{_TAIL}", re.IGNORECASE)
+# Where a month name can start in _MONTH_ONLY: after a non-letter (a space, a digit, the start) or
+# after the "و" of a list. Zero width, so overlapping names are all found.
+_MONTH_AT = re.compile(rf"(?:{_B}|(?<=و))(?=(?:{_MONTH}))", re.IGNORECASE)
+_MONTH_ONLY_RUNS = 2  # a trigger word and "شهر": the most a match holds before its month
+
+
+def _month_only(text: str) -> Iterator[re.Match[str]]:
+    """``_MONTH_ONLY.finditer(text)``, tried only where a match can start.
+
+    A match holds a month name, and before it at most a trigger word and "شهر" (two runs of
+    non-space characters and the spaces after them). So the match starting leftmost from any
+    position is found by trying ``match`` at each position from two runs before each month name
+    up to the name, in order: far fewer tries than a scan of every position of the text (where
+    Python's engine has no literal prefix to skip by), the same matches.
+    """
+    pos = 0
+    tried = -1
+    for anchor in _MONTH_AT.finditer(text):
+        end = anchor.start()
+        if end < pos:
+            continue
+        start = end
+        for _ in range(_MONTH_ONLY_RUNS):
+            while start > 0 and text[start - 1].isspace():
+                start -= 1
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+        for p in range(max(start, pos, tried + 1), end + 1):
+            tried = p
+            m = _MONTH_ONLY.match(text, p)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+
+
 _HIJRI = re.compile(  # "26 شوال 1436 هـ", "12-14 شوال 1436هـ", "التاسع من شهر رمضان 1436هـ"
     rf"(?:(?<![\w.])(?<!\d[/\-])(?P<day>[0-3]?\d)(?P<rest>(?:\s*{_SEP}\s*[0-3]?\d)*)"
     rf"|{_B}(?P<hord>{_ORD})\s+{_tolerant('من')}(?:\s+{_tolerant('شهر')})?)\s+(?P<hmonth>{_HIJRI_MONTH})\s*"
@@ -390,7 +426,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
     for dm in full_dates:  # "ديسمبر 25, 2025" and other orders of a full date
         if free(dm.start, dm.end):
             found.append(_Raw(dm.start, dm.end, DAY, fixed=dm.date, explicit=True))
-    for m in _MONTH_ONLY.finditer(digits):
+    for m in _month_only(digits):
         raw = _Raw(m.start(), m.end(), MONTH, month=_month(m["month"]))
         _tail(raw, m)
         if not raw.month or not (m["pre"] or m["shahr"] or raw.explicit) or not free(m.start(), m.end()):
@@ -404,7 +440,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
 
 def find_dates(text: str, anchor: datetime) -> list[EventDate]:
     """Every date expression in ``text``, resolved; year-less and relative ones against ``anchor``."""
-    digits = text.translate(_DIGITS)  # one char for one char: offsets stay valid
+    digits = ascii_digits(text)  # one char for one char: offsets stay valid
     raws = _collect(digits, anchor)
     # Relative days, unless a stated date says the same thing beside them ("اليوم السبت 18 مارس 2017").
     for rel in iter_relative(digits, anchor):
@@ -463,7 +499,7 @@ def _anchor(text: str, published: datetime, date_source: str) -> datetime:
     otherwise the year the text itself points at ("العام الجديد 2025", the latest year named)."""
     if date_source in _KNOWN_SOURCES:
         return published
-    digits = text.translate(_DIGITS)
+    digits = ascii_digits(text)
     new_year = _NEW_YEAR.search(digits)
     if new_year:
         return datetime(int(new_year["year"]), 1, 1, tzinfo=timezone.utc)

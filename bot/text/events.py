@@ -9,10 +9,13 @@ term counts only, ``bot/data/event_idf.tsv``), plus what tells one event from th
 figures, the headline names the lead repeats, the day the lead speaks of ("أمس", "اليوم") and
 hashed word pairs. :func:`same_event` then says yes only when
 
-* the two reports are within the window (``WINDOW_HOURS``) and their :func:`score` (weighted
-  cosine, a rare name spelled two ways counting as one, blended with headline coverage) clears a
-  bar that rises with the hours between them (:func:`effective_hours`: a fetch time, when no
-  publication time was stated, is late by up to a crawl interval, so those hours count less);
+* the two reports are within the window (``WINDOW_HOURS``) and their :func:`score` clears a bar
+  that rises with the hours between them (:func:`threshold`, :func:`effective_hours`: a fetch
+  time, when no publication time was stated, is late by up to a crawl interval). The score is a
+  small logistic model (``MODEL``, fitted on the tune part of the bench) of :func:`features`: the
+  weighted cosine (a rare name spelled two ways counting as one, another form of one word — same
+  :func:`skeleton`, يكسب / كسب — counting half), each headline's coverage by the other report,
+  the headlines' token-set likeness, the rarest term both share, a shared figure, shared wording;
 * they do not speak of different days (:func:`other_day`: today's forecast and tomorrow's) nor
   of a market going different ways (:func:`other_direction`: today's fall, tomorrow's rise);
 * neither headline names someone or somewhere the other report never mentions
@@ -27,7 +30,8 @@ a new article that is not a copy reads the capped candidates sharing a key in th
 :func:`find_event` / :func:`best_event` names the story it joins, if any.
 
 Measured with ``bench/bench_events.py`` (labels in ``bench/data/event_pairs.tsv``, a held-out
-day among them); the thresholds favour precision and 0 template merges over recall.
+day among them; ``--fit`` refits ``MODEL``); the bar favours precision and 0 template merges
+over recall.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import operator
 import re
 import zlib
 from collections import Counter
@@ -42,6 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property, lru_cache
+from itertools import repeat
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -64,19 +70,32 @@ LEAD_WORDS = 120
 MAX_DF_SHARE = 0.08
 # Reports farther apart than this are never one event (the story window).
 WINDOW_HOURS = 48.0
-# The cosine two reports of one event reach, at 0 hours apart; the bar rises by RISE_PER_DAY
-# for each day between them (a follow-up or the next day's template shares the topic words).
-# With FETCH_*_SLACK_HOURS below, chosen on the tune part of bench/bench_events.py (the most tune
-# recall at tune precision >= 0.95, no template merge, also with the bar 0.02 lower).
-THRESHOLD = 0.46
-RISE_PER_DAY = 0.05
+# The decision's score is a logistic model of a few pair features (:func:`features`), fitted on
+# the tune part of bench/bench_events.py (``--fit``; the template set's "different" pairs of those
+# days among the negatives) and checked on the check part. Weights per feature, then the intercept:
+MODEL = {
+    "cosine": 4.87,  # weighted cosine of title + lead, light stems, spelling and skeleton matches
+    "coverage": 4.61,  # share of each headline's IDF mass the other report holds
+    "headline": 5.32,  # token-set ratio of the two headlines' stems (rapidfuzz)
+    "rarest": 0.965,  # IDF of the rarest term the two share (a name both name)
+    "figure": 0.73,  # a figure both headlines and leads give
+    "overlap": 2.55,  # share of word pairs in common (one wire rewritten)
+}
+INTERCEPT = -13.19
+# Each day between the reports lowers the logit this much (a follow-up or the next day's template
+# shares the topic words).
+PER_DAY = 0.765
+# The probability two reports of one event reach at 0 hours apart: the most tune recall at tune
+# precision >= 0.95 with no template merge (bench/bench_events.py, "trade-off" rows).
+THRESHOLD = 0.6
 # Two reports naming their day (اليوم، أمس) speak of different days when the days, counted from
 # their publication times, are at least this far apart (in days). 0.75 gained 3 labelled pairs on
 # the dev days but merged a market session of another day on the held-out day 2015-08-06 for no
 # recall there: half a day it stays (the nearest day, as before).
 DAY_SLACK = 0.5
-# Blend of headline coverage into the score (the rest is the cosine).
-TITLE_BLEND = 0.4
+# A term matching another only by its skeleton (:func:`skeleton`: يكسب / كسب، خمور / خمر، هبوط /
+# يهبط) counts this share of an exact match in the cosine and the headline coverage.
+SKELETON_FACTOR = 0.5
 # Leads sharing this share of word pairs are rewrites of one text or one template.
 TEMPLATE_OVERLAP = 0.4
 # A headline name this uncommon (IDF, natural log) tells two reports apart when the other
@@ -177,7 +196,75 @@ class EventProfile:
     @cached_property
     def rare_terms(self) -> dict[str, str]:
         """Rare terms of 4+ letters, folded (غ/ج/ق/ك …): what spelling variants are sought among."""
-        return {t: t.translate(_FOLD) for t in self.weights if _rare(t)}
+        term_idf = self.term_idf
+        return {t: t.translate(_FOLD) for t in self.weights
+                if len(t) >= 4 and term_idf[t] >= SOFT_IDF and not _DIGITS.fullmatch(t)}
+
+    @cached_property
+    def skeletons(self) -> dict[str, str]:
+        """Term -> its skeleton (:func:`skeleton`), for the terms that have one."""
+        return {t: k for t in self.weights if (k := skeleton(t)) is not None}
+
+    @cached_property
+    def skeleton_set(self) -> frozenset[str]:
+        return frozenset(self.skeletons.values())
+
+    @cached_property
+    def headline_stems(self) -> str:
+        """The headline's stemmed content terms, for the headline ratio of :func:`features`."""
+        return " ".join(terms(self.headline))
+
+    # What every comparison with this profile would recompute (a stored profile meets many new
+    # articles; the pipeline keeps parsed profiles): computed once, kept on the object (not fields,
+    # so equality and the JSON are unchanged).
+
+    @cached_property
+    def term_idf(self) -> dict[str, float]:
+        """Term -> :func:`idf` for the terms of ``weights`` and ``title`` (its expression inlined)."""
+        docs, df = _idf_table()
+        out = {t: math.log((docs + 1) / (df.get(t, 0) + 1)) for t in self.weights}
+        for t in self.title:
+            if t not in out:
+                out[t] = idf(t)
+        return out
+
+    @cached_property
+    def title_idf(self) -> float:
+        """The headline's IDF mass, summed as :func:`title_coverage` sums it."""
+        term_idf = self.term_idf
+        return sum(term_idf[t] for t in self.title)
+
+    @cached_property
+    def title_skeletons(self) -> tuple[tuple[str, str | None], ...]:
+        """Each headline term with its skeleton, in the order :func:`title_coverage` reads them."""
+        return tuple((t, skeleton(t)) for t in self.title)
+
+    @cached_property
+    def masses(self) -> tuple[float, float]:
+        """Squared weight of the terms with a skeleton and of the rare terms: what bounds the
+        cosine's skeleton and spelling matches before they are sought (:func:`_features`)."""
+        weights = self.weights
+        return (sum(weights[t] * weights[t] for t in self.skeletons),
+                sum(weights[t] * weights[t] for t in self.rare_terms))
+
+    @cached_property
+    def folded_by_length(self) -> dict[int, list[str]]:
+        """Terms folded (:data:`_FOLD`, which keeps lengths), by length, for :func:`_mentions`."""
+        out: dict[int, list[str]] = {}
+        for t in self.weights:
+            out.setdefault(len(t), []).append(t.translate(_FOLD))
+        return out
+
+    @cached_property
+    def _names(self) -> dict[float, frozenset[str]]:
+        return {}
+
+    def names(self, rarity: float = NAME_IDF) -> frozenset[str]:
+        """Echoed headline terms that read as names (:func:`_name_like`), per rarity."""
+        found = self._names.get(rarity)
+        if found is None:
+            found = self._names[rarity] = frozenset(t for t in self.echoed if _name_like(t, rarity))
+        return found
 
     def keys(self, n: int = KEYS) -> list[int]:
         """Signed 64-bit hashes of the ``n`` highest-weighted terms: what the candidate index
@@ -232,20 +319,21 @@ def event_key(
     "text" and "feed" state the publication time; "fetch" and "mtime" only bound it."""
     docs, df = _idf_table()
     limit = MAX_DF_SHARE * docs
-    title_terms = terms(title)
-    lead = " ".join(body.split()[:LEAD_WORDS])
+    # Headline and lead are tokenized once: their terms are :func:`terms` of the same tokens.
+    headline_words = tokens(title)
+    lead_words = tokens(" ".join(body.split()[:LEAD_WORDS]))
+    title_terms = _terms_of(headline_words)
     counts: Counter[str] = Counter()
     for t in title_terms:
         counts[t] += TITLE_WEIGHT
-    lead_terms = terms(lead)
+    lead_terms = _terms_of(lead_words)
     for t in lead_terms:
         counts[t] += 1.0
     weights = {t: (1.0 + math.log(n)) * idf(t) for t, n in counts.items() if df.get(t, 0) <= limit}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-    headline_words = tokens(title)
-    words = headline_words + tokens(lead)
+    words = headline_words + lead_words
     body_tokens = tokens(body) if body_words is None else body_words
-    return EventProfile(
+    profile = EventProfile(
         weights={t: w / norm for t, w in weights.items()},
         title=frozenset(t for t in title_terms if df.get(t, 0) <= limit),
         figures=frozenset(n.lstrip("0") or "0" for n in _DIGITS.findall(" ".join(words))),
@@ -261,6 +349,14 @@ def event_key(
         direction=_direction(headline_words),
         slots=_slots(words),
     )
+    profile.__dict__["headline_stems"] = " ".join(title_terms)  # the cached_property, known already
+    return profile
+
+
+def _terms_of(words: list[str]) -> list[str]:
+    """:func:`terms` of already normalized tokens (``content_terms`` filters ``tokens``)."""
+    stop = stopwords()
+    return [term_stem(t) for t in words if len(t) > 1 and t not in stop]
 
 
 def _slots(words: list[str]) -> frozenset[str]:
@@ -295,11 +391,54 @@ def _slot_clash(a: EventProfile, b: EventProfile) -> str | None:
 
 
 def similarity(a: EventProfile, b: EventProfile) -> float:
-    """Weighted cosine of two profiles (0..1), a rare term spelled two ways counting as one."""
+    """Weighted cosine of two profiles (0..1), a rare term spelled two ways counting as one and a
+    term matching only by its skeleton (another form of one word) counting ``SKELETON_FACTOR``."""
     if len(a.weights) > len(b.weights):
         a, b = b, a
     exact = sum(w * b.weights.get(t, 0.0) for t, w in a.weights.items())
-    return min(1.0, exact + _soft_matches(a, b))
+    return min(1.0, exact + _skeleton_matches(a, b) + _soft_matches(a, b))
+
+
+@lru_cache(maxsize=65536)
+def skeleton(term: str) -> str | None:
+    """A root-like form of a light-stemmed term: without a verb's imperfect prefix (ي ت ن) or a
+    leading alif, a final alif or nisba ي, and the long vowels and hamza seats after the first
+    letter. It lets a verb meet its noun and a broken plural its singular (يكسب / كسب، خمور / خمر،
+    هبوط / يهبط، الفيضانات / الفياضانات); None when fewer than 3 letters remain (too ambiguous)
+    or the term holds a figure."""
+    if _DIGITS.search(term):
+        return None
+    t = term
+    if len(t) >= 4 and t[0] in "يتنا":
+        t = t[1:]
+    if len(t) >= 4 and t[-1] in "اي":
+        t = t[:-1]
+    if len(t) >= 4 and t[-1] == "ي":
+        t = t[:-1]
+    t = t[0] + "".join(c for c in t[1:] if c not in "اويءئؤ")
+    return t if len(t) >= 3 else None
+
+
+def _skeleton_matches(a: EventProfile, b: EventProfile) -> float:
+    """Cosine mass of terms of ``a`` the other lacks but holds in another form (same skeleton),
+    at ``SKELETON_FACTOR``; each term of ``b`` used once (its heaviest form first)."""
+    by_skeleton: dict[str, list[str]] = {}
+    for t, k in b.skeletons.items():
+        if t not in a.weights:
+            by_skeleton.setdefault(k, []).append(t)
+    if not by_skeleton:
+        return 0.0
+    extra = 0.0
+    used: set[str] = set()
+    for t, k in a.skeletons.items():
+        if t in b.weights or k not in by_skeleton:
+            continue
+        free = [u for u in by_skeleton[k] if u not in used]
+        if free:
+            u = max(free, key=lambda x: (b.weights[x], x))
+            used.add(u)
+            extra += SKELETON_FACTOR * a.weights[t] * b.weights[u]
+    return extra
 
 
 def _soft_matches(a: EventProfile, b: EventProfile) -> float:
@@ -321,13 +460,14 @@ def _soft_matches(a: EventProfile, b: EventProfile) -> float:
     return extra
 
 
-def _rare(term: str) -> bool:
-    return len(term) >= 4 and idf(term) >= SOFT_IDF and not _DIGITS.fullmatch(term)
-
-
 # Relative day words (normalized) and the day they name, relative to the day of publication.
 _DAY_WORDS = {"اليوم": 0, "الليله": 0, "امس": -1, "البارحه": -1, "غدا": 1}
 _DAY_PAIRS = {("اول", "امس"): -2, ("بعد", "غد"): 2}
+# Each day word with the conjunction it may carry (و، ف), the first reading winning as in a loop.
+_DAY_FORMS: dict[str, int] = {}
+for _prefix in ("", "و", "ف"):
+    for _word, _day in _DAY_WORDS.items():
+        _DAY_FORMS.setdefault(_prefix + _word, _day)
 
 
 def _reference_day(words: list[str]) -> int | None:
@@ -335,9 +475,8 @@ def _reference_day(words: list[str]) -> int | None:
     for x, y in zip(words, [*words[1:], ""]):
         if (x, y) in _DAY_PAIRS:
             return _DAY_PAIRS[x, y]
-        for prefix in ("", "و", "ف"):
-            if x.startswith(prefix) and x[len(prefix):] in _DAY_WORDS:
-                return _DAY_WORDS[x[len(prefix):]]
+        if x in _DAY_FORMS:
+            return _DAY_FORMS[x]
     return None
 
 
@@ -434,8 +573,10 @@ def swapped_names(a: EventProfile, b: EventProfile, rarity: float = NAME_IDF) ->
     """Each headline names someone or somewhere the other report never mentions: a headline term
     the lead repeats (names are repeated, a headline's verb rarely is), not common, and absent
     from the other report's headline and lead."""
-    names_a = {t for t in a.echoed - b.title if _name_like(t, rarity) and not _mentions(b, t)}
-    names_b = {t for t in b.echoed - a.title if _name_like(t, rarity) and not _mentions(a, t)}
+    names_a = {t for t in a.names(rarity) - b.title if not _mentions(b, t)}
+    if not names_a:
+        return None
+    names_b = {t for t in b.names(rarity) - a.title if not _mentions(a, t)}
     if names_a and names_b:
         return f"name {' '.join(sorted(names_a))} / {' '.join(sorted(names_b))}"
     return None
@@ -496,31 +637,132 @@ def _mentions(profile: EventProfile, term: str) -> bool:
     """The report names ``term``, perhaps spelled another way (فولفسبورغ / فولفسبورج)."""
     if any(f in profile.weights or f in profile.common for f in _forms(term)):
         return True
-    folded = term.translate(_FOLD)
+    folded, by_length = term.translate(_FOLD), profile.folded_by_length
     return any(
-        abs(len(t) - len(term)) <= 2 and fuzz.ratio(folded, t.translate(_FOLD)) >= SPELLING_RATIO
-        for t in profile.weights
+        process.extractOne(folded, by_length[n], scorer=fuzz.ratio, score_cutoff=SPELLING_RATIO) is not None
+        for n in range(len(term) - 2, len(term) + 3) if n in by_length
     )
 
 
 def threshold(hours_apart: float) -> float:
-    """The similarity a pair needs at this distance in time."""
-    return THRESHOLD + RISE_PER_DAY * abs(hours_apart) / 24.0
+    """The score a pair needs at this distance in time: ``THRESHOLD`` at 0 hours, rising as the
+    model's logit falls by ``PER_DAY`` a day."""
+    return _sigmoid(math.log(THRESHOLD / (1.0 - THRESHOLD)) + PER_DAY * abs(hours_apart) / 24.0)
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+def features(a: EventProfile, b: EventProfile) -> dict[str, float]:
+    """What the model (``MODEL``) weighs: how much of the event's words, headline and names two
+    reports share. With no headline on either side (a body alone), the cosine stands in for the
+    headline features."""
+    found = _features(a, b)
+    assert found is not None
+    return found
+
+
+# Slack on the logit bound of :func:`_features` against float rounding: a pruned pair is one the
+# full score would have failed too, never a borderline one.
+_BOUND_SLACK = 1e-6
+
+
+def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> dict[str, float] | None:
+    """:func:`features`, or None when ``needed`` is given and the score provably stays below it.
+
+    The cheap features (exact cosine, headline coverage, rarest shared term, figure, overlap)
+    and the headline ratio (rapidfuzz, compiled) come first; the cosine's skeleton and spelling
+    matches count as their Cauchy-Schwarz bound (the unshared terms' weights that could take part).
+    Only when that upper bound of the score clears ``needed`` are the matches sought (Python loops);
+    the values are those :func:`features` always gave (same sums in the same order)."""
+    small, large = (a, b) if len(a.weights) <= len(b.weights) else (b, a)
+    big = large.weights
+    # The cosine's sum as :func:`similarity` makes it (same terms, same order), in C.
+    exact = sum(map(operator.mul, small.weights.values(), map(big.get, small.weights, repeat(0.0))))
+    shared = small.weights.keys() & big.keys()
+    rarest = min(_shared_idf_cap(), max((small.term_idf[t] for t in shared), default=0.0))
+    figure = 1.0 if a.figures & b.figures else 0.0
+    wording = overlap(a, b)
+    titled = bool(a.title and b.title)
+    coverage = title_coverage(a, b) if titled else 0.0
+    headline = fuzz.token_set_ratio(a.headline_stems, b.headline_stems) / 100.0 if titled else 0.0
+    if needed is not None:
+        skel_small, rare_small = small.masses
+        skel_large, rare_large = large.masses
+        for t in shared:
+            ws, wl = small.weights[t] ** 2, big[t] ** 2
+            if t in small.skeletons:
+                skel_small -= ws
+            if t in large.skeletons:
+                skel_large -= wl
+            if t in small.rare_terms:
+                rare_small -= ws
+            if t in large.rare_terms:
+                rare_large -= wl
+        extra = (SKELETON_FACTOR * math.sqrt(max(0.0, skel_small) * max(0.0, skel_large))
+                 + math.sqrt(max(0.0, rare_small) * max(0.0, rare_large)))
+        cosine_high = min(1.0, exact + extra + _BOUND_SLACK)
+        high = {"cosine": cosine_high, "coverage": coverage if titled else cosine_high,
+                "headline": headline if titled else cosine_high, "rarest": rarest, "figure": figure,
+                "overlap": wording}
+        # Features are >= 0: each weight's most is at the feature's upper bound or at 0.
+        z = INTERCEPT + sum(max(MODEL[k] * v, 0.0 if k in _BOUNDED else MODEL[k] * v) for k, v in high.items())
+        if _sigmoid(z + _BOUND_SLACK) < needed:
+            return None
+    cosine = min(1.0, exact + _skeleton_matches(small, large) + _soft_matches(small, large))
+    if not titled:
+        coverage = headline = cosine
+    return {
+        "cosine": cosine,
+        "coverage": coverage,
+        "headline": headline,
+        "rarest": rarest,
+        "figure": figure,
+        "overlap": wording,
+    }
+
+
+# Features whose value in :func:`_features`'s bound is an upper bound, not the value itself.
+_BOUNDED = frozenset({"cosine", "coverage", "headline"})
+
+
+def _shared_idf_cap() -> float:
+    """The IDF of a term in two documents: the most a term two reports share can weigh. A term
+    the background corpus never saw (a new day's name) counts as rarest in ``idf``, but the
+    model was fitted on the corpus's own days, where any shared term was counted twice at least;
+    without the cap a new word both reports use (a funeral and the crash it follows) would pass
+    for a rare shared name."""
+    docs, _ = _idf_table()
+    return math.log((docs + 1) / 3)
 
 
 def score(a: EventProfile, b: EventProfile) -> float:
-    """How strongly two reports share their event's words: the weighted cosine of the profiles,
-    blended with how much of each headline's weight the other report covers."""
-    if not a.title or not b.title:
-        return similarity(a, b)  # no headline (a body alone): the cosine alone
-    return (1.0 - TITLE_BLEND) * similarity(a, b) + TITLE_BLEND * title_coverage(a, b)
+    """How likely two reports are one event by their words alone (0..1, the model at 0 hours
+    apart): the weighted cosine, the headlines' coverage and likeness, the rarest shared term,
+    a shared figure and shared wording, combined by ``MODEL``."""
+    return _model(features(a, b))
+
+
+def _model(values: dict[str, float]) -> float:
+    return _sigmoid(INTERCEPT + sum(MODEL[k] * v for k, v in values.items()))
 
 
 def title_coverage(a: EventProfile, b: EventProfile) -> float:
-    """Mean share of each headline's IDF mass found in the other report's headline or lead."""
+    """Mean share of each headline's IDF mass found in the other report's headline or lead (a
+    term present only in another form counting ``SKELETON_FACTOR``)."""
     def one(x: EventProfile, y: EventProfile) -> float:
-        total = sum(idf(t) for t in x.title)
-        return sum(idf(t) for t in x.title if t in y.weights) / total if total else 0.0
+        total = x.title_idf
+        if not total:
+            return 0.0
+        found = 0.0
+        weights, skeletons, term_idf = y.weights, y.skeleton_set, x.term_idf
+        for t, k in x.title_skeletons:
+            if t in weights:
+                found += term_idf[t]
+            elif k in skeletons:
+                found += SKELETON_FACTOR * term_idf[t]
+        return found / total
     return (one(a, b) + one(b, a)) / 2.0
 
 
@@ -548,6 +790,25 @@ def why_not(a: EventProfile, b: EventProfile, hours_apart: float = 0.0) -> str |
         if slot:
             return f"template, {slot}"
     return None
+
+
+def _decide(a: EventProfile, b: EventProfile, hours_apart: float) -> tuple[float, float] | None:
+    """(score, bar) when :func:`why_not` would say None, else None: the same checks, the cheap
+    ones first and the score pruned by its upper bound (:func:`_features`), computed once."""
+    if abs(hours_apart) > WINDOW_HOURS or min(len(a.weights), len(b.weights)) < MIN_TERMS:
+        return None
+    if other_day(a, b, hours_apart) or other_direction(a, b):
+        return None
+    needed = threshold(effective_hours(a, b, hours_apart))
+    values = _features(a, b, needed)
+    if values is None:
+        return None
+    value = _model(values)
+    if value < needed or swapped_names(a, b):
+        return None
+    if overlap(a, b) >= TEMPLATE_OVERLAP and distinct_slots(a, b):
+        return None
+    return value, needed
 
 
 def same_event(a: EventProfile, b: EventProfile, hours_apart: float = 0.0) -> bool:
@@ -597,10 +858,11 @@ def best_event(profile: EventProfile, candidates: Iterable[Candidate]) -> EventM
         if text and text[0] is not None and other.body is None:
             other = replace(other, body=text[0])
         hours = hours_between(profile, other)
-        if not same_event(profile, other, hours):
+        decided = _decide(profile, other, hours)
+        if decided is None:
             continue
-        value = score(profile, other)
-        found = EventMatch(story_id, article_id, value, value - threshold(effective_hours(profile, other, hours)))
+        value, needed = decided
+        found = EventMatch(story_id, article_id, value, value - needed)
         if best is None or (found.margin, -found.article_id) > (best.margin, -best.article_id):
             best = found
     return best

@@ -352,7 +352,13 @@ _RUNS = re.compile(r"(.)\1+")
 @lru_cache(maxsize=65536)  # the same bases recur across the readings of many tokens
 def _index_key(word: str) -> str:
     """The skeleton with doubled letters single: ترامب/ترمب, هيللاري/هيلاري, زيلنيسكي collide."""
-    return _RUNS.sub(r"\1", _skeleton(word))
+    return _RUNS.sub(_run_letter, _skeleton(word))
+
+
+def _run_letter(m: re.Match[str]) -> str:
+    # A function, not the template r"\1": a template sends every call through re's Python-level
+    # template code, even when nothing matches.
+    return m.group(1)
 
 
 def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:

@@ -32,6 +32,7 @@ _COMPLETE = re.compile(r"[.!?؟…][\"”»’›)\]]*$")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
+_OTHER_CHAR = re.compile("[^\\s\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 
 # Line openings that only ever introduce links, promos, credits or comment boxes.
 BOILERPLATE_OPENINGS = (
@@ -209,7 +210,7 @@ def _stems(text: str) -> tuple[str, ...]:
     """The stemmed content terms of a sentence or title, in order (cached: a title is compared with
     every sentence, and each sentence is read by several checks)."""
     stop = stopwords()
-    return tuple(term_stem(t) for t in tokens(text) if len(t) > 1 and t not in stop)
+    return tuple([term_stem(t) for t in tokens(text) if len(t) > 1 and t not in stop])
 
 
 def _terms(text: str) -> Counter[str]:
@@ -224,7 +225,7 @@ def _strip_credit(line: str) -> str:
     line with offsets for every line of every body was a third of a summary's cost."""
     rules = default_rules()
     if rules.leads and line:
-        head = fold_text(line.lstrip().partition("\n")[0][:boilerplate._HEAD_CHARS])
+        head = fold_text(line.lstrip().partition("\n")[0][:boilerplate.HEAD_CHARS])
         for rule in rules.leads:
             m = rule.pattern.match(head)
             if m is not None and m.end():
@@ -393,12 +394,20 @@ def _boilerplate_keys() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _mostly_latin(text: str) -> bool:
-    budget = len(_LATIN_LETTER.findall(text)) + sum(map(str.isdigit, text))
+    # Latin letters and digits are among the characters that are neither Arabic letters nor
+    # spaces: more Arabic letters than those is more than the budget, found without testing every
+    # character for a digit (which was most of a summary's cost of this check).
+    if _more_arabic_than(text, len(_OTHER_CHAR.findall(text))):
+        return False
+    return not _more_arabic_than(text, len(_LATIN_LETTER.findall(text)) + sum(map(str.isdigit, text)))
+
+
+def _more_arabic_than(text: str, budget: int) -> bool:
     # Arabic letters are counted only up to the budget: an Arabic sentence is decided at once.
     for seen, _ in enumerate(_ARABIC_LETTER.finditer(text)):
         if seen >= budget:
-            return False
-    return True
+            return True
+    return False
 
 
 def repeats_title(sentence: str, title: str) -> bool:

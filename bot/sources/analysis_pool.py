@@ -1,0 +1,238 @@
+"""Bulk ingest's CPU stages in worker processes, feeding the one writer (``raqib ingest --workers N``).
+
+Reading and cleaning a file, its analysis (hashes, fingerprint, bands, search keys) and, on
+speculation, the draft of a new story (topic matches, summary, event date) are more than half of an
+article's CPU and need no database; they run in ``N`` processes, a chunk of files per task. The
+calling process stays the one writer: it gets the results in input order (``Ready`` items, which
+``Pipeline.process_many`` stores without analyzing again) and keeps every guarantee of one process:
+
+- the same outcomes in the same order: a worker runs the pipeline's own ``analyze`` and ``_draft``;
+- a bad file costs only itself: a file that cannot be read is skipped with the same log line as
+  ``files.load_articles``; an article whose analysis raised in a worker goes to the writer as a plain
+  ``Article``, whose own analysis then gives it its ``FAILED`` outcome; a chunk whose worker died is
+  read and analyzed in the writer;
+- watchlists changed mid-ingest: a draft carries the watchlists version it was matched with, and
+  the writer redoes a stale one (``Pipeline._prepare`` and the write's version check).
+
+What crosses the process boundary is kept small: an ``Analyzed`` (the cached normalized forms of the
+text, several times the article's size) is pickled as its title and body only, which pickle shares
+with the article's, and its forms are made again in the writer only if a rare path needs them.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import logging
+import multiprocessing
+import time
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from bot.article import Article, sanitize
+from bot.pipeline import Pipeline, Ready
+from bot.sources import files
+from bot.text.analysis import Analyzed
+from bot.text.boilerplate import Rules, load_rules
+from bot.topics import TopicIndex
+from storage.db import make_engine, read_transaction, session_factory
+
+log = logging.getLogger(__name__)
+
+# Files per task: large enough that a task's overhead (pickling, a watchlists version check) is
+# small beside its ~5 ms of CPU per article, small enough that the workers start at once and the
+# writer never waits long for the next result.
+CHUNK = 25
+# Tasks in flight per worker: the next one is queued before a worker finishes its current one; the
+# writer holds at most this many chunks of results unwritten (bounded memory).
+AHEAD = 3
+
+
+def _reduce_analyzed(analyzed: Analyzed) -> tuple[type[Analyzed], tuple[str, str]]:
+    """An ``Analyzed`` crosses as its text alone: its forms are derived, remade lazily on use."""
+    return Analyzed, (analyzed.title, analyzed.body)
+
+
+copyreg.pickle(Analyzed, _reduce_analyzed)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a worker needs to read, clean and analyze files as the writer would."""
+
+    database_url: str  # the watchlists (read only) for the speculative drafts
+    source: str
+    max_bytes: int
+    boilerplate_files: tuple[Path, ...] = ()
+    speculate: bool = True  # make each article's new-story draft in the worker
+    same_event: bool = True  # the writer pipeline's: the event profile is made only if it is used
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file that is not an article we can read, and why (logged by the writer, no outcome)."""
+
+    path: str
+    reason: str
+
+
+# --- in the worker process -------------------------------------------------------------------
+
+_worker: _Worker | None = None
+
+
+class _Worker:
+    """One worker's state, built once: boilerplate rules, watchlists matcher, a pipeline for its
+    CPU stages (it never writes)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = load_rules(settings.boilerplate_files)
+        self.engine = make_engine(settings.database_url)
+        self.factory = session_factory(self.engine)
+        self.topics = TopicIndex()
+        self.pipeline = Pipeline(self.factory, topics=self.topics, same_event=settings.same_event)
+
+    def run(self, paths: list[str]) -> list[Ready | Article | Skipped]:
+        settings = self.settings
+        if settings.speculate:
+            # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
+            with read_transaction(self.factory) as session:
+                self.topics.refresh(session)
+        out: list[Ready | Article | Skipped] = []
+        for path in paths:
+            try:
+                article = files.read_article_file(
+                    Path(path), source=settings.source, max_bytes=settings.max_bytes, rules=self.rules
+                )
+            except files.SkippedFile as exc:
+                out.append(Skipped(path, exc.reason))
+                continue
+            except Exception as exc:  # as files.load_articles: a parser's bug on one file
+                out.append(Skipped(path, f"unexpected {type(exc).__name__}: {str(exc)[:200]}"))
+                continue
+            try:
+                analysis = self.pipeline.analyze(sanitize(article))
+            except Exception:  # the writer analyzes it again and gives it its FAILED outcome
+                out.append(article)
+                continue
+            draft = None
+            if settings.speculate:
+                try:
+                    draft = self.pipeline._draft(analysis.article, analysis.text)
+                except Exception:  # made again in the writer, if it is a new story, and failed there
+                    draft = None
+            out.append(Ready(analysis, draft))
+        return out
+
+
+def _init(settings: Settings) -> None:
+    global _worker
+    _worker = _Worker(settings)
+
+
+def _started() -> None:
+    """A no-op task: submitting it starts the workers."""
+
+
+def _work(paths: list[str]) -> tuple[list[Ready | Article | Skipped], float]:
+    """One chunk, in order, and the worker CPU it took (seconds)."""
+    assert _worker is not None, "worker not initialized"
+    start = time.process_time()
+    out = _worker.run(paths)
+    return out, time.process_time() - start
+
+
+# --- in the writer process ----------------------------------------------------------------------
+
+
+@dataclass
+class PoolStats:
+    """CPU the workers spent on their chunks (start-up excluded), for the bench's split."""
+
+    worker_cpu: float = 0.0
+    chunks: int = 0
+    fallback_chunks: int = 0
+
+
+def _start_method() -> str:
+    """Fork where there is fork: the writer has every module loaded and its rules compiled, so a
+    forked worker starts in milliseconds, where a fresh interpreter imports for ~1.5 s of CPU.
+    ``AnalysisPool`` forks its workers when it is made, before the progress bar's thread starts;
+    a worker uses nothing it inherits but modules (its database engine is its own)."""
+    return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+class AnalysisPool:
+    """``workers`` processes reading, cleaning and analyzing files for one writer (this process).
+
+    Create it before any other thread starts (a progress bar's): its workers start at once."""
+
+    def __init__(
+        self, settings: Settings, workers: int, *, rules: Rules | None = None, chunk: int = CHUNK,
+        start_method: str | None = None, stats: PoolStats | None = None,
+    ) -> None:
+        context = multiprocessing.get_context(start_method or _start_method())
+        self.settings, self.workers, self.chunk = settings, workers, chunk
+        self.rules = rules  # the writer's rules (the same files): for the files of a worker that died
+        self.stats = stats if stats is not None else PoolStats()
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(settings,))
+        self._pool.submit(_started)  # forks every worker now (ProcessPoolExecutor does on first use)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> AnalysisPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def articles(self, paths: Iterable[Path]) -> Iterator[Ready | Article]:
+        """The articles of ``paths`` (files, as ``files.iter_article_files`` lists them), analyzed,
+        in input order; ``AHEAD`` chunks per worker in flight."""
+        window: deque[tuple[list[str], Future]] = deque()
+        batch: list[str] = []
+        for path in paths:
+            batch.append(str(path))
+            if len(batch) >= self.chunk:
+                window.append((batch, self._submit(batch)))
+                batch = []
+                if len(window) > AHEAD * self.workers:
+                    yield from self._land(*window.popleft())
+        if batch:
+            window.append((batch, self._submit(batch)))
+        while window:
+            yield from self._land(*window.popleft())
+
+    def _submit(self, paths: list[str]) -> Future:
+        try:
+            return self._pool.submit(_work, paths)
+        except Exception as exc:  # the pool broke (a worker died): ``_land`` reads the files here
+            failed: Future = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def _land(self, paths: list[str], future: Future) -> Iterator[Ready | Article]:
+        settings, stats = self.settings, self.stats
+        try:
+            items, cpu = future.result()
+        except Exception as exc:  # a worker died (killed, out of memory): its files are read here
+            log.warning("analysis worker failed on %d files (%s: %s); reading them in the writer",
+                        len(paths), type(exc).__name__, str(exc)[:200])
+            stats.fallback_chunks += 1
+            if self.rules is None:
+                self.rules = load_rules(settings.boilerplate_files)
+            yield from files.load_articles(
+                [Path(p) for p in paths], source=settings.source, max_bytes=settings.max_bytes, rules=self.rules
+            )
+            return
+        stats.worker_cpu += cpu
+        stats.chunks += 1
+        for item in items:
+            if isinstance(item, Skipped):
+                files.log.warning("skipped %s: %s", item.path, item.reason)
+            else:
+                yield item
