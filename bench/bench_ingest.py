@@ -54,6 +54,8 @@ STAGES = (
     ("summarize", "bot.text.summarize", "summarize"),
     ("event dates", "bot.text.eventdates", "event_date"),
     ("near-dup word check", "bot.text.dedup", "distinct_reports"),
+    ("same-event profile", "bot.text.events", "event_key"),
+    ("same-event decision", "bot.text.events", "best_event"),
 )
 
 
@@ -263,7 +265,9 @@ def main() -> None:
         results: dict[str, list[dict]] = {}
         for _ in range(args.repeat):  # interleaved, so a busy spell of the machine hits both builds
             for label, repo in builds:
-                results.setdefault(label, []).append(_child(repo, folder, args.database_url, True))
+                # --no-same-event: this tree's switch (an older build has none, and refuses the key).
+                results.setdefault(label, []).append(
+                    _child(repo, folder, args.database_url, True, 1, args.no_same_event and repo == REPO))
     print(f"articles: {n} files; database: {(args.database_url or 'sqlite').split(':')[0]}; "
           f"runs per build: {args.repeat} (median CPU shown)")
     for label, runs in results.items():

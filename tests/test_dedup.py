@@ -514,3 +514,84 @@ def test_shingles_and_numbers_equal_the_plain_forms(articles):
         assert _key(item["content"]) == normalize(item["content"])
         if len(words) > 3:
             assert shingles(item["content"]) == _joined_shingles(words)
+
+
+# --- distinct_reports' caches (issue 13) ---------------------------------------------------------
+
+
+def _figure_variants(text: str) -> tuple[str, str] | None:
+    """Two copies of a real text with its middle figure changed to two other values of one length
+    (template news: another price in the same wording)."""
+    from bot.text import dedup
+
+    found = list(re.finditer(r"(?<!\d)[1-9]\d{2,5}(?!\d)", text))
+    if len(found) < 1:
+        return None
+    m = found[len(found) // 2]
+    first = str(int(m.group()[0]) % 9 + 1)
+    one = text[: m.start()] + first + m.group()[1:] + text[m.end() :]
+    two = text[: m.start()] + str(int(first) % 9 + 1) + m.group()[1:] + text[m.end() :]
+    if one == text or two == text or len(text) > dedup._BODY_CACHE_CHARS:
+        return None
+    return one, two
+
+
+def _uncached(a_text: str, b_text: str, a_title: str, b_title: str) -> str | None:
+    """distinct_reports without its pair and per-text caches (no publication times)."""
+    from bot.text import dedup
+
+    for cached in (dedup._slot_change_memo, dedup._cached_side, dedup._cached_body_words,
+                   dedup._cached_shingles, dedup._cached_opening):
+        cached.cache_clear()
+    other = dedup._other_report(a_text, b_text, a_title, b_title)
+    if other:
+        return other
+    a = dedup._without_headline(normalize(a_text).split(), a_title)
+    b = dedup._without_headline(normalize(b_text).split(), b_title)
+    if a == b:
+        return None
+    return dedup._slot_change(a, b, a_title, b_title) or dedup._slot_change(b, a, b_title, a_title)
+
+
+def test_cached_distinct_reports_equal_uncached_on_real_pairs(articles: list[dict]) -> None:
+    from bot.text.dedup import distinct_reports
+
+    checked = figures = 0
+    for item in articles[:400]:
+        variants = _figure_variants(item["content"])
+        if variants is None:
+            continue
+        one, two = variants
+        title = item["title"]
+        for a, b in ((item["content"], one), (one, item["content"]), (one, two), (two, one)):
+            expected = _uncached(a, b, title, title)
+            # warm: the same texts again, in both orders, as the same-event decision does
+            assert distinct_reports(a, b, title, title) == expected
+            distinct_reports(b, a, title, title)
+            assert distinct_reports(a, b, title, title) == expected
+            figures += expected is not None and expected.startswith("figure")
+        checked += 1
+    assert checked >= 50 and figures >= 20
+
+
+def test_distinct_reports_cache_does_not_confuse_texts(articles: list[dict]) -> None:
+    """Texts of one length and one title, differing in one figure, keep their own verdicts."""
+    from bot.text.dedup import distinct_reports
+
+    for item in articles:
+        variants = _figure_variants(item["content"])
+        if variants is None:
+            continue
+        one, two = variants
+        text, title = item["content"], item["title"]
+        if _uncached(text, one, title, title) is None or not _uncached(text, one, title, title).startswith("figure"):
+            continue
+        first = distinct_reports(text, one, title, title)
+        second = distinct_reports(text, two, title, title)
+        assert first is not None and second is not None and first != second
+        assert first == _uncached(text, one, title, title) and second == _uncached(text, two, title, title)
+        distinct_reports(text, one, title, title)
+        assert distinct_reports(text, text, title, title) is None
+        assert distinct_reports(one, one, title, title) is None
+        return
+    pytest.fail("no real article made a figure template pair")

@@ -560,16 +560,81 @@ def distinct_reports(
     other = _other_report(a_text, b_text, a_title, b_title)
     if other:
         return other
-    a, b = _without_headline(_key(a_text).split(), a_title), _without_headline(_key(b_text).split(), b_title)
-    if a == b:
+    if _body_words(a_text, a_title) == _body_words(b_text, b_title):
         return None
     # difflib's alignment depends on the order: a slot one order merges into a long run shows up
     # in the other, so both are read.
     return (
-        _slot_change(a, b, a_title, b_title)
-        or _slot_change(b, a, b_title, a_title)
+        _cached_slot_change(a_text, a_title, b_text, b_title)
+        or _cached_slot_change(b_text, b_title, a_text, a_title)
         or _dated_change(a_text, b_text, a_published, b_published)
     )
+
+
+# A text meets up to 30 candidates, and the same-event decision checks a pair in both orders: what
+# one side of a pair costs (its words, its signatures, the slot alignment) is kept for the next
+# call. Keyed by the texts themselves (equal strings, equal results); huge texts are not kept.
+_PAIR_CACHE = 256
+
+
+def _cacheable(*texts: str) -> bool:
+    return all(len(t) <= _BODY_CACHE_CHARS for t in texts)
+
+
+@lru_cache(maxsize=64)
+def _cached_body_words(text: str, title: str) -> list[str]:
+    return _without_headline(_key(text).split(), title)
+
+
+def _body_words(text: str, title: str) -> list[str]:
+    """The normalized body words without the page's own headline (not to be mutated: cached)."""
+    if _cacheable(text, title):
+        return _cached_body_words(text, title)
+    return _without_headline(_key(text).split(), title)
+
+
+@dataclass(frozen=True)
+class _Side:
+    """What ``_slot_change`` reads of one text, whichever pair it is in."""
+
+    words: list[str]
+    word_set: frozenset[str]
+    counts: Counter[str]
+    title_words: frozenset[str]
+
+
+def _side(words: list[str], title: str) -> _Side:
+    return _Side(words, frozenset(words), Counter(_numbers(words)), frozenset(tokens(title)))
+
+
+@lru_cache(maxsize=64)
+def _cached_side(text: str, title: str) -> _Side:
+    return _side(_cached_body_words(text, title), title)
+
+
+@lru_cache(maxsize=_PAIR_CACHE)
+def _slot_change_memo(a_text: str, a_title: str, b_text: str, b_title: str) -> str | None:
+    a, b = _cached_side(a_text, a_title), _cached_side(b_text, b_title)
+    ops = difflib.SequenceMatcher(None, a.words, b.words, autojunk=False).get_opcodes()
+    return _slot_change_sides(a, b, ops)
+
+
+def _cached_slot_change(a_text: str, a_title: str, b_text: str, b_title: str) -> str | None:
+    """``_slot_change`` on the two bodies, once per ordered pair of texts."""
+    if _cacheable(a_text, a_title, b_text, b_title):
+        return _slot_change_memo(a_text, a_title, b_text, b_title)
+    return _slot_change(_body_words(a_text, a_title), _body_words(b_text, b_title), a_title, b_title)
+
+
+@lru_cache(maxsize=64)
+def _cached_shingles(text: str) -> set[str]:
+    """``shingles(text)``, shared between calls: not to be mutated."""
+    return shingles(text)
+
+
+@lru_cache(maxsize=64)
+def _cached_opening(text: str) -> set[str]:
+    return _shingle_list(opening_words(text))
 
 
 # --- a part of a report inside another -----------------------------------------------------------
@@ -618,14 +683,17 @@ def _other_report(new_text: str, stored_text: str, new_title: str, stored_title:
     report), and its headline is about it: a round-up of fixtures or a commentary quoting a brief
     has its own subject.
     """
-    new, stored = shingles(new_text), shingles(stored_text)
+    if _cacheable(new_text, stored_text):
+        new, stored = _cached_shingles(new_text), _cached_shingles(stored_text)
+    else:
+        new, stored = shingles(new_text), shingles(stored_text)
     if min(len(new), len(stored)) < MIN_SHINGLES:
         return None
     common = len(new & stored)
     of_new, of_stored = common / len(new), common / len(stored)
     if of_new >= CONTAINMENT_MIN or (of_stored >= CONTAINMENT_MIN and of_new >= LARGER_COVERAGE_MIN):
         return None
-    opening = _shingle_list(opening_words(new_text))
+    opening = _cached_opening(new_text) if _cacheable(new_text) else _shingle_list(opening_words(new_text))
     if of_stored < PART_MIN or common < PART_MIN_SHINGLES:
         return f"part: {of_stored:.2f} of the stored text"
     if opening and len(opening & stored) >= OPENING_SHARE_MIN * len(opening):
@@ -766,11 +834,16 @@ def _one_word(u: str, v: str) -> bool:
 
 
 def _slot_change(a: list[str], b: list[str], a_title: str, b_title: str) -> str | None:
-    set_a, set_b = set(a), set(b)
-    counts_a, counts_b = Counter(_numbers(a)), Counter(_numbers(b))
-    title_a, title_b = set(tokens(a_title)), set(tokens(b_title))
-    headline_a, headline_b = title_a - title_b, title_b - title_a
     ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return _slot_change_sides(_side(a, a_title), _side(b, b_title), ops)
+
+
+def _slot_change_sides(side_a: _Side, side_b: _Side, ops: list[tuple[str, int, int, int, int]]) -> str | None:
+    a, b = side_a.words, side_b.words
+    set_a, set_b = side_a.word_set, side_b.word_set
+    counts_a, counts_b = side_a.counts, side_b.counts
+    headline_a = side_a.title_words - side_b.title_words
+    headline_b = side_b.title_words - side_a.title_words
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag != "replace" or k in (0, len(ops) - 1) or max(i2 - i1, j2 - j1) > MAX_SLOT:
             continue
