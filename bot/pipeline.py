@@ -622,6 +622,7 @@ class Pipeline:
             session.info[article_store.BATCH_LOOKUP] = lookup
             bands = session.info[article_store.BAND_BUFFER] = []
             index = session.info[article_store.INDEX_BUFFER] = search_store.IndexBuffer()
+            profiles = session.info[event_store.PROFILE_BUFFER] = []
             for _, prepared in queue:
                 try:
                     stored.append(self._store(
@@ -631,9 +632,11 @@ class Pipeline:
                 except (_NeedsDraft, _NeedsUpdateSummary) as exc:
                     stopped = type(exc)
                     break
-            for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP):
+            for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP,
+                        event_store.PROFILE_BUFFER):
                 del session.info[key]
             article_store.write_bands(session, bands)
+            event_store.write_profiles(session, profiles)
             index.flush(session.connection())
         return stored, stopped
 

@@ -45,15 +45,33 @@ _ARTICLES = Article.__table__
 _STORIES = Story.__table__
 
 
+# ``session.info`` key of a batch write's profile rows (``bot.pipeline``): written by
+# ``write_profiles`` at the batch's end, two statements for the batch instead of two per article
+# (nothing reads them within the batch: its own articles are compared in memory).
+PROFILE_BUFFER = "raqib_event_profile_buffer"
+
+
 def add_profile(session: Session, article_id: int, published_at: datetime, profile: str, keys: list[int]) -> None:
     """Store an article's profile (JSON text) and index its keys, in the caller's transaction (the
     one that stores the article, so a crash leaves both or neither)."""
+    row = (article_id, published_at, profile, keys)
+    buffer = session.info.get(PROFILE_BUFFER)
+    if buffer is not None:
+        buffer.append(row)
+    else:
+        write_profiles(session, [row])
+
+
+def write_profiles(session: Session, rows: list[tuple[int, datetime, str, list[int]]]) -> None:
+    """(article_id, published_at, profile JSON, keys) rows, in two statements."""
+    if not rows:
+        return
     conn = session.connection()
-    conn.execute(insert(event_profiles), {"article_id": article_id, "published_at": published_at, "profile": profile})
-    keys = sorted(set(keys))
+    conn.execute(insert(event_profiles),
+                 [{"article_id": a, "published_at": t, "profile": p} for a, t, p, _ in rows])
+    keys = [{"key": k, "published_at": t, "article_id": a} for a, t, _, ks in rows for k in sorted(set(ks))]
     if keys:
-        conn.execute(insert(event_keys),
-                     [{"key": k, "published_at": published_at, "article_id": article_id} for k in keys])
+        conn.execute(insert(event_keys), keys)
 
 
 def _candidates_statement(with_text: bool):
