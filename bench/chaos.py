@@ -35,7 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data" / "saudinewsnet"
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from bot.text import dedup  # noqa: E402
 from bot.app import App  # noqa: E402
@@ -56,7 +55,7 @@ from bot.pipeline import dedup_text  # noqa: E402
 from bot.sources.files import read_article_file  # noqa: E402
 from bot.watchlists import load_watchlists  # noqa: E402
 from storage import outbox  # noqa: E402
-from storage.db import make_engine, session_factory, transaction  # noqa: E402
+from storage.db import make_engine, private_schema, session_factory, transaction  # noqa: E402
 from storage.models import Article, Chat, Delivery, Source, Story  # noqa: E402
 from tests.fake_telegram_recorder import RecordingTelegram  # noqa: E402
 
@@ -209,11 +208,6 @@ class Corpus:
 # --- databases ------------------------------------------------------------------------------------
 
 
-def _pg_schema_url(base: str, schema: str) -> str:
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
-
-
 @contextlib.contextmanager
 def fresh_database(kind: str, folder: Path, pg_url: str | None) -> Iterator[str]:
     """An empty database: a SQLite file, or a private PostgreSQL schema dropped afterwards."""
@@ -221,16 +215,8 @@ def fresh_database(kind: str, folder: Path, pg_url: str | None) -> Iterator[str]
         yield f"sqlite:///{folder / 'raqib.db'}"
         return
     assert pg_url
-    schema = f"chaos_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield _pg_schema_url(pg_url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with private_schema(pg_url, "chaos") as url:
+        yield url
 
 
 class Facts:

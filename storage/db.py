@@ -260,3 +260,30 @@ def current_revision(engine: Engine) -> str | None:
 
 def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("articles")
+
+
+def schema_url(url: str, schema: str) -> str:
+    """``url`` whose PostgreSQL connections see ``schema`` only (its ``search_path``)."""
+    return make_url(url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+
+
+@contextmanager
+def private_schema(url: str, prefix: str) -> Iterator[str]:
+    """A URL whose connections see only a new, empty schema of ``url``'s PostgreSQL database,
+    dropped with all it holds on the way out: harnesses and tests share one server without seeing
+    each other's rows. (``prefix``: not "pg_", which PostgreSQL reserves.)"""
+    import uuid
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        try:
+            yield schema_url(url, schema)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    finally:
+        admin.dispose()

@@ -82,38 +82,20 @@ def shared_data() -> Path:
 
 # --- databases: every storage-touching test runs on SQLite and, when configured, PostgreSQL ---
 
-import contextlib
 import os
-import uuid
-from typing import Iterator
 
-from sqlalchemy import create_engine, text
+from storage.db import private_schema, schema_url
 
 POSTGRES_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
 
 def _pg_schema_url(schema: str, base: str | None = None) -> str:
-    base = base or POSTGRES_URL
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options=-csearch_path%3D{schema}"
+    return schema_url(base or POSTGRES_URL, schema)
 
 
-@contextlib.contextmanager
-def private_pg_schema(base_url: str, prefix: str = "t") -> Iterator[str]:
-    """A URL whose connections see only a new, empty schema of ``base_url``'s database, dropped
-    (with all it holds) on the way out: tests share one server without seeing each other's rows."""
-    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base_url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            yield _pg_schema_url(schema, base_url)
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    finally:
-        admin.dispose()
+def private_pg_schema(base_url: str, prefix: str = "t"):
+    """A private schema of ``base_url``'s database for one test, dropped afterwards."""
+    return private_schema(base_url, prefix)
 
 
 @pytest.fixture
