@@ -23,12 +23,16 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_a
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, UPDATE, PollReport
+from bot.pipeline import DUPLICATE, FAILED, JOINED, NEW, SAME_EVENT, UPDATE, Outcome, PollReport
 from bot.transports.base import ChatGone, ChatMoved, FloodWait, Undeliverable
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = (NEW, UPDATE, JOINED, DUPLICATE, FAILED)
+# ``raqib_articles_ingested{outcome}``: an article joined to a story as another outlet's report of
+# the same event (``Outcome.relation == SAME_EVENT``) is counted as "same_event", apart from
+# "joined" (copies and contained texts); the outcomes still add up to every article seen.
+SAME_EVENT_OUTCOME = "same_event"
+OUTCOMES = (NEW, UPDATE, JOINED, SAME_EVENT_OUTCOME, DUPLICATE, FAILED)
 ALERT_STATES = ("sent", "retried", "failed", "gone")
 # skipped: a muted subscription; held: waiting for a digest; bundled: folded into a digest or an archive
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "dead", "skipped", "held", "bundled")
@@ -52,6 +56,13 @@ class Snapshot:
         return self.delivery_seconds / self.deliveries if self.deliveries else None
 
 
+def outcome_label(outcome: Outcome) -> str:
+    """The ``outcome`` label an article is counted under: its status, a same-event join apart."""
+    if outcome.status == JOINED and outcome.relation == SAME_EVENT:
+        return SAME_EVENT_OUTCOME
+    return outcome.status
+
+
 class Metrics:
     """The counters of one process, in their own registry (tests make their own instance)."""
 
@@ -73,7 +84,7 @@ class Metrics:
     def observe_report(self, report: PollReport) -> None:
         """Count one poll of one source (file folder or feed)."""
         for outcome in report.outcomes:
-            self.articles.labels(outcome=outcome.status).inc()
+            self.articles.labels(outcome=outcome_label(outcome)).inc()
         if report.error:
             self.feed_errors.inc()
 

@@ -49,6 +49,7 @@ from bot.topics import TopicIndex
 from storage import articles as article_store
 from storage import chats as chat_store
 from storage import events as event_store
+from storage import joins as join_store
 from storage import outbox
 from storage import search as search_store
 from storage import watchlists as watchlist_store
@@ -147,6 +148,9 @@ class EventLook:
     match: events.EventMatch | None = None
     lead: "Analysis | None" = None
     stored: tuple[int, int] | None = None
+    # What the decision weighed for ``match`` (``events.evidence``), recorded with the join
+    # (``storage.joins``) for «لماذا؟» and ``raqib explain``.
+    why: events.Evidence | None = None
 
 
 @dataclass(frozen=True)
@@ -422,7 +426,7 @@ class Pipeline:
         the analysis for the write. An earlier batch article it joins has no story id yet: the
         Match then carries a negative placeholder, and the write finds the story that article got."""
         look = analysis.look
-        look.match, look.lead = None, None
+        look.match, look.lead, look.why = None, None, None
         profile = analysis.event
         if profile is None or not self.same_event:
             return None
@@ -444,6 +448,8 @@ class Pipeline:
         look.match = match
         if match.article_id < 0:
             look.lead = earlier[-1 - match.article_id]
+        chosen = next(p for _, article_id, p in found if article_id == match.article_id)
+        look.why = events.evidence(profile, chosen)
         return Match(match.story_id, match.article_id, SAME_EVENT)
 
     def _stored_profile(self, story_id: int, article_id: int, text: str, body: str | None) -> tuple | None:
@@ -482,7 +488,7 @@ class Pipeline:
             if known is None:
                 known = self._event(session, analysis, earlier)
             else:
-                analysis.look.match, analysis.look.lead = None, None
+                analysis.look.match, analysis.look.lead, analysis.look.why = None, None, None
             # A repeat of an earlier batch article (its URL, guid or text again) is a duplicate the
             # write will not store: only the first is a report to join.
             article = analysis.article
@@ -704,6 +710,7 @@ class Pipeline:
             if update_summary is None:
                 raise _NeedsUpdateSummary()
             article_id = self._add(session, known.story_id, replace(new, summary=update_summary), analysis)
+            self._record_join(session, article_id, known, analysis)
             detail = f"update of story {known.story_id} (extends article {known.article_id})"
             if not alert:
                 return Outcome(UPDATE, article.url, known.story_id, detail=f"{detail}; stored without alert")
@@ -718,6 +725,7 @@ class Pipeline:
             return Outcome(UPDATE, article.url, known.story_id, queued=queued, detail=detail)
         if known is not None:
             article_id = self._add(session, known.story_id, new, analysis)
+            self._record_join(session, article_id, known, analysis)
             if known.relation == SAME_EVENT:
                 match = analysis.look.match
                 score = f", score {match.score:.2f}" if match is not None else ""
@@ -760,6 +768,14 @@ class Pipeline:
             event_store.add_profile(session, article_id, new.published_at, analysis.event_json, analysis.event_keys)
         analysis.look.stored = (article_id, story_id)
         return article_id
+
+    @staticmethod
+    def _record_join(session: Session, article_id: int, known: Match, analysis: Analysis) -> None:
+        """Why the article joined a known story (its relation to the stored article it was matched
+        to; for the same event, the decision's evidence), stored with it for «لماذا؟»."""
+        why = analysis.look.why if known.relation == SAME_EVENT else None
+        join_store.record(session, article_id, known.article_id, known.relation,
+                          why.to_dict() if why is not None else None)
 
     def _match(
         self, session: Session, now: datetime, analysis: Analysis,

@@ -1,7 +1,9 @@
 """The buttons under an alert: «لماذا؟», related stories, mute 1 h / 1 day, unsubscribe.
 
 The alert no longer lists its matched terms; «لماذا؟» answers with the rule and the terms that
-matched (the watchlist's rule numbering, «القاعدة 1», as /watch show and /explain give it). Mute
+matched (the watchlist's rule numbering, «القاعدة 1», as /watch show and /explain give it) and,
+once other reports joined the story, why each did (``handlers.why``: a copy, contained text, an
+update, or the same event in other words with the evidence the decision weighed). Mute
 and unsubscribe change the chat's subscriptions, so the router asks the same tier as
 /unsubscribe before they run; why and related are for everyone. A button names the watchlist by
 id and the story by id: a few ASCII digits, far inside Telegram's 64-byte callback limit.
@@ -20,11 +22,13 @@ from bot.topics import rules_from_json
 from handlers import search as search_cmd
 from handlers import subscribe as sub_cmd
 from handlers import topicref
+from handlers import why as why_text
 from handlers.base import Caller, Reply
 from handlers.format import MUTE_SPANS, topic_tag, until_text, zone_named
 from handlers.services import Services
 from handlers.texts import t
 from storage import chat_settings, mutes
+from storage import joins as join_store
 from storage import stories as story_store
 from storage.watchlists import WatchlistRow
 
@@ -84,7 +88,8 @@ async def _story_topic(services: Services, caller: Caller, arg: str):
 
 
 async def why(services: Services, caller: Caller, arg: str) -> Reply:
-    """``STORY.WATCHLIST``: which rule and which terms of the topic the story matched."""
+    """``STORY.WATCHLIST``: which rule and which terms of the topic the story matched, and why
+    the reports that joined the story since are the same story."""
     lang = caller.language
     found = await _story_topic(services, caller, arg)
     if isinstance(found, Reply):
@@ -94,7 +99,10 @@ async def why(services: Services, caller: Caller, arg: str) -> Reply:
     reply.add(t(lang, "why_topic")).line(f"{topic_tag(row.slug)} · {row.name}")
     for label, hits in explanation(lang, row.rules, terms):
         reply.add(f"• {label}: ").line("، ".join(hits), "bold")
-    return reply
+    # The story grew («نشرته أيضًا»): why each other report is the same story.
+    story_id = int(arg.split(".")[0])
+    joins, total = await services.db(lambda s: join_store.story_joins(s, story_id, why_text.SHOWN))
+    return why_text.story_joins(reply, lang, joins, total)
 
 
 def related_query(headline: str, terms: list[str]) -> str:

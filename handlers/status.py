@@ -54,7 +54,9 @@ def _activity(reply: Reply, lang: str) -> None:
     snap = metrics.METRICS.snapshot()
     reply.line().line().line(t(lang, "status_activity"), "bold")
     arts = snap.articles
-    reply.add("• ").line(t(lang, "status_ingested", new=arts["new"], joined=arts["joined"], dup=arts["duplicate"]))
+    # A same-event join is counted apart from copies (``metrics.SAME_EVENT_OUTCOME``).
+    reply.add("• ").line(t(lang, "status_ingested", new=arts["new"], joined=arts["joined"],
+                           same=arts["same_event"], dup=arts["duplicate"]))
     alerts = snap.alerts
     reply.add("• ").line(t(lang, "status_alerts", sent=alerts["sent"], retried=alerts["retried"],
                            failed=alerts["failed"] + alerts["gone"]))

@@ -291,7 +291,7 @@ AR: dict[str, str] = {
     "err_other": "خطأ تقني؛ التفاصيل في سجل البوت.",
     # /status: the same figures as the /metrics endpoint, in words
     "status_activity": "منذ التشغيل:",
-    "status_ingested": "المقالات — بدأت قصصًا جديدة: {new:article}؛ ضُمّت إلى قصص قائمة: {joined:article}؛ مكررة: {dup:article}",
+    "status_ingested": "المقالات — بدأت قصصًا جديدة: {new:article}؛ ضُمّت إلى قصص قائمة: {joined:article}؛ الحدث نفسه من مصادر أخرى: {same:article}؛ مكررة: {dup:article}",
     "status_alerts": "التنبيهات — أُرسل: {sent:alert}؛ أُعيدت محاولته: {retried:alert}؛ فشل: {failed:alert}",
     "status_feed_errors": "أخطاء جلب المصادر: {n:error}؛ طلبات التمهّل من المنصات (429): {throttled:error}",
     "status_latency": "متوسط زمن إرسال التنبيه: {seconds} ثانية",
@@ -564,7 +564,7 @@ EN: dict[str, str] = {
     "err_connect": "could not connect to the server.",
     "err_other": "a technical error; the details are in the bot's log.",
     "status_activity": "Since start:",
-    "status_ingested": "Articles — started new stories: {new:article}; joined existing stories: {joined:article}; duplicates: {dup:article}",
+    "status_ingested": "Articles — started new stories: {new:article}; joined existing stories: {joined:article}; the same event from other outlets: {same:article}; duplicates: {dup:article}",
     "status_alerts": "Alerts — sent: {sent:alert}; to retry: {retried:alert}; failed: {failed:alert}",
     "status_feed_errors": "Feed errors: {n:error}; slow-down answers from the platforms (429): {throttled}",
     "status_latency": "Mean time to send an alert: {seconds} s",
@@ -600,6 +600,45 @@ AR.update({
 EN.update({
     "choice_daily": "Daily digest",
     "choice_zone_default": "The default zone ({zone})",
+})
+
+# helper why: issue 12 part 1 leftovers, why a report joined a story (handlers/why.py): the «لماذا؟»
+# answer, /explain of a stored link; and the same-event count of /status.
+AR.update({
+    "why_joins_title": "لماذا هي قصة واحدة؟",
+    "join_copy": "نسخة",
+    "join_contained": "نص متضمن",
+    "join_update": "تحديث",
+    "join_event": "الحدث نفسه بصياغة أخرى",
+    "join_of": "، ضُمّ إلى تقرير {source}: ",
+    "join_gone": "، ضُمّ إلى تقرير لم يعد مخزنًا",
+    "join_names": "أسماء مشتركة: ",
+    "join_figures": "أرقام مشتركة: ",
+    "join_headline": "تشابه العنوانين: {percent}٪",
+    "join_hours": "الفارق: {hours:hour}",
+    "join_hours_under": "الفارق: أقل من ساعة",
+    "join_hours_rough": " (بحسب وقت الجلب)",
+    "join_score": "الدرجة {score} والعتبة {bar}",
+    "join_more": "… و{n:report} غيرها",
+    "explain_join": "ضُمّ هذا الخبر إلى قصة قائمة:",
+})
+EN.update({
+    "why_joins_title": "Why these reports are one story:",
+    "join_copy": "copy",
+    "join_contained": "contained text",
+    "join_update": "update",
+    "join_event": "the same event in other words",
+    "join_of": ", joined to {source}'s report: ",
+    "join_gone": ", joined to a report no longer stored",
+    "join_names": "shared names: ",
+    "join_figures": "shared figures: ",
+    "join_headline": "headlines {percent}% alike",
+    "join_hours": "{hours:hour} apart",
+    "join_hours_under": "under an hour apart",
+    "join_hours_rough": " (by fetch time)",
+    "join_score": "score {score}, bar {bar}",
+    "join_more": "… and {n:report} more",
+    "explain_join": "This article joined a known story:",
 })
 
 LANGUAGES: dict[str, dict[str, str]] = {"ar": AR, "en": EN}
@@ -664,6 +703,7 @@ NOUNS: dict[str, Noun] = {
     "update": Noun("تحديث", "تحديثان", "تحديثات", "تحديثًا", False, "update", "updates"),
     "same_event_report": Noun("تقرير عن حدث معروف", "تقريران عن حدث معروف", "تقارير عن أحداث معروفة",
                               "تقريرًا عن حدث معروف", False, "same-event report", "same-event reports"),
+    "report": Noun("تقرير", "تقريران", "تقارير", "تقريرًا", False, "report", "reports"),
     "near_duplicate": Noun("نسخة شبه مكررة", "نسختان شبه مكررتان", "نسخ شبه مكررة", "نسخة شبه مكررة", True,
                            "near-duplicate", "near-duplicates"),
 }

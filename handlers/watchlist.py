@@ -22,11 +22,13 @@ from bot.text.explain import variant_notes
 from bot.topics import rules_from_json, rules_to_json
 from bot.watchlists import MAX_NAME_LENGTH, MAX_TERM_LENGTH, Rules, WatchlistError, validate_name, validate_slug, validate_term
 from handlers import topicref
+from handlers import why as why_text
 from handlers.base import Button, Caller, Reply, text
 from handlers.format import in_chat_zone, when
 from handlers.registry import Tier
 from handlers.services import Services
 from handlers.texts import error_text, t
+from storage import joins as join_store
 from storage import stories as story_store
 from storage import watchlists as watchlist_store
 from storage.watchlists import GLOBAL, EditRow, WatchlistRow
@@ -428,8 +430,10 @@ async def explain(services: Services, caller: Caller, args: str) -> Reply:
     if not arg:
         return text(t(lang, "explain_usage"))
     title, body = "", arg[:_MAX_EXPLAIN_CHARS]
+    join = None  # a stored article that joined a known story: why (``handlers.why``)
     if _URLISH.match(arg):
-        stored = await services.db(lambda s: story_store.article_by_url(s, arg))
+        stored, join = await services.db(
+            lambda s: (story_store.article_by_url(s, arg), join_store.article_join_by_url(s, arg)))
         if stored is not None:
             title, body = stored.title, stored.body
         elif services.feeds is not None and arg.lower().startswith(("http://", "https://")) and _may_fetch(caller):
@@ -474,4 +478,6 @@ async def explain(services: Services, caller: Caller, args: str) -> Reply:
         reply.line()
     if not reply.spans:
         reply.add(t(lang, "no_topics"))
+    if join is not None:
+        why_text.join_lines(reply.line().line(t(lang, "explain_join"), "bold"), lang, join, own=False)
     return reply

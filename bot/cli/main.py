@@ -81,9 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     stories.add_argument("--topic")
     stories.add_argument("--limit", type=int, default=50)
 
-    explain = sub.add_parser("explain", parents=[common], help="why an article file matches or not")
-    explain.add_argument("file", type=Path)
+    explain = sub.add_parser("explain", parents=[common],
+                             help="why an article file matches or not; --story N: why its reports are one story")
+    explain.add_argument("file", type=Path, nargs="?")
     explain.add_argument("--topic")
+    explain.add_argument("--story", type=int, help="a stored story's id (raqib stories): why each report joined it")
 
     subs = sub.add_parser("subscriptions", parents=[common], help="manage chat subscriptions")
     subs.add_argument("action", choices=["add", "list", "remove"])
@@ -353,6 +355,10 @@ def cmd_stories(config: Config, args: argparse.Namespace) -> int:
 def cmd_explain(config: Config, args: argparse.Namespace) -> int:
     from bot.sources.files import SkippedFile, read_article_file
 
+    if (args.file is None) == (args.story is None):
+        raise UsageError("explain needs an article FILE or --story N (one of them)")
+    if args.story is not None:
+        return _explain_story(config, args.story)
     app = _app(config)
     try:
         try:
@@ -370,6 +376,31 @@ def cmd_explain(config: Config, args: argparse.Namespace) -> int:
             explanations = [e for e in explanations if e.slug == args.topic]
         print(f"{args.file}: {article.title}")
         print(format_explanations(explanations))
+        return 0
+    finally:
+        app.close()
+
+
+def _explain_story(config: Config, story_id: int) -> int:
+    """``raqib explain --story N``: why each report that joined story N did (a copy, contained
+    text, an update, the same event in other words with the decision's evidence)."""
+    from bot.text.explain import format_join
+    from storage import joins as join_store
+
+    app = _app(config)
+    try:
+        with transaction(app.factory) as s:
+            headline = join_store.story_headline(s, story_id)
+            if headline is None:
+                raise UsageError(f"no story {story_id}")
+            joins, total = join_store.story_joins(s, story_id, limit=1000)
+        print(f"story #{story_id}: {headline}")
+        if not joins:
+            print("  no other report joined it (or none since joins are recorded)")
+        for join in joins:
+            print(format_join(join))
+        if total > len(joins):
+            print(f"  … and {counted('en', total - len(joins), 'report')} more")
         return 0
     finally:
         app.close()

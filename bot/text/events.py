@@ -872,3 +872,73 @@ def find_event(profile: EventProfile, candidates: Iterable[Candidate]) -> int | 
     """The story of the same event among the candidates, or None (the article starts a story)."""
     match = best_event(profile, candidates)
     return None if match is None else match.story_id
+
+
+# --- Why two reports were judged one event (read-only; for explanations) -------------------------
+# The features the decision weighed, kept with the join (``storage/joins.py``) so «لماذا؟» and
+# ``raqib explain`` can say why a report joined a story: a reader checks names and figures, not a
+# logit. Nothing here takes part in the decision.
+
+# Shared names shown at most (and figures).
+EVIDENCE_NAMES = 5
+EVIDENCE_FIGURES = 4
+_EDGE_PUNCTUATION = "\"'«»“”‘’()[]{}<>.,;:!?،؛؟…-–—/\\|*_#"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What :func:`best_event` weighed for one pair, in terms a reader can check."""
+
+    score: float  # :func:`score` of the pair (0..1)
+    threshold: float  # the bar at their distance in time (:func:`threshold`)
+    hours_apart: float  # absolute hours between their times
+    approximate: bool  # either time is only when it was fetched (the hours are rough)
+    names: tuple[str, ...]  # rare terms both reports use, as the new report spells them, rarest first
+    figures: tuple[str, ...]  # figures both headlines + leads give
+    headline: float  # how alike the headlines are (0..1, token-set ratio of their stems)
+    coverage: float  # mean share of each headline the other report holds (0..1)
+
+    def to_dict(self) -> dict:
+        return {"score": round(self.score, 3), "threshold": round(self.threshold, 3),
+                "hours": round(self.hours_apart, 2), "approx": self.approximate, "names": list(self.names),
+                "figures": list(self.figures), "headline": round(self.headline, 3),
+                "coverage": round(self.coverage, 3)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Evidence":
+        return cls(float(data["score"]), float(data["threshold"]), float(data["hours"]),
+                   bool(data.get("approx", False)), tuple(data.get("names", ())),
+                   tuple(data.get("figures", ())), float(data.get("headline", 0.0)),
+                   float(data.get("coverage", 0.0)))
+
+
+def _surface_forms(profile: EventProfile) -> dict[str, str]:
+    """Term -> the first word of the headline and lead that reduces to it, as written (a term is
+    normalized and stemmed: «ارسنال» is shown as the report wrote it, «آرسنال»)."""
+    text = profile.headline + "\n" + " ".join((profile.body or "").split()[:LEAD_WORDS])
+    forms: dict[str, str] = {}
+    for raw in text.split():
+        word = raw.strip(_EDGE_PUNCTUATION)
+        for term in _terms_of(tokens(word)) if word else ():
+            forms.setdefault(term, word)
+    return forms
+
+
+def evidence(a: EventProfile, b: EventProfile, hours_apart: float | None = None) -> Evidence:
+    """Why ``a`` (the new report) was judged the same event as ``b``: the score against its bar,
+    the hours between them, the rare names and the figures they share, how alike their headlines
+    are. ``hours_apart`` as :func:`best_event` measures it (default :func:`hours_between`)."""
+    hours = hours_between(a, b) if hours_apart is None else hours_apart
+    values = features(a, b)
+    shared = a.weights.keys() & b.weights.keys()
+    # Names as the swapped-name check reads them (rare however read, not an ordinary noun: «بلقب»
+    # is a rare spelling of a common word); the headline's first, then the rarest.
+    rare = sorted((t for t in shared if _name_like(t, NAME_IDF)),
+                  key=lambda t: (t not in a.title, -a.term_idf[t], t))[:EVIDENCE_NAMES]
+    forms = _surface_forms(a)
+    figures = sorted(a.figures & b.figures, key=lambda f: (-len(f), f))[:EVIDENCE_FIGURES]
+    return Evidence(
+        score=_model(values), threshold=threshold(effective_hours(a, b, hours)), hours_apart=abs(hours),
+        approximate=not (a.dated and b.dated), names=tuple(forms.get(t, t) for t in rare),
+        figures=tuple(figures), headline=values["headline"], coverage=values["coverage"],
+    )

@@ -1,10 +1,12 @@
-"""Plain-text rendering of match explanations, shared by the CLI and chat commands."""
+"""Plain-text rendering of match explanations (and of why an article joined a story), shared by the
+CLI and chat commands."""
 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Any, Iterable
 
+from bot.text.events import Evidence
 from bot.text.matching import Explanation, RuleCheck, TermHit
 
 _RULE_LABEL = {"any": "any (one of)", "none": "none (excluded)"}
@@ -73,3 +75,38 @@ def format_explanation(e: Explanation) -> str:
 
 def format_explanations(explanations: Iterable[Explanation]) -> str:
     return "\n".join(format_explanation(e) for e in explanations) or "  (no watchlists)"
+
+
+# Why an article joined a known story (``storage.joins``; ``raqib explain --story``), in English
+# as the CLI speaks; chat says it in the caller's language (``handlers.why``).
+_JOIN_KINDS = {"copy": "a copy of", "contained": "text contained in", "update": "an update of",
+               "event": "the same event, in other words, as"}
+
+
+def format_evidence(found: Evidence) -> str:
+    """The same-event evidence on one line: score against its bar, hours apart, shared names and
+    figures, headline likeness."""
+    hours = f"{found.hours_apart:.1f} h apart" + (" (by fetch time)" if found.approximate else "")
+    parts = [f"score {found.score:.2f} >= bar {found.threshold:.2f}", hours]
+    if found.names:
+        parts.append("shared names: " + ", ".join(found.names))
+    if found.figures:
+        parts.append("shared figures: " + ", ".join(found.figures))
+    parts.append(f"headlines {round(found.headline * 100)}% alike")
+    return "; ".join(parts)
+
+
+def format_join(join: Any) -> str:
+    """One join (a ``storage.joins.Join``): the article, how it joined and what, the evidence."""
+    kind = _JOIN_KINDS.get(join.relation, join.relation)
+    if join.joined_source is None:
+        target = "a report no longer stored"
+    else:
+        target = f"#{join.joined_article_id} ({join.joined_source}) {join.joined_title}"
+    lines = [f"  #{join.article_id} ({join.source}) {join.title}", f"    {kind} {target}"]
+    if join.relation == "event" and join.evidence:
+        try:
+            lines.append(f"    {format_evidence(Evidence.from_dict(join.evidence))}")
+        except (KeyError, TypeError, ValueError):
+            pass
+    return "\n".join(lines)
