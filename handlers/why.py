@@ -55,7 +55,7 @@ def join_lines(reply: Reply, lang: str | None, join: Join, *, own: bool = True) 
     """One join: «• outlet: headline» (unless ``own`` is False: the caller named the article), then
     its kind and the report it joined, then the evidence for the same event."""
     if own:
-        reply.add("• ").add(f"{join.source}: ", "bold").line(join.title)
+        reply.add("• ").add(join.source, "bold").add(": ").line(join.title)  # no space inside ** (Discord)
     reply.add("  ").add(kind(lang, join.relation), "bold")
     if join.joined_source is None:
         reply.line(t(lang, "join_gone"))

@@ -17,7 +17,7 @@ from bot.app import App
 from bot.config import load_config
 from bot.logging_setup import setup as setup_logging
 from bot.metrics import Metrics
-from bot.pipeline import DUPLICATE, NEW, Outcome, PollReport
+from bot.pipeline import DUPLICATE, JOINED, NEW, SAME_EVENT, Outcome, PollReport
 from bot.transports.base import FloodWait, Undeliverable
 from bot.transports.console import ConsoleTransport
 from handlers.base import Caller
@@ -53,7 +53,10 @@ class _Fake:
 def test_counters_follow_reports_and_sends():
     m = Metrics()
     report = PollReport("okaz")
-    report.outcomes = [_outcome(NEW), _outcome(NEW), _outcome(DUPLICATE)]
+    report.outcomes = [_outcome(NEW), _outcome(NEW), _outcome(DUPLICATE),
+                       # a copy and another outlet's report of the same event: joins, counted apart
+                       Outcome(JOINED, "https://news.example/c", 1, relation="copy"),
+                       Outcome(JOINED, "https://news.example/e", 1, relation=SAME_EVENT)]
     m.observe_report(report)
     m.observe_report(PollReport("broken", error="cannot resolve x"))
     for error in (None, None, FloodWait("429", retry_after=3), Undeliverable("400")):
@@ -64,13 +67,15 @@ def test_counters_follow_reports_and_sends():
         except Exception:
             pass
     snap = m.snapshot()
-    assert snap.articles == {"new": 2, "update": 0, "joined": 0, "duplicate": 1, "failed": 0}
+    assert snap.articles == {"new": 2, "update": 0, "joined": 1, "same_event": 1, "duplicate": 1, "failed": 0}
     assert snap.alerts == {"sent": 2, "retried": 1, "failed": 1, "gone": 0}
     assert snap.feed_errors == 1 and snap.rate_limited == 1 and snap.deliveries == 2
     from prometheus_client import generate_latest
 
     exposed = generate_latest(m.registry).decode()
     assert 'raqib_articles_ingested_total{outcome="new"} 2.0' in exposed
+    assert 'raqib_articles_ingested_total{outcome="joined"} 1.0' in exposed  # the name is unchanged
+    assert 'raqib_articles_ingested_total{outcome="same_event"} 1.0' in exposed
     assert 'raqib_rate_limited_total{platform="telegram"} 1.0' in exposed
     assert 'raqib_delivery_seconds_count{platform="telegram"} 2.0' in exposed
 
