@@ -4,10 +4,12 @@ CLI and chat commands."""
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from bot.text.events import Evidence
 from bot.text.matching import Explanation, RuleCheck, TermHit
+
+if TYPE_CHECKING:  # the CLI's light commands import this module: bot.text.events is not light
+    from bot.text.events import Evidence
 
 _RULE_LABEL = {"any": "any (one of)", "none": "none (excluded)"}
 _ALL_RULE = re.compile(r"\ball\[(\d+)\]")
@@ -83,7 +85,7 @@ _JOIN_KINDS = {"copy": "a copy of", "contained": "text contained in", "update": 
                "event": "the same event, in other words, as"}
 
 
-def format_evidence(found: Evidence) -> str:
+def format_evidence(found: "Evidence") -> str:
     """The same-event evidence on one line: score against its bar, hours apart, shared names and
     figures, headline likeness."""
     hours = f"{found.hours_apart:.1f} h apart" + (" (by fetch time)" if found.approximate else "")
@@ -105,6 +107,8 @@ def format_join(join: Any) -> str:
         target = f"#{join.joined_article_id} ({join.joined_source}) {join.joined_title}"
     lines = [f"  #{join.article_id} ({join.source}) {join.title}", f"    {kind} {target}"]
     if join.relation == "event" and join.evidence:
+        from bot.text.events import Evidence
+
         try:
             lines.append(f"    {format_evidence(Evidence.from_dict(join.evidence))}")
         except (KeyError, TypeError, ValueError):
