@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, case, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import Article, Source, Story, text_key
@@ -81,13 +81,16 @@ def _join(row) -> Join:
 
 def story_joins(session: Session, story_id: int, limit: int = 5,
                 relations: tuple[str, ...] | None = None) -> tuple[list[Join], int]:
-    """(the first ``limit`` articles that joined story ``story_id``, in the order they were stored;
-    how many joined in all). ``relations``: only these kinds."""
+    """(at most ``limit`` articles that joined story ``story_id``: the same event's first, each
+    kind in the order stored; how many joined in all). ``relations``: only these kinds."""
     articles = Article.__table__
     cond = articles.c.story_id == story_id
     if relations is not None:
         cond = cond & article_joins.c.relation.in_(relations)
-    rows = session.execute(_query().where(cond).order_by(articles.c.id).limit(max(0, limit))).all()
+    # Reports of the same event in other words first (their evidence is what a reader asks for; a
+    # wire copy explains itself), then in the order they were stored.
+    first = case((article_joins.c.relation == "event", 0), else_=1)
+    rows = session.execute(_query().where(cond).order_by(first, articles.c.id).limit(max(0, limit))).all()
     total = session.scalar(
         select(func.count()).select_from(article_joins)
         .join(articles, articles.c.id == article_joins.c.article_id).where(cond)

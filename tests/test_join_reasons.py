@@ -176,7 +176,7 @@ def test_same_event_joins_are_recorded_with_their_evidence(app, labelled):
 
 
 def test_a_copy_is_recorded_as_a_copy_without_evidence(app, labelled):
-    (outlet, article), *_ = _in_crawl_order(labelled, SHIELD)
+    (outlet, article), (other_outlet, other), _ = _in_crawl_order(labelled, SHIELD)
     start = app.pipeline.process(_outlet(app, outlet), article)
     words = article.body.split()
     words[len(words) // 2] = "كذلك"  # one word changed: another outlet's copy of the same text
@@ -188,6 +188,13 @@ def test_a_copy_is_recorded_as_a_copy_without_evidence(app, labelled):
     assert total == 1 and (join.relation, join.source, join.evidence) == ("copy", "copies", None)
     said = why_text.story_joins(Reply(), "ar", [join], total).plain()
     assert "نسخة، ضُمّ إلى تقرير alriyadh" in said
+    # Another outlet's own words, stored after the copy, is listed first: its evidence is the question.
+    assert app.pipeline.process(_outlet(app, other_outlet), other).relation == SAME_EVENT
+    with transaction(app.factory) as s:
+        joins, total = join_store.story_joins(s, start.story_id)
+        (shown,), _ = join_store.story_joins(s, start.story_id, limit=1)
+    assert [(j.relation, j.source) for j in joins] == [(SAME_EVENT, other_outlet), ("copy", "copies")]
+    assert total == 2 and shown == joins[0]
 
 
 def test_a_batch_records_the_joins_one_by_one_would(app, tmp_path, db_url, labelled):
