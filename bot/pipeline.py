@@ -449,7 +449,10 @@ class Pipeline:
         if match.article_id < 0:
             look.lead = earlier[-1 - match.article_id]
         chosen = next(p for _, article_id, p in found if article_id == match.article_id)
-        look.why = events.evidence(profile, chosen)
+        try:
+            look.why = events.evidence(profile, chosen)
+        except Exception:  # an explanation must never cost the article its join
+            log.warning("no evidence for %s", analysis.article.url, exc_info=True)
         return Match(match.story_id, match.article_id, SAME_EVENT)
 
     def _stored_profile(self, story_id: int, article_id: int, text: str, body: str | None) -> tuple | None:

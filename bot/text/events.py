@@ -912,15 +912,20 @@ class Evidence:
                    float(data.get("coverage", 0.0)))
 
 
-def _surface_forms(profile: EventProfile) -> dict[str, str]:
-    """Term -> the first word of the headline and lead that reduces to it, as written (a term is
-    normalized and stemmed: «ارسنال» is shown as the report wrote it, «آرسنال»)."""
-    text = profile.headline + "\n" + " ".join((profile.body or "").split()[:LEAD_WORDS])
+def _surface_forms(profile: EventProfile, wanted: Iterable[str]) -> dict[str, str]:
+    """Each wanted term -> the first word of the headline and lead that reduces to it, as written
+    (a term is normalized and stemmed: «ارسنال» is shown as the report wrote it, «آرسنال»)."""
+    left = set(wanted)
     forms: dict[str, str] = {}
+    text = profile.headline + "\n" + " ".join((profile.body or "").split()[:LEAD_WORDS])
     for raw in text.split():
+        if not left:
+            break
         word = raw.strip(_EDGE_PUNCTUATION)
         for term in _terms_of(tokens(word)) if word else ():
-            forms.setdefault(term, word)
+            if term in left:
+                forms[term] = word
+                left.discard(term)
     return forms
 
 
@@ -935,7 +940,7 @@ def evidence(a: EventProfile, b: EventProfile, hours_apart: float | None = None)
     # is a rare spelling of a common word); the headline's first, then the rarest.
     rare = sorted((t for t in shared if _name_like(t, NAME_IDF)),
                   key=lambda t: (t not in a.title, -a.term_idf[t], t))[:EVIDENCE_NAMES]
-    forms = _surface_forms(a)
+    forms = _surface_forms(a, rare)
     figures = sorted(a.figures & b.figures, key=lambda f: (-len(f), f))[:EVIDENCE_FIGURES]
     return Evidence(
         score=_model(values), threshold=threshold(effective_hours(a, b, hours)), hours_apart=abs(hours),
