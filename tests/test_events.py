@@ -186,6 +186,34 @@ def test_a_city_and_the_region_holding_it_are_not_swapped_names():
     assert "المنطقة الشرقية" in up and "السعودية" not in up and "الهفوف" in down
 
 
+def test_another_place_named_on_each_side_is_another_event():
+    """A sandstorm that hit Jordan and one that hit Riyadh share every word but the place: one
+    headline names a place the other report never mentions, the other names one apart from it
+    (bot/data/places_ar.tsv). A city against its region, or a report that also names the first
+    place (a dateline elsewhere), is no clash."""
+    jordan = events.event_key("عاصفة رملية تضرب الأردن", "ضربت عاصفة رملية كثيفة الأردن اليوم وأغلقت الطرق "
+                              "الرئيسة وحولت الرحلات الجوية")
+    riyadh = events.event_key("عاصفة رملية تضرب العاصمة", "ضربت عاصفة رملية كثيفة مدينة الرياض اليوم وأغلقت "
+                              "الطرق الرئيسة وحولت الرحلات الجوية")
+    assert events.other_place(jordan, riyadh) == "place الأردن / الرياض"
+    assert "another place" in events.why_not(jordan, riyadh)
+    dateline = events.event_key("عاصفة رملية تضرب العاصمة", "واس - الرياض: ضربت عاصفة رملية كثيفة الأردن اليوم "
+                                "وأغلقت الطرق الرئيسة")
+    assert events.other_place(jordan, dateline) is None
+    abha = events.event_key("أمطار غزيرة على أبها", "هطلت أمطار غزيرة على أبها اليوم وسالت الأودية")
+    asir = events.event_key("أمطار غزيرة على عسير", "هطلت أمطار غزيرة على منطقة عسير اليوم وسالت الأودية في أبها")
+    assert events.other_place(abha, asir) is None
+    # A one-word place whose stem is an ordinary word too (الخبر: "the news") is no place.
+    assert "الخبر" not in events._gazetteer().terms and "الدمام" in events._gazetteer().terms
+
+
+def test_the_day_before_yesterday_in_either_order():
+    """«أول أمس» and the Gulf order «أمس الأول» both name the day before yesterday."""
+    assert events._reference_day(tokens("قال الوزير أمس الأول إن")) == -2
+    assert events._reference_day(tokens("قال الوزير أول أمس إن")) == -2
+    assert events._reference_day(tokens("قال الوزير أمس إن")) == -1
+
+
 def test_the_stored_text_restores_the_word_by_word_template_check(dev):
     """Two weather bulletins of one crawl («سماء غائمة …»), wind 15–35 km/h and 10–30 km/h: from
     the stored JSON alone they pass for one event; with the stored article's text (a fourth
