@@ -16,6 +16,10 @@ Sets:
   The texts run title and body together and carry no time, so they are profiled as bodies
   with no headline (no slot check) at 0 hours apart: this measures the term-weighting alone.
 
+``bench/data/event_pairs_tune_candidates.tsv`` adds to the tune part 50 pairs of the tune days drawn
+as the key index draws candidates (the pairs above were TF-IDF candidates, which under-draw follow-ups
+and other events on one topic); printed on its own line and counted as "tune" in the trade-off rows.
+
 Parts: the model and its bar were fitted and chosen on the pairs whose earlier report was crawled on 2015-08-01/02
 ("tune"), looked at on those of 08-03/04 ("check"), and measured once, after they were set, on
 pairs of the held-out day 2015-08-06 ("held-out": never in the IDF counts, labelled last). That day

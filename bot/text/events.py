@@ -19,7 +19,10 @@ hashed word pairs. :func:`same_event` then says yes only when
 * they do not speak of different days (:func:`other_day`: today's forecast and tomorrow's) nor
   of a market going different ways (:func:`other_direction`: today's fall, tomorrow's rise);
 * neither headline names someone or somewhere the other report never mentions
-  (:func:`swapped_names`: another region's inspection, another head of state);
+  (:func:`swapped_names`: another region's inspection, another head of state), a city and the
+  region holding it counting as one place (a hand-written gazetteer, ``bot/data/places_ar.tsv``);
+* neither headline names a place the other report never mentions while the other names a place
+  apart from it (:func:`other_place`: a sandstorm in Amman, one in Riyadh);
 * when they share their wording (:func:`overlap`, template news), no slot is filled differently
   (:func:`distinct_slots`: the copy layer's word-by-word check on the whole texts, or the lead's
   figures when only serialised profiles are at hand).
