@@ -186,34 +186,6 @@ def test_a_city_and_the_region_holding_it_are_not_swapped_names():
     assert "المنطقة الشرقية" in up and "السعودية" not in up and "الهفوف" in down
 
 
-def test_another_place_named_on_each_side_is_another_event():
-    """A sandstorm that hit Jordan and one that hit Riyadh share every word but the place: one
-    headline names a place the other report never mentions, the other names one apart from it
-    (bot/data/places_ar.tsv). A city against its region, or a report that also names the first
-    place (a dateline elsewhere), is no clash."""
-    jordan = events.event_key("عاصفة رملية تضرب الأردن", "ضربت عاصفة رملية كثيفة الأردن اليوم وأغلقت الطرق "
-                              "الرئيسة وحولت الرحلات الجوية")
-    riyadh = events.event_key("عاصفة رملية تضرب العاصمة", "ضربت عاصفة رملية كثيفة مدينة الرياض اليوم وأغلقت "
-                              "الطرق الرئيسة وحولت الرحلات الجوية")
-    assert events.other_place(jordan, riyadh) == "place الأردن / الرياض"
-    assert "another place" in events.why_not(jordan, riyadh)
-    dateline = events.event_key("عاصفة رملية تضرب العاصمة", "واس - الرياض: ضربت عاصفة رملية كثيفة الأردن اليوم "
-                                "وأغلقت الطرق الرئيسة")
-    assert events.other_place(jordan, dateline) is None
-    abha = events.event_key("أمطار غزيرة على أبها", "هطلت أمطار غزيرة على أبها اليوم وسالت الأودية")
-    asir = events.event_key("أمطار غزيرة على عسير", "هطلت أمطار غزيرة على منطقة عسير اليوم وسالت الأودية في أبها")
-    assert events.other_place(abha, asir) is None
-    # A one-word place whose stem is an ordinary word too (الخبر: "the news") is no place.
-    assert "الخبر" not in events._gazetteer().terms and "الدمام" in events._gazetteer().terms
-
-
-def test_the_day_before_yesterday_in_either_order():
-    """«أول أمس» and the Gulf order «أمس الأول» both name the day before yesterday."""
-    assert events._reference_day(tokens("قال الوزير أمس الأول إن")) == -2
-    assert events._reference_day(tokens("قال الوزير أول أمس إن")) == -2
-    assert events._reference_day(tokens("قال الوزير أمس إن")) == -1
-
-
 def test_the_stored_text_restores_the_word_by_word_template_check(dev):
     """Two weather bulletins of one crawl («سماء غائمة …»), wind 15–35 km/h and 10–30 km/h: from
     the stored JSON alone they pass for one event; with the stored article's text (a fourth
@@ -294,10 +266,10 @@ def labelled(dev):
 
 
 def test_labelled_set_precision_and_no_template_merge(dev, labelled):
-    """Measured (bench/bench_events.py): P 0.946, R 0.818 on 287 hand-labelled pairs (170 same
+    """Measured (bench/bench_events.py): P 0.945, R 0.812 on 287 hand-labelled pairs (170 same
     event; the previous round, one weighted score: P 0.954, R 0.735); 0 template merges on both
-    sets. The model and its bar were fitted on the tune part (P 0.958, R 0.883; 0.896 now), looked
-    at on the check part (P 0.949, R 0.712; 0.731 now); the held-out day (2015-08-06, 80 pairs) alone: P 0.914,
+    sets. The model and its bar were fitted on the tune part (P 0.958, R 0.883), looked at on the
+    check part (P 0.949, R 0.712; 0.731 with the place gazetteer); the held-out day (2015-08-06, 80 pairs) alone: P 0.914,
     R 0.780 (the previous round: P 1.000, R 0.707; three follow-ups now merge)."""
     pairs, decisions = labelled
     assert len(pairs) >= 250 and sum(same for _, _, same, _ in pairs) >= 150
@@ -316,8 +288,8 @@ def test_labelled_set_precision_and_no_template_merge(dev, labelled):
 def test_fresh_held_out_set(dev):
     """The fresh held-out set (bench/data/event_pairs_fresh.tsv, 129 candidate pairs as the pipeline
     draws them, 47 same event), labelled after the decision was frozen and never tuned on.
-    Measured once with the frozen decision: P 0.750, R 0.702, 0 template merges; after this
-    round's changes (chosen on the tune part): the same. The bar (P >= 0.90 at R >= 0.80) is not
+    Measured once with the frozen decision: P 0.750, R 0.702, 0 template merges; with the place
+    gazetteer: the same. The bar (P >= 0.90 at R >= 0.80) is not
     met on it: these floors only keep it from getting worse unnoticed."""
     pairs = bench_events.fresh_pairs(dev)
     assert len(pairs) >= 120 and sum(same for _, _, same, _ in pairs) >= 45
@@ -332,12 +304,12 @@ def test_fresh_held_out_set(dev):
 
 def test_tune_candidates(dev):
     """The tune part's candidate pairs (bench/data/event_pairs_tune_candidates.tsv, drawn as the key
-    index draws them): P 0.808, R 0.677 before this round's changes, P 0.852, R 0.742 after."""
+    index draws them): P 0.808, R 0.677 (follow-ups and same-topic events the words cannot tell apart)."""
     pairs = bench_events.tune_candidates(dev)
     assert len(pairs) >= 45 and all(bench_events.half(a, b) == "tune" for a, b, *_ in pairs)
     decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.82 and r >= 0.70
+    assert p >= 0.78 and r >= 0.64
 
 
 def test_skeleton_lets_forms_of_one_word_meet():

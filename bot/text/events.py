@@ -21,8 +21,6 @@ hashed word pairs. :func:`same_event` then says yes only when
 * neither headline names someone or somewhere the other report never mentions
   (:func:`swapped_names`: another region's inspection, another head of state), a city and the
   region holding it counting as one place (a hand-written gazetteer, ``bot/data/places_ar.tsv``);
-* neither headline names a place the other report never mentions while the other names a place
-  apart from it (:func:`other_place`: a sandstorm in Amman, one in Riyadh);
 * when they share their wording (:func:`overlap`, template news), no slot is filled differently
   (:func:`distinct_slots`: the copy layer's word-by-word check on the whole texts, or the lead's
   figures when only serialised profiles are at hand).
@@ -129,12 +127,9 @@ DATED_SOURCES = ("text", "feed")
 # a crawl run once or twice a day fetches an article up to a day after it appeared (SaudiNewsNet's
 # batches put two outlets' reports of one event ~22 h apart). Chosen on the tune part with the
 # bar (bench/bench_events.py, "fetch slack" rows): the day check's slack recovers reports in their
-# own words a batch apart; a slack in the rise gained nothing there, so it stays 0. 18 h (was 12)
-# once the tune part also held candidate pairs as the key index draws them
-# (bench/data/event_pairs_tune_candidates.tsv) and another place vetoed (:func:`other_place`): two
-# more reports a batch apart joined there and no other pair did; 21 h merged one more.
+# own words a batch apart; a slack in the rise gained nothing there, so it stays 0.
 FETCH_RISE_SLACK_HOURS = 0.0
-FETCH_DAY_SLACK_HOURS = 18.0
+FETCH_DAY_SLACK_HOURS = 12.0
 PROFILE_VERSION = 3
 
 _DIGITS = re.compile(r"\d+")
@@ -266,18 +261,6 @@ class EventProfile:
     @cached_property
     def _names(self) -> dict[float, frozenset[str]]:
         return {}
-
-    @cached_property
-    def places(self) -> frozenset[str]:
-        """Places of :data:`PLACES_FILE` the headline and lead name (every term of the name)."""
-        said = self.weights.keys() | self.common
-        return frozenset(p for p, ts in _gazetteer().terms.items() if ts <= said)
-
-    @cached_property
-    def headline_places(self) -> frozenset[str]:
-        """Places the headline itself names."""
-        said = set(self.headline_stems.split())
-        return frozenset(p for p in self.places if _gazetteer().terms[p] <= said)
 
     def names(self, rarity: float = NAME_IDF) -> frozenset[str]:
         """Echoed headline terms that read as names (:func:`_name_like`), per rarity."""
@@ -482,8 +465,7 @@ def _soft_matches(a: EventProfile, b: EventProfile) -> float:
 
 # Relative day words (normalized) and the day they name, relative to the day of publication.
 _DAY_WORDS = {"اليوم": 0, "الليله": 0, "امس": -1, "البارحه": -1, "غدا": 1}
-# "أمس الأول" (the Gulf order) is the day before yesterday as much as "أول أمس".
-_DAY_PAIRS = {("اول", "امس"): -2, ("امس", "الاول"): -2, ("وامس", "الاول"): -2, ("بعد", "غد"): 2}
+_DAY_PAIRS = {("اول", "امس"): -2, ("بعد", "غد"): 2}
 # Each day word with the conjunction it may carry (و، ف), the first reading winning as in a loop.
 _DAY_FORMS: dict[str, int] = {}
 for _prefix in ("", "و", "ف"):
@@ -616,17 +598,6 @@ class _Gazetteer:
     parents: dict[str, frozenset[str]]
     by_term: dict[str, frozenset[str]]
 
-    def related(self, place: str) -> frozenset[str]:
-        """The place, every place holding it (its country too) and every place inside it."""
-        up, down = self.around(place)
-        todo, seen = list(self.parents.get(place, ())), set()
-        while todo:
-            p = todo.pop()
-            if p not in seen:
-                seen.add(p)
-                todo.extend(self.parents.get(p, ()))
-        return frozenset(seen | down | {place})
-
     def around(self, place: str) -> tuple[set[str], set[str]]:
         """The places holding ``place`` short of a country (a country is named by every report
         from it), and the places inside it."""
@@ -668,26 +639,6 @@ def _gazetteer() -> _Gazetteer:
             by_term.setdefault(t, set()).add(p)
     return _Gazetteer(place_terms, {p: frozenset(ps) for p, ps in parents.items()},
                       {t: frozenset(ps) for t, ps in by_term.items()})
-
-
-def other_place(a: EventProfile, b: EventProfile) -> str | None:
-    """One headline names a place the other report never mentions, and the other report names a
-    place the first never mentions, neither holding the other: a sandstorm in Amman and one in
-    Riyadh, rain in Asir and rain in Jazan. The other report's place is no country (a country is
-    named by every report from it)."""
-    gazetteer = _gazetteer()
-    for x, y in ((a, b), (b, a)):
-        for p in sorted(x.headline_places - y.places):
-            related = _related(p)
-            for q in sorted(y.places - x.places):
-                if gazetteer.parents.get(q) and q not in related:
-                    return f"place {p} / {q}"
-    return None
-
-
-@lru_cache(maxsize=1024)
-def _related(place: str) -> frozenset[str]:
-    return _gazetteer().related(place)
 
 
 def _placed(name: str, other: EventProfile, other_names: set[str]) -> bool:
@@ -914,9 +865,6 @@ def why_not(a: EventProfile, b: EventProfile, hours_apart: float = 0.0) -> str |
     names = swapped_names(a, b)
     if names:
         return f"other names, {names}"
-    place = other_place(a, b)
-    if place:
-        return f"another place, {place}"
     if overlap(a, b) >= TEMPLATE_OVERLAP:
         slot = distinct_slots(a, b)
         if slot:
@@ -936,7 +884,7 @@ def _decide(a: EventProfile, b: EventProfile, hours_apart: float) -> tuple[float
     if values is None:
         return None
     value = _model(values)
-    if value < needed or swapped_names(a, b) or other_place(a, b):
+    if value < needed or swapped_names(a, b):
         return None
     if overlap(a, b) >= TEMPLATE_OVERLAP and distinct_slots(a, b):
         return None
