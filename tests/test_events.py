@@ -166,6 +166,26 @@ def test_ordinary_nouns_are_not_names():
     assert events._name_like("احساء", events.NAME_IDF) and events._name_like("جامايكا", events.NAME_IDF)
 
 
+def test_a_city_and_the_region_holding_it_are_not_swapped_names():
+    """One report names الأحساء, the other «المنطقة الشرقية» that holds it (bot/data/places_ar.tsv):
+    not two places. A city of the same region (القطيف) stays another place even when its report
+    names the region too, and a country (اليمن, named by every report from it) explains no city."""
+    ahsa = events.event_key("سيول تحتجز أسرة في الأحساء", "احتجزت السيول أسرة من خمسة أفراد في الأحساء أمس "
+                            "وباشر الدفاع المدني إنقاذهم من الموقع بعد بلاغ")
+    region = events.event_key("الدوسري: الدفاع المدني ينقذ أسرة بالمنطقة الشرقية",
+                              "أنقذ الدفاع المدني في المنطقة الشرقية أسرة من خمسة أفراد احتجزتها السيول "
+                              "أمس وقال المتحدث العقيد منصور الدوسري إن الفرق باشرت")
+    assert events.swapped_names(ahsa, region) is None
+    qatif = events.event_key("سيول تحتجز أسرة في القطيف", "احتجزت السيول أسرة في القطيف أمس في المنطقة "
+                             "الشرقية وباشر الدفاع المدني إنقاذهم")
+    assert "احساء" in events.swapped_names(ahsa, qatif)
+    taiz = events.event_key("اشتباكات في تعز", "اندلعت اشتباكات عنيفة في تعز أمس في اليمن وقال مسؤولون محليون")
+    lahij = events.event_key("اشتباكات في لحج", "اندلعت اشتباكات عنيفة في لحج أمس في اليمن وقال مسؤولون محليون")
+    assert "تعز" in events.swapped_names(taiz, lahij)
+    up, down = events._gazetteer().around("الأحساء")
+    assert "المنطقة الشرقية" in up and "السعودية" not in up and "الهفوف" in down
+
+
 def test_the_stored_text_restores_the_word_by_word_template_check(dev):
     """Two weather bulletins of one crawl («سماء غائمة …»), wind 15–35 km/h and 10–30 km/h: from
     the stored JSON alone they pass for one event; with the stored article's text (a fourth
@@ -246,10 +266,10 @@ def labelled(dev):
 
 
 def test_labelled_set_precision_and_no_template_merge(dev, labelled):
-    """Measured (bench/bench_events.py): P 0.942, R 0.806 on 287 hand-labelled pairs (170 same
+    """Measured (bench/bench_events.py): P 0.945, R 0.812 on 287 hand-labelled pairs (170 same
     event; the previous round, one weighted score: P 0.954, R 0.735); 0 template merges on both
     sets. The model and its bar were fitted on the tune part (P 0.958, R 0.883), looked at on the
-    check part (P 0.949, R 0.712); the held-out day (2015-08-06, 80 pairs) alone: P 0.914,
+    check part (P 0.949, R 0.712; 0.731 with the place gazetteer); the held-out day (2015-08-06, 80 pairs) alone: P 0.914,
     R 0.780 (the previous round: P 1.000, R 0.707; three follow-ups now merge)."""
     pairs, decisions = labelled
     assert len(pairs) >= 250 and sum(same for _, _, same, _ in pairs) >= 150
@@ -263,6 +283,33 @@ def test_labelled_set_precision_and_no_template_merge(dev, labelled):
     for a, b, same, family in bench_events.template_pairs(dev):
         if not same:
             assert not bench_events.decide_articles(a, b), (family, a["url"], b["url"])
+
+
+def test_fresh_held_out_set(dev):
+    """The fresh held-out set (bench/data/event_pairs_fresh.tsv, 129 candidate pairs as the pipeline
+    draws them, 47 same event), labelled after the decision was frozen and never tuned on.
+    Measured once with the frozen decision: P 0.750, R 0.702, 0 template merges; with the place
+    gazetteer: the same. The bar (P >= 0.90 at R >= 0.80) is not
+    met on it: these floors only keep it from getting worse unnoticed."""
+    pairs = bench_events.fresh_pairs(dev)
+    assert len(pairs) >= 120 and sum(same for _, _, same, _ in pairs) >= 45
+    decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
+    p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
+    assert p >= 0.70 and r >= 0.65
+    assert not any(d for d, (*_, kind) in zip(decisions, pairs) if kind == "template")
+    named = {u for name in ("event_pairs.tsv", "dedup_template_pairs.tsv", "dedup_containment_pairs.tsv")
+             for row in bench_events.tsv(name) for u in row if u.startswith("http")}
+    assert not named & {x["url"] for a, b, *_ in pairs for x in (a, b)}  # material no other set names
+
+
+def test_tune_candidates(dev):
+    """The tune part's candidate pairs (bench/data/event_pairs_tune_candidates.tsv, drawn as the key
+    index draws them): P 0.808, R 0.677 (follow-ups and same-topic events the words cannot tell apart)."""
+    pairs = bench_events.tune_candidates(dev)
+    assert len(pairs) >= 45 and all(bench_events.half(a, b) == "tune" for a, b, *_ in pairs)
+    decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
+    p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
+    assert p >= 0.78 and r >= 0.64
 
 
 def test_skeleton_lets_forms_of_one_word_meet():

@@ -19,7 +19,8 @@ hashed word pairs. :func:`same_event` then says yes only when
 * they do not speak of different days (:func:`other_day`: today's forecast and tomorrow's) nor
   of a market going different ways (:func:`other_direction`: today's fall, tomorrow's rise);
 * neither headline names someone or somewhere the other report never mentions
-  (:func:`swapped_names`: another region's inspection, another head of state);
+  (:func:`swapped_names`: another region's inspection, another head of state), a city and the
+  region holding it counting as one place (a hand-written gazetteer, ``bot/data/places_ar.tsv``);
 * when they share their wording (:func:`overlap`, template news), no slot is filled differently
   (:func:`distinct_slots`: the copy layer's word-by-word check on the whole texts, or the lead's
   figures when only serialised profiles are at hand).
@@ -59,6 +60,8 @@ from bot.text.summarize import content_terms, stopwords, term_stem
 IDF_FILE = Path(__file__).resolve().parents[1] / "data" / "event_idf.tsv"
 # Ordinary words of the dev data with their counts bare and with the article (bench/mine_spellings.py).
 LEXICON_FILE = Path(__file__).resolve().parents[1] / "data" / "lexicon_ar.tsv"
+# Places and what holds them (a city in its region), written from general knowledge.
+PLACES_FILE = Path(__file__).resolve().parents[1] / "data" / "places_ar.tsv"
 
 # Headline words count this much more than lead words: the headline names the event.
 TITLE_WEIGHT = 2.0
@@ -578,8 +581,85 @@ def swapped_names(a: EventProfile, b: EventProfile, rarity: float = NAME_IDF) ->
         return None
     names_b = {t for t in b.names(rarity) - a.title if not _mentions(a, t)}
     if names_a and names_b:
+        # A city one report names is no other name when the other names the region holding it,
+        # or a place inside it, and no place apart from it (الأحساء / المنطقة الشرقية).
+        names_a, names_b = ({t for t in names_a if not _placed(t, b, names_b)},
+                            {t for t in names_b if not _placed(t, a, names_a)})
+    if names_a and names_b:
         return f"name {' '.join(sorted(names_a))} / {' '.join(sorted(names_b))}"
     return None
+
+
+@dataclass(frozen=True)
+class _Gazetteer:
+    """:data:`PLACES_FILE` as stems: each place's terms, the places holding it, the places a term is in."""
+
+    terms: dict[str, frozenset[str]]
+    parents: dict[str, frozenset[str]]
+    by_term: dict[str, frozenset[str]]
+
+    def around(self, place: str) -> tuple[set[str], set[str]]:
+        """The places holding ``place`` short of a country (a country is named by every report
+        from it), and the places inside it."""
+        up: set[str] = set()
+        todo = list(self.parents.get(place, ()))
+        while todo:
+            p = todo.pop()
+            if p not in up and self.parents.get(p):
+                up.add(p)
+                todo.extend(self.parents[p])
+        down: set[str] = set()
+        todo = [c for c, ps in self.parents.items() if place in ps]
+        while todo:
+            c = todo.pop()
+            if c not in down:
+                down.add(c)
+                todo.extend(x for x, ps in self.parents.items() if c in ps)
+        return up, down
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> _Gazetteer:
+    parents: dict[str, set[str]] = {}
+    for line in PLACES_FILE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            place, inside = line.split("\t")
+            parents.setdefault(place, set()).add(inside)
+            parents.setdefault(inside, set())
+    place_terms = {p: frozenset(terms(p)) for p in parents}
+    # A one-word place is told by its stem alone: not when the stem is an ordinary word too
+    # (الخبر "the news", بريدة / بريد) nor when two places share it (جيزان / الجيزة).
+    sharing: dict[frozenset[str], int] = Counter(place_terms.values())
+    ambiguous = {p for p, ts in place_terms.items()
+                 if len(ts) == 1 and (sharing[ts] > 1 or _noun(next(iter(ts))))}
+    place_terms = {p: ts for p, ts in place_terms.items() if ts and p not in ambiguous}
+    by_term: dict[str, set[str]] = {}
+    for p, ts in place_terms.items():
+        for t in ts:
+            by_term.setdefault(t, set()).add(p)
+    return _Gazetteer(place_terms, {p: frozenset(ps) for p, ps in parents.items()},
+                      {t: frozenset(ps) for t, ps in by_term.items()})
+
+
+def _placed(name: str, other: EventProfile, other_names: set[str]) -> bool:
+    """``name`` is a place the other report names at another level: a region holding it (short
+    of the country) or a place inside it, while none of the other report's own names is a place
+    apart from it (another city of that region)."""
+    gazetteer = _gazetteer()
+    places = gazetteer.by_term.get(name)
+    if not places:
+        return False
+    said = other.weights.keys() | other.common
+    for place in places:
+        up, down = gazetteer.around(place)
+        related = up | down | {place}
+        if not any(p in gazetteer.terms and gazetteer.terms[p] <= said for p in up | down):
+            continue
+        apart = any(gazetteer.by_term.get(t, frozenset()) - related
+                    and not gazetteer.by_term.get(t, frozenset()) & related for t in other_names)
+        if not apart:
+            return True
+    return False
 
 
 def _name_like(term: str, rarity: float) -> bool:
