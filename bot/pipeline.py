@@ -623,6 +623,7 @@ class Pipeline:
             bands = session.info[article_store.BAND_BUFFER] = []
             index = session.info[article_store.INDEX_BUFFER] = search_store.IndexBuffer()
             profiles = session.info[event_store.PROFILE_BUFFER] = []
+            counts = session.info[article_store.STORY_COUNTS] = article_store.StoryCounts()
             for _, prepared in queue:
                 try:
                     stored.append(self._store(
@@ -633,8 +634,9 @@ class Pipeline:
                     stopped = type(exc)
                     break
             for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP,
-                        event_store.PROFILE_BUFFER):
+                        event_store.PROFILE_BUFFER, article_store.STORY_COUNTS):
                 del session.info[key]
+            counts.flush(session)
             article_store.write_bands(session, bands)
             event_store.write_profiles(session, profiles)
             index.flush(session.connection())

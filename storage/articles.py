@@ -62,23 +62,26 @@ _ARTICLES = Article.__table__
 _INSERT_ARTICLE = insert(_ARTICLES)
 _INSERT_STORY = insert(Story.__table__)
 _INSERT_TOPIC = insert(StoryTopic.__table__)
-# A story counts its article; the first one stored becomes its lead.
+# A story counts its articles; the first one stored becomes its lead.
 _COUNT_IN_STORY = (
     update(Story.__table__)
     .where(Story.__table__.c.id == bindparam("sid"))
     .values(
-        article_count=Story.__table__.c.article_count + 1,
+        article_count=Story.__table__.c.article_count + bindparam("n"),
         last_updated=bindparam("at", type_=UTCDateTime()),
         lead_article_id=func.coalesce(Story.__table__.c.lead_article_id, bindparam("aid")),
     )
 )
-# Band rows from one array parameter: one statement per article, no Python loop over its ~32 keys.
+# Band rows from one array parameter: one statement per article, no Python loop over its ~86 keys.
+# A key repeated within one article (only a hash collision makes one) is kept once: the primary key
+# is (band_key, seen_at, article_id) (migration 0017_writer).
 _SEEN_AT = UTCDateTime()
 _BANDS_SQLITE = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT value, :a, :t FROM json_each(:keys)"
+    "INSERT OR IGNORE INTO article_bands (band_key, seen_at, article_id) SELECT value, :t, :a FROM json_each(:keys)"
 ).bindparams(bindparam("t", type_=UTCDateTime()))
 _BANDS_PG = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT k, :a, :t FROM unnest(CAST(:keys AS bigint[])) AS k"
+    "INSERT INTO article_bands (band_key, seen_at, article_id) SELECT k, :t, :a FROM unnest(CAST(:keys AS bigint[])) AS k "
+    "ON CONFLICT DO NOTHING"
 ).bindparams(bindparam("t", type_=UTCDateTime()))
 # The keys as one array parameter (an expanding IN list is re-rendered on every call).
 _NEAR = (
@@ -385,20 +388,46 @@ INDEX_BUFFER = "raqib_search_index_buffer"
 # (nothing but the lookup reads them in the meantime).
 BATCH_LOOKUP = "raqib_batch_lookup"
 BAND_BUFFER = "raqib_band_buffer"
+# ``session.info`` key of a batch's writer: a ``StoryCounts`` collecting the stories' article counts,
+# written by ``StoryCounts.flush`` before the commit (nothing in the batch reads them).
+STORY_COUNTS = "raqib_story_counts"
 
 
-_BANDS_ROWS_SQLITE = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) "
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:rows)"
-)
+class StoryCounts:
+    """The story rows a batch's articles count in, one UPDATE per story at the batch's end (one
+    ``executemany``) instead of one statement per article: the same values as counting each article
+    as it is stored (the count, the last article's time, the first article as lead if none)."""
+
+    def __init__(self) -> None:
+        self._stories: dict[int, dict] = {}
+
+    def add(self, story_id: int, at: datetime, article_id: int) -> None:
+        row = self._stories.get(story_id)
+        if row is None:
+            self._stories[story_id] = {"sid": story_id, "n": 1, "at": at, "aid": article_id}
+        else:
+            row["n"] += 1
+            row["at"] = at
+
+    def flush(self, session: Session) -> None:
+        """Write what was added (in the caller's transaction), stories in id order: two PostgreSQL
+        writers counting in the same stories lock their rows in one order."""
+        if self._stories:
+            rows = [self._stories[sid] for sid in sorted(self._stories)]
+            self._stories = {}
+            session.connection().execute(_COUNT_IN_STORY, rows)
+
+
+_BANDS_ROWS_SQLITE = "INSERT OR IGNORE INTO article_bands (band_key, seen_at, article_id) VALUES (?, ?, ?)"
 
 
 def write_bands(session: Session, rows: list[dict]) -> None:
     """The band rows ``add_article`` collected in ``BAND_BUFFER``, in one statement.
 
-    SQLite: in band-key order, so the (band_key, seen_at) index is walked once from end to end
-    instead of at a random page per row (past a few thousand articles its pages no longer all fit
-    the page cache, and random inserts cost more with every article stored)."""
+    SQLite: one ``executemany`` of plain tuples (no JSON made and parsed again per row), in primary
+    key order, so the (band_key, seen_at, article_id) B-tree is walked once from end to end instead
+    of at a random page per row (past a few thousand articles its pages no longer all fit the page
+    cache, and random inserts cost more with every article stored)."""
     if not rows:
         return
     conn = session.connection()
@@ -409,9 +438,10 @@ def write_bands(session: Session, rows: list[dict]) -> None:
     flat = []
     for row in rows:
         seen_at = stamp(row["t"]) if stamp else row["t"]
-        flat.extend((key, row["a"], seen_at) for key in row["keys"])
+        article_id = row["a"]
+        flat.extend([(key, seen_at, article_id) for key in row["keys"]])
     flat.sort()
-    conn.execute(_BANDS_ROWS_SQLITE, {"rows": json.dumps(flat)})
+    conn.exec_driver_sql(_BANDS_ROWS_SQLITE, flat)
 
 
 def add_article(session: Session, story_id: int, new: NewArticle) -> int:
@@ -446,7 +476,11 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
             search_store.index_article(conn, article_id, story_id, new.source_id, new.published_at, new.search_keys)
         else:
             index.add(article_id, story_id, new.source_id, new.published_at, new.search_keys)
-    conn.execute(_COUNT_IN_STORY, {"sid": story_id, "at": new.fetched_at, "aid": article_id})
+    counts = session.info.get(STORY_COUNTS)
+    if counts is not None:
+        counts.add(story_id, new.fetched_at, article_id)
+    else:
+        conn.execute(_COUNT_IN_STORY, {"sid": story_id, "n": 1, "at": new.fetched_at, "aid": article_id})
     # A story object the caller holds in this session is read again, with its count and lead.
     story = session.identity_map.get(session.identity_key(Story, story_id))
     if story is not None:

@@ -12,9 +12,10 @@ reports share the article's rarest terms, not on how many were stored in the win
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, exists, func, insert, select
+from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, exists, insert, select, text
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Story, UTCDateTime
@@ -62,46 +63,57 @@ def add_profile(session: Session, article_id: int, published_at: datetime, profi
         write_profiles(session, [row])
 
 
+_INSERT_PROFILES = insert(event_profiles)
+_INSERT_KEYS = insert(event_keys)
+_PROFILES_SQLITE = "INSERT INTO event_profiles (article_id, published_at, profile) VALUES (?, ?, ?)"
+_KEYS_SQLITE = 'INSERT INTO event_keys ("key", published_at, article_id) VALUES (?, ?, ?)'
+_STAMP = UTCDateTime()
+
+
 def write_profiles(session: Session, rows: list[tuple[int, datetime, str, list[int]]]) -> None:
-    """(article_id, published_at, profile JSON, keys) rows, in two statements."""
+    """(article_id, published_at, profile JSON, keys) rows, in two statements (SQLite: plain tuples,
+    each article's time converted once, not once per key row)."""
     if not rows:
         return
     conn = session.connection()
-    conn.execute(insert(event_profiles),
-                 [{"article_id": a, "published_at": t, "profile": p} for a, t, p, _ in rows])
+    if conn.dialect.name != "postgresql":
+        stamp = _STAMP.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        stamped = [(a, stamp(t) if stamp else t, p, ks) for a, t, p, ks in rows]
+        conn.exec_driver_sql(_PROFILES_SQLITE, [(a, t, p) for a, t, p, _ in stamped])
+        keys = [(k, t, a) for a, t, _, ks in stamped for k in sorted(set(ks))]
+        if keys:
+            conn.exec_driver_sql(_KEYS_SQLITE, keys)
+        return
+    conn.execute(_INSERT_PROFILES, [{"article_id": a, "published_at": t, "profile": p} for a, t, p, _ in rows])
     keys = [{"key": k, "published_at": t, "article_id": a} for a, t, _, ks in rows for k in sorted(set(ks))]
     if keys:
-        conn.execute(insert(event_keys), keys)
+        conn.execute(_INSERT_KEYS, keys)
 
 
-def _candidates_statement(with_text: bool):
-    """The lookup, built once: per call only its parameters change (keys, window, cap), so
-    SQLAlchemy neither rebuilds nor recompiles it (building it cost three times the query)."""
-    hits = (
-        select(event_keys.c.article_id, func.count().label("shared"),
-               func.max(event_keys.c.published_at).label("at"))
-        .where(event_keys.c.key.in_(bindparam("keys", expanding=True)),
-               event_keys.c.published_at.between(bindparam("since"), bindparam("until")))
-        .group_by(event_keys.c.article_id)
-        .order_by(func.count().desc(), func.max(event_keys.c.published_at).desc(), event_keys.c.article_id)
-        .limit(bindparam("limit"))
-        .subquery()
-    )
-    columns = [_ARTICLES.c.story_id, event_profiles.c.article_id, event_profiles.c.profile]
-    if with_text:
-        columns.append(_ARTICLES.c.body)
-    return (
-        select(*columns)
-        .select_from(hits)
-        .join(event_profiles, event_profiles.c.article_id == hits.c.article_id)
-        .join(_ARTICLES, (_ARTICLES.c.id == hits.c.article_id) & (_ARTICLES.c.fetched_at >= bindparam("stored")))
-        .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
-        .order_by(hits.c.shared.desc(), hits.c.at.desc(), hits.c.article_id)
+# The lookup, built once: per call only its parameters change (keys, window, cap). The keys are one
+# array parameter (JSON text on SQLite), not an expanding IN list, which SQLAlchemy re-renders on
+# every call (that rendering cost more than the query).
+_CANDIDATES_SQL = (
+    "SELECT a.story_id, p.article_id, p.profile{body} FROM ("
+    "SELECT article_id, count(*) AS shared, max(published_at) AS at FROM event_keys "
+    "WHERE \"key\" IN ({keys}) AND published_at BETWEEN :since AND :until "
+    "GROUP BY article_id ORDER BY count(*) DESC, max(published_at) DESC, article_id LIMIT :limit) AS h "
+    "JOIN event_profiles p ON p.article_id = h.article_id "
+    "JOIN articles a ON a.id = h.article_id AND a.fetched_at >= :stored "
+    "JOIN stories s ON s.id = a.story_id AND s.kind = 'news' "
+    "ORDER BY h.shared DESC, h.at DESC, h.article_id"
+)
+_KEYS = {"sqlite": "SELECT value FROM json_each(:keys)", "postgresql": "SELECT unnest(CAST(:keys AS bigint[]))"}
+
+
+def _candidates_statement(dialect: str, with_text: bool):
+    return text(_CANDIDATES_SQL.format(body=", a.body" if with_text else "", keys=_KEYS[dialect])).bindparams(
+        bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()),
+        bindparam("stored", type_=UTCDateTime()),
     )
 
 
-_CANDIDATES = _candidates_statement(with_text=False)
-_CANDIDATES_WITH_TEXT = _candidates_statement(with_text=True)
+_CANDIDATES = {(d, w): _candidates_statement(d, w) for d in _KEYS for w in (False, True)}
 
 
 def candidates(
@@ -118,10 +130,13 @@ def candidates(
     """
     if not keys:
         return []
-    rows = session.connection().execute(
-        _CANDIDATES_WITH_TEXT if with_text else _CANDIDATES,
-        {"keys": sorted(set(keys)), "since": since, "until": until, "limit": limit,
-         "stored": stored_since or _EPOCH})
+    conn = session.connection()
+    dialect = conn.dialect.name
+    wanted = sorted(set(keys))
+    rows = conn.execute(
+        _CANDIDATES[dialect, with_text],
+        {"keys": wanted if dialect == "postgresql" else json.dumps(wanted), "since": since, "until": until,
+         "limit": limit, "stored": stored_since or _EPOCH})
     return [tuple(row) for row in rows]
 
 
