@@ -544,14 +544,17 @@ class Pipeline:
         try:
             with read_transaction(self._factory) as session:
                 pending: list[tuple[int, _Prepared, Match | None]] = []
+                # What this read finds, the write reuses if nothing was committed in between (SQLite).
+                snapshot = article_store.Snapshot()
                 dups = article_store.exact_duplicates(session, source_id, [
                     (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash) for _, p in todo
-                ])
+                ], snapshot)
                 now = self._clock()
                 fresh = [(i, p) for (i, p), dup in zip(todo, dups) if dup is None]
                 nears = article_store.near_candidates_many(
-                    session, [p.analysis.band_keys for _, p in fresh], now - self._window
+                    session, [p.analysis.band_keys for _, p in fresh], now - self._window, snapshot=snapshot
                 )
+                snapshot.seal(session)
                 for (i, prepared), dup_key in zip(todo, dups):
                     if dup_key is not None:
                         url = prepared.analysis.article.url
@@ -574,7 +577,7 @@ class Pipeline:
                 outcomes[i] = self._failed(articles[i], exc)
         while queue:
             try:
-                stored, stopped = self._write_batch(source_id, queue)
+                stored, stopped = self._write_batch(source_id, queue, snapshot)
             except Exception as exc:
                 # Rolled back whole: store the batch's articles one at a time, so only a bad one fails.
                 log.info("batch of %d not stored (%s); storing its articles one at a time", len(queue),
@@ -602,10 +605,11 @@ class Pipeline:
         return [o for o in outcomes if o is not None]
 
     def _write_batch(
-        self, source_id: int, queue: list[tuple[int, _Prepared]]
+        self, source_id: int, queue: list[tuple[int, _Prepared]], snapshot: article_store.Snapshot | None = None,
     ) -> tuple[list[Outcome], type[Exception] | None]:
         """One write transaction storing the queue's articles in order, until one needs CPU the read
-        did not foresee (its exception type is returned; the ones before it are committed)."""
+        did not foresee (its exception type is returned; the ones before it are committed).
+        ``snapshot``: the batch's short read, reused when still true (``article_store.Snapshot``)."""
         stored: list[Outcome] = []
         stopped: type[Exception] | None = None
         with transaction(self._factory) as session:
@@ -617,7 +621,7 @@ class Pipeline:
             lookup = article_store.BatchLookup(session, source_id, [
                 (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash, p.analysis.band_keys)
                 for _, p in queue
-            ], self._clock() - self._window)
+            ], self._clock() - self._window, snapshot)
             context = _WriteContext(lookup)
             session.info[article_store.BATCH_LOOKUP] = lookup
             bands = session.info[article_store.BAND_BUFFER] = []
