@@ -413,7 +413,7 @@ class Pipeline:
         return None, known if known is not None else self._event(session, analysis)
 
     def _event(
-        self, session: Session, analysis: Analysis, earlier: Sequence[Analysis] = ()
+        self, session: Session, analysis: Analysis, earlier: Sequence[Analysis] = (), rows: list | None = None,
     ) -> Match | None:
         """In the short read, for an article that is no copy: the story of the same event it joins,
         if any (``bot.text.events.best_event`` over the stored reports sharing a key within
@@ -430,9 +430,10 @@ class Pipeline:
         window = timedelta(hours=events.WINDOW_HOURS)
         # Stored reports in the copy window only: a story stays open to other outlets as long as to
         # copies (and the cost stays that of a bounded window).
-        rows = event_store.candidates(session, analysis.event_keys, at - window, at + window,
-                                      events.CANDIDATES, with_text=True,
-                                      stored_since=self._clock() - self._window)
+        if rows is None:  # else a batch's short read found them for all its articles at once
+            rows = event_store.candidates(session, analysis.event_keys, at - window, at + window,
+                                          events.CANDIDATES, with_text=True,
+                                          stored_since=self._clock() - self._window)
         found: list = [row for row in (self._stored_profile(*row) for row in rows) if row is not None]
         keys = set(analysis.event_keys)
         for n, other in enumerate(earlier):
@@ -477,10 +478,18 @@ class Pipeline:
         earlier: list[Analysis] = []
         seen: set[tuple[str, str | None]] = set()
         decided = []
+        # The stored candidates of every article that is no copy, in two statements for the batch.
+        asking = [p.analysis for _, p, known in pending if known is None and p.analysis.event is not None]
+        window = timedelta(hours=events.WINDOW_HOURS)
+        found = event_store.candidates_many(
+            session, [(a.event_keys, a.article.published_at - window, a.article.published_at + window) for a in asking],
+            events.CANDIDATES, with_text=True, stored_since=self._clock() - self._window,
+        )
+        stored = {id(a): rows for a, rows in zip(asking, found)}
         for i, prepared, known in pending:
             analysis = prepared.analysis
             if known is None:
-                known = self._event(session, analysis, earlier)
+                known = self._event(session, analysis, earlier, stored.get(id(analysis)))
             else:
                 analysis.look.match, analysis.look.lead = None, None
             # A repeat of an earlier batch article (its URL, guid or text again) is a duplicate the

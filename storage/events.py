@@ -163,3 +163,71 @@ def prune(session: Session, before: datetime, stored_before: datetime | None = N
         cond = cond & exists().where(_ARTICLES.c.id == event_keys.c.article_id, _ARTICLES.c.fetched_at < stored_before)
     result = session.connection().execute(delete(event_keys).where(cond))
     return result.rowcount or 0
+
+
+# A batch's candidates (``candidates_many``): the key rows of all its articles' keys in the span of
+# their windows, then the profiles of each article's best ``limit`` (two statements for the batch).
+_KEY_ROWS_SQL = 'SELECT "key", published_at, article_id FROM event_keys WHERE "key" IN ({keys}) AND published_at BETWEEN :since AND :until'
+_KEY_ROWS = {
+    d: text(_KEY_ROWS_SQL.format(keys=k)).bindparams(bindparam("since", type_=UTCDateTime()), bindparam("until", type_=UTCDateTime()))
+    for d, k in _KEYS.items()
+}
+_PROFILE_ROWS_SQL = (
+    "SELECT p.article_id, a.story_id, p.profile{body} FROM event_profiles p "
+    "JOIN articles a ON a.id = p.article_id AND a.fetched_at >= :stored "
+    "JOIN stories s ON s.id = a.story_id AND s.kind = 'news' WHERE p.article_id IN ({ids})"
+)
+_IDS = {"sqlite": "SELECT value FROM json_each(:ids)", "postgresql": "SELECT unnest(CAST(:ids AS integer[]))"}
+_PROFILE_ROWS = {
+    (d, w): text(_PROFILE_ROWS_SQL.format(body=", a.body" if w else "", ids=_IDS[d])).bindparams(
+        bindparam("stored", type_=UTCDateTime()))
+    for d in _IDS for w in (False, True)
+}
+
+
+def candidates_many(
+    session: Session, wanted: list[tuple[list[int], datetime, datetime]], limit: int = CANDIDATES,
+    with_text: bool = False, stored_since: datetime | None = None,
+) -> list[list[tuple]]:
+    """``candidates`` of many ``(keys, since, until)`` in two statements (a batch's short read):
+    the same rows in the same order as asking one at a time (the best ``limit`` by shared keys,
+    then the latest, then the lowest id, chosen before the other conditions, as there)."""
+    out: list[list[tuple]] = [[] for _ in wanted]
+    asks = [(n, sorted(set(keys)), since, until) for n, (keys, since, until) in enumerate(wanted) if keys]
+    if not asks:
+        return out
+    conn = session.connection()
+    dialect = conn.dialect.name
+    pg = dialect == "postgresql"
+    every = sorted({k for _, keys, _, _ in asks for k in keys})
+    rows = conn.execute(_KEY_ROWS[dialect], {
+        "keys": every if pg else json.dumps(every),
+        "since": min(a[2] for a in asks), "until": max(a[3] for a in asks),
+    })
+    holders: dict[int, list[tuple]] = {}
+    for key, published, article_id in rows:
+        holders.setdefault(key, []).append((published, article_id))
+    # Times compared as the database holds them (SQLite: its text form, which sorts as time).
+    stamp = _STAMP.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    tops: list[tuple[int, list[int]]] = []
+    for n, keys, since, until in asks:
+        lo, hi = (stamp(since), stamp(until)) if stamp else (since, until)
+        shared: dict[int, int] = {}
+        latest: dict[int, object] = {}
+        for key in keys:
+            for published, article_id in holders.get(key, ()):
+                if lo <= published <= hi:
+                    shared[article_id] = shared.get(article_id, 0) + 1
+                    if article_id not in latest or published > latest[article_id]:
+                        latest[article_id] = published
+        ranked = sorted(sorted(shared), key=lambda a: (shared[a], latest[a]), reverse=True)[:limit]
+        tops.append((n, ranked))
+    ids = sorted({a for _, top in tops for a in top})
+    if not ids:
+        return out
+    found = {row[0]: row for row in conn.execute(_PROFILE_ROWS[dialect, with_text], {
+        "ids": ids if pg else json.dumps(ids), "stored": stored_since or _EPOCH,
+    })}
+    for n, top in tops:
+        out[n] = [(found[a][1], a, *found[a][2:]) for a in top if a in found]
+    return out

@@ -173,3 +173,46 @@ def test_migration_0017_keeps_the_band_rows(db_url):
         command.upgrade(cfg, "head")
     finally:
         engine.dispose()
+
+
+def test_a_batch_reads_the_same_event_candidates_as_one_article_at_a_time(app, tmp_path, shared_data):
+    """``events.candidates_many`` (two statements for a batch) gives each article the rows, in the
+    order, that ``events.candidates`` gives it alone: the cap chosen before the other conditions,
+    ties by the latest then the lowest id, the window and the stored-since bound per article."""
+    import json
+    import zipfile
+    from datetime import timedelta
+
+    from storage import events as event_store
+
+    folder = tmp_path / "some"
+    folder.mkdir()
+    with zipfile.ZipFile(sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]) as zf:
+        items = json.loads(zf.read(zf.namelist()[0]))[:120]
+    for i, item in enumerate(items):
+        (folder / f"{i:03d}.txt").write_text(
+            f"{item['title']}\n{item['date_extracted'][:10]}\n{item['content']}\n", encoding="utf-8")
+    articles = [read_article_file(f) for f in sorted(folder.glob("*.txt"))]
+    list(app.pipeline.process_many(_source(app), articles, batch=50))
+    with transaction(app.factory) as s:
+        stored = s.execute(text("SELECT count(*) FROM event_keys")).scalar()
+    assert stored > 0
+    asks = []
+    for article in articles:
+        analysis = app.pipeline.analyze(article)
+        if analysis.event is None:
+            continue
+        at = article.published_at
+        for hours in (1, 48, 24 * 30):
+            asks.append((analysis.event_keys, at - timedelta(hours=hours), at + timedelta(hours=hours)))
+    asks.append(([], articles[0].published_at, articles[0].published_at))
+    stored_since = app.clock() - timedelta(days=14)
+    with transaction(app.factory) as s:
+        for limit in (3, 30):
+            for with_text in (False, True):
+                many = event_store.candidates_many(s, asks, limit, with_text=with_text, stored_since=stored_since)
+                one = [[tuple(r) for r in event_store.candidates(s, keys, since, until, limit, with_text=with_text,
+                                                                 stored_since=stored_since)]
+                       for keys, since, until in asks]
+                assert [[tuple(r) for r in rows] for rows in many] == one
+                assert sum(len(rows) for rows in one) > len(asks) // 2
