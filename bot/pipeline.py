@@ -19,9 +19,11 @@ crash leaves either all of it or none of it; the CPU work is done before it open
 article never holds the database's write lock.
 
 Bulk ingest (``process_many``: ``raqib ingest``, a feed poll with many new items) stores a batch
-of articles per write transaction: one short read for the batch, the drafts made, then one write
-that reads the batch's duplicates and bands once (``storage.articles.BatchLookup``), stores the
-articles in order (each sees the ones before it) and writes their band and search rows together.
+of articles per write transaction: one short read for the batch (its duplicates, bands and
+same-event candidates in a few statements), the drafts made, then one write that takes the batch's
+duplicates and bands from that read when nothing was committed since (SQLite: ``Snapshot``), else
+reads them once (``storage.articles.BatchLookup``), stores the articles in order (each sees the
+ones before it) and writes their band, search, same-event and story-count rows together.
 The outcomes are those of one article at a time; an article whose write fails sends its batch
 back to be stored one article at a time, so only it fails.
 """
