@@ -19,9 +19,11 @@ crash leaves either all of it or none of it; the CPU work is done before it open
 article never holds the database's write lock.
 
 Bulk ingest (``process_many``: ``raqib ingest``, a feed poll with many new items) stores a batch
-of articles per write transaction: one short read for the batch, the drafts made, then one write
-that reads the batch's duplicates and bands once (``storage.articles.BatchLookup``), stores the
-articles in order (each sees the ones before it) and writes their band and search rows together.
+of articles per write transaction: one short read for the batch (its duplicates, bands and
+same-event candidates in a few statements), the drafts made, then one write that takes the batch's
+duplicates and bands from that read when nothing was committed since (SQLite: ``Snapshot``), else
+reads them once (``storage.articles.BatchLookup``), stores the articles in order (each sees the
+ones before it) and writes their band, search, same-event and story-count rows together.
 The outcomes are those of one article at a time; an article whose write fails sends its batch
 back to be stored one article at a time, so only it fails.
 """
@@ -417,7 +419,7 @@ class Pipeline:
         return None, known if known is not None else self._event(session, analysis)
 
     def _event(
-        self, session: Session, analysis: Analysis, earlier: Sequence[Analysis] = ()
+        self, session: Session, analysis: Analysis, earlier: Sequence[Analysis] = (), rows: list | None = None,
     ) -> Match | None:
         """In the short read, for an article that is no copy: the story of the same event it joins,
         if any (``bot.text.events.best_event`` over the stored reports sharing a key within
@@ -434,9 +436,10 @@ class Pipeline:
         window = timedelta(hours=events.WINDOW_HOURS)
         # Stored reports in the copy window only: a story stays open to other outlets as long as to
         # copies (and the cost stays that of a bounded window).
-        rows = event_store.candidates(session, analysis.event_keys, at - window, at + window,
-                                      events.CANDIDATES, with_text=True,
-                                      stored_since=self._clock() - self._window)
+        if rows is None:  # else a batch's short read found them for all its articles at once
+            rows = event_store.candidates(session, analysis.event_keys, at - window, at + window,
+                                          events.CANDIDATES, with_text=True,
+                                          stored_since=self._clock() - self._window)
         found: list = [row for row in (self._stored_profile(*row) for row in rows) if row is not None]
         keys = set(analysis.event_keys)
         for n, other in enumerate(earlier):
@@ -486,10 +489,18 @@ class Pipeline:
         earlier: list[Analysis] = []
         seen: set[tuple[str, str | None]] = set()
         decided = []
+        # The stored candidates of every article that is no copy, in two statements for the batch.
+        asking = [p.analysis for _, p, known in pending if known is None and p.analysis.event is not None]
+        window = timedelta(hours=events.WINDOW_HOURS)
+        found = event_store.candidates_many(
+            session, [(a.event_keys, a.article.published_at - window, a.article.published_at + window) for a in asking],
+            events.CANDIDATES, with_text=True, stored_since=self._clock() - self._window,
+        )
+        stored = {id(a): rows for a, rows in zip(asking, found)}
         for i, prepared, known in pending:
             analysis = prepared.analysis
             if known is None:
-                known = self._event(session, analysis, earlier)
+                known = self._event(session, analysis, earlier, stored.get(id(analysis)))
             else:
                 analysis.look.match, analysis.look.lead, analysis.look.why = None, None, None
             # A repeat of an earlier batch article (its URL, guid or text again) is a duplicate the
@@ -553,14 +564,17 @@ class Pipeline:
         try:
             with read_transaction(self._factory) as session:
                 pending: list[tuple[int, _Prepared, Match | None]] = []
+                # What this read finds, the write reuses if nothing was committed in between (SQLite).
+                snapshot = article_store.Snapshot()
                 dups = article_store.exact_duplicates(session, source_id, [
                     (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash) for _, p in todo
-                ])
+                ], snapshot)
                 now = self._clock()
                 fresh = [(i, p) for (i, p), dup in zip(todo, dups) if dup is None]
                 nears = article_store.near_candidates_many(
-                    session, [p.analysis.band_keys for _, p in fresh], now - self._window
+                    session, [p.analysis.band_keys for _, p in fresh], now - self._window, snapshot=snapshot
                 )
+                snapshot.seal(session)
                 for (i, prepared), dup_key in zip(todo, dups):
                     if dup_key is not None:
                         url = prepared.analysis.article.url
@@ -583,7 +597,7 @@ class Pipeline:
                 outcomes[i] = self._failed(articles[i], exc)
         while queue:
             try:
-                stored, stopped = self._write_batch(source_id, queue)
+                stored, stopped = self._write_batch(source_id, queue, snapshot)
             except Exception as exc:
                 # Rolled back whole: store the batch's articles one at a time, so only a bad one fails.
                 log.info("batch of %d not stored (%s); storing its articles one at a time", len(queue),
@@ -611,10 +625,11 @@ class Pipeline:
         return [o for o in outcomes if o is not None]
 
     def _write_batch(
-        self, source_id: int, queue: list[tuple[int, _Prepared]]
+        self, source_id: int, queue: list[tuple[int, _Prepared]], snapshot: article_store.Snapshot | None = None,
     ) -> tuple[list[Outcome], type[Exception] | None]:
         """One write transaction storing the queue's articles in order, until one needs CPU the read
-        did not foresee (its exception type is returned; the ones before it are committed)."""
+        did not foresee (its exception type is returned; the ones before it are committed).
+        ``snapshot``: the batch's short read, reused when still true (``article_store.Snapshot``)."""
         stored: list[Outcome] = []
         stopped: type[Exception] | None = None
         with transaction(self._factory) as session:
@@ -626,12 +641,13 @@ class Pipeline:
             lookup = article_store.BatchLookup(session, source_id, [
                 (p.analysis.article.url, p.analysis.article.guid, p.analysis.body_hash, p.analysis.band_keys)
                 for _, p in queue
-            ], self._clock() - self._window)
+            ], self._clock() - self._window, snapshot)
             context = _WriteContext(lookup)
             session.info[article_store.BATCH_LOOKUP] = lookup
             bands = session.info[article_store.BAND_BUFFER] = []
             index = session.info[article_store.INDEX_BUFFER] = search_store.IndexBuffer()
             profiles = session.info[event_store.PROFILE_BUFFER] = []
+            counts = session.info[article_store.STORY_COUNTS] = article_store.StoryCounts()
             for _, prepared in queue:
                 try:
                     stored.append(self._store(
@@ -642,8 +658,9 @@ class Pipeline:
                     stopped = type(exc)
                     break
             for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP,
-                        event_store.PROFILE_BUFFER):
+                        event_store.PROFILE_BUFFER, article_store.STORY_COUNTS):
                 del session.info[key]
+            counts.flush(session)
             article_store.write_bands(session, bands)
             event_store.write_profiles(session, profiles)
             index.flush(session.connection())

@@ -62,23 +62,26 @@ _ARTICLES = Article.__table__
 _INSERT_ARTICLE = insert(_ARTICLES)
 _INSERT_STORY = insert(Story.__table__)
 _INSERT_TOPIC = insert(StoryTopic.__table__)
-# A story counts its article; the first one stored becomes its lead.
+# A story counts its articles; the first one stored becomes its lead.
 _COUNT_IN_STORY = (
     update(Story.__table__)
     .where(Story.__table__.c.id == bindparam("sid"))
     .values(
-        article_count=Story.__table__.c.article_count + 1,
+        article_count=Story.__table__.c.article_count + bindparam("n"),
         last_updated=bindparam("at", type_=UTCDateTime()),
         lead_article_id=func.coalesce(Story.__table__.c.lead_article_id, bindparam("aid")),
     )
 )
-# Band rows from one array parameter: one statement per article, no Python loop over its ~32 keys.
+# Band rows from one array parameter: one statement per article, no Python loop over its ~86 keys.
+# A key repeated within one article (only a hash collision makes one) is kept once: the primary key
+# is (band_key, seen_at, article_id) (migration 0017_writer).
 _SEEN_AT = UTCDateTime()
 _BANDS_SQLITE = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT value, :a, :t FROM json_each(:keys)"
+    "INSERT OR IGNORE INTO article_bands (band_key, seen_at, article_id) SELECT value, :t, :a FROM json_each(:keys)"
 ).bindparams(bindparam("t", type_=UTCDateTime()))
 _BANDS_PG = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) SELECT k, :a, :t FROM unnest(CAST(:keys AS bigint[])) AS k"
+    "INSERT INTO article_bands (band_key, seen_at, article_id) SELECT k, :t, :a FROM unnest(CAST(:keys AS bigint[])) AS k "
+    "ON CONFLICT DO NOTHING"
 ).bindparams(bindparam("t", type_=UTCDateTime()))
 # The keys as one array parameter (an expanding IN list is re-rendered on every call).
 _NEAR = (
@@ -123,10 +126,12 @@ _EXACT_MANY_PG = text(
 
 
 def exact_duplicates(
-    session: Session, source_id: int, articles: list[tuple[str, str | None, str]]
+    session: Session, source_id: int, articles: list[tuple[str, str | None, str]],
+    snapshot: "Snapshot | None" = None,
 ) -> list[str | None]:
     """``exact_duplicate`` of many ``(url, guid, body_hash)`` in one read (a batch's short read):
-    the key each was stored under, the URL named first, then the body, then the guid."""
+    the key each was stored under, the URL named first, then the body, then the guid.
+    ``snapshot``: keeps what was read, for the batch's write (``Snapshot``)."""
     if not articles:
         return []
     keys = [(text_key(url), text_key(guid) if guid else None, body) for url, guid, body in articles]
@@ -143,6 +148,8 @@ def exact_duplicates(
         bodies.add(body)
         if src == source_id and guid_hash:
             guids.add(guid_hash)
+    if snapshot is not None:
+        snapshot.exact(source_id, keys, urls, bodies, guids)
     return [
         "url" if u in urls else "body" if b in bodies else "guid" if g and g in guids else None
         for u, g, b in keys
@@ -150,31 +157,35 @@ def exact_duplicates(
 
 
 _BANDS_MANY_SQLITE = text(
-    "SELECT band_key, article_id FROM article_bands "
+    "SELECT band_key, article_id, seen_at FROM article_bands "
     "WHERE band_key IN (SELECT value FROM json_each(:keys)) AND seen_at >= :start"
 ).bindparams(bindparam("start", type_=UTCDateTime()))
 _BANDS_MANY_PG = text(
-    "SELECT band_key, article_id FROM article_bands WHERE band_key = ANY(CAST(:keys AS bigint[])) AND seen_at >= :start"
+    "SELECT band_key, article_id, seen_at FROM article_bands WHERE band_key = ANY(CAST(:keys AS bigint[])) AND seen_at >= :start"
 ).bindparams(bindparam("start", type_=UTCDateTime()))
 _FINGERPRINTS_SQLITE = text("SELECT id, story_id, fingerprint FROM articles WHERE id IN (SELECT value FROM json_each(:ids))")
 _FINGERPRINTS_PG = text("SELECT id, story_id, fingerprint FROM articles WHERE id = ANY(CAST(:ids AS integer[]))")
 
 
 def near_candidates_many(
-    session: Session, band_keys: list[list[int]], start: datetime, limit: int = 50
+    session: Session, band_keys: list[list[int]], start: datetime, limit: int = 50,
+    snapshot: "Snapshot | None" = None,
 ) -> list[list[Candidate]]:
     """``near_candidates`` of many articles in two reads (a batch's short read): the band rows of
     all their keys, counted per article here, then the fingerprints of the best ``limit`` of each
-    (most shared bands first, then the oldest)."""
+    (most shared bands first, then the oldest). ``snapshot``: keeps what was read, for the
+    batch's write (``Snapshot``)."""
     wanted = sorted({k for keys in band_keys for k in keys})
     if not wanted:
+        if snapshot is not None:
+            snapshot.bands([], start, [], {})
         return [[] for _ in band_keys]
     conn = session.connection()
     pg = conn.dialect.name == "postgresql"
-    rows = conn.execute(_BANDS_MANY_PG if pg else _BANDS_MANY_SQLITE,
-                        {"keys": wanted if pg else json.dumps(wanted), "start": start}).fetchall()
+    rows = rows_read = conn.execute(_BANDS_MANY_PG if pg else _BANDS_MANY_SQLITE,
+                                    {"keys": wanted if pg else json.dumps(wanted), "start": start}).fetchall()
     holders: dict[int, list[int]] = {}
-    for key, article_id in rows:
+    for key, article_id, _ in rows:
         holders.setdefault(key, []).append(article_id)
     tops: list[list[int]] = []
     for keys in band_keys:
@@ -188,7 +199,78 @@ def near_candidates_many(
     if ids:
         rows = conn.execute(_FINGERPRINTS_PG if pg else _FINGERPRINTS_SQLITE, {"ids": ids if pg else json.dumps(ids)})
         found = {row[0]: Candidate(*row) for row in rows}
+    if snapshot is not None:
+        snapshot.bands(wanted, start, rows_read, found)
     return [[found[a] for a in top if a in found] for top in tops]
+
+
+def _sqlite_mark(session: Session) -> tuple | None:
+    """Where a SQLite connection's view of the database stands: the DBAPI connection, its
+    ``PRAGMA data_version`` (changes when another connection commits) and its own change count.
+    None on PostgreSQL (several writers: a batch's write always reads again)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return None
+    raw = conn.connection.driver_connection
+    return raw, raw.execute("PRAGMA data_version").fetchone()[0], raw.total_changes
+
+
+class Snapshot:
+    """What a batch's short read found (its exact keys, its band rows, their fingerprints), kept
+    so that the batch's write need not read it again.
+
+    The write reuses it only on SQLite, on the same connection, when ``PRAGMA data_version`` and
+    the connection's own change count say that nothing was committed since the read (SQLite has
+    one writer at a time, and the write holds the lock from ``BEGIN IMMEDIATE``: what is unchanged
+    then stays so until it commits), and for articles and a window the read covered. Otherwise the
+    write reads again, as it always does on PostgreSQL."""
+
+    def __init__(self) -> None:
+        self.urls: set[str] = set()
+        self.bodies: set[str] = set()
+        self.guids: set[str] = set()
+        self.found: dict[int, Candidate] = {}
+        self._source_id: int | None = None
+        self._asked: set[tuple[str, str | None, str]] = set()
+        self._keys: set[int] = set()
+        self._start: datetime | None = None
+        self._rows: list = []
+        self._mark: tuple | None = None
+
+    def exact(self, source_id: int, asked: list, urls: set, bodies: set, guids: set) -> None:
+        self._source_id, self._asked = source_id, set(asked)
+        self.urls, self.bodies, self.guids = urls, bodies, guids
+
+    def bands(self, keys: list[int], start: datetime, rows: list, found: dict[int, Candidate]) -> None:
+        self._keys, self._start, self._rows, self.found = set(keys), start, rows, found
+
+    def seal(self, session: Session) -> None:
+        """Called in the read transaction, after its reads: marks where the database stood."""
+        self._mark = _sqlite_mark(session) if self._start is not None and self._source_id is not None else None
+
+    def covers(
+        self, session: Session, source_id: int, keys: list[tuple[str, str | None, str]],
+        articles: list[tuple[str, str | None, str, list[int]]], start: datetime,
+    ) -> bool:
+        """True when the write may use this read instead of reading again (see the class)."""
+        if self._mark is None or self._start is None or source_id != self._source_id or start < self._start:
+            return False
+        if not self._asked.issuperset(keys) or any(not self._keys.issuperset(bands) for *_, bands in articles):
+            return False
+        mark = _sqlite_mark(session)
+        return mark is not None and mark[0] is self._mark[0] and mark[1:] == self._mark[1:]
+
+    def holders(self, conn, start: datetime) -> dict[int, list[int]]:
+        """Band key → articles holding it, seen since ``start`` (no earlier than the read's start)."""
+        holders: dict[int, list[int]] = {}
+        rows = self._rows
+        if start > self._start:  # the window moved on a little since the read: drop what fell out of it
+            stamp = _SEEN_AT.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            cut = stamp(start) if stamp else start
+            rows = [row for row in rows if row[2] >= cut]
+        for key, article_id, _ in rows:
+            holders.setdefault(key, []).append(article_id)
+        return holders
 
 
 class BatchLookup:
@@ -204,12 +286,20 @@ class BatchLookup:
 
     def __init__(
         self, session: Session, source_id: int, articles: list[tuple[str, str | None, str, list[int]]],
-        start: datetime,
+        start: datetime, snapshot: "Snapshot | None" = None,
     ) -> None:
         self._session, self._source_id = session, source_id
         conn = session.connection()
         self._pg = conn.dialect.name == "postgresql"
         keys = [(text_key(url), text_key(guid) if guid else None, body) for url, guid, body, _ in articles]
+        self._found: dict[int, Candidate] = {}
+        self.reused = snapshot is not None and snapshot.covers(session, source_id, keys, articles, start)
+        if self.reused:
+            # Nothing was committed since the batch's short read: what it read is still the truth.
+            self._urls, self._bodies, self._guids = set(snapshot.urls), set(snapshot.bodies), set(snapshot.guids)
+            self._holders = snapshot.holders(conn, start)
+            self._found = dict(snapshot.found)
+            return
         params = {"u": [u for u, _, _ in keys], "b": [b for _, _, b in keys], "s": source_id,
                   "g": [g for _, g, _ in keys if g]}
         if not self._pg:
@@ -227,9 +317,8 @@ class BatchLookup:
         if wanted:
             rows = conn.execute(_BANDS_MANY_PG if self._pg else _BANDS_MANY_SQLITE,
                                 {"keys": wanted if self._pg else json.dumps(wanted), "start": start}).fetchall()
-            for key, article_id in rows:
+            for key, article_id, _ in rows:
                 self._holders.setdefault(key, []).append(article_id)
-        self._found: dict[int, Candidate] = {}
 
     def exact(self, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
         """``exact_duplicate`` (the URL named first, then the body, then the guid)."""
@@ -385,20 +474,46 @@ INDEX_BUFFER = "raqib_search_index_buffer"
 # (nothing but the lookup reads them in the meantime).
 BATCH_LOOKUP = "raqib_batch_lookup"
 BAND_BUFFER = "raqib_band_buffer"
+# ``session.info`` key of a batch's writer: a ``StoryCounts`` collecting the stories' article counts,
+# written by ``StoryCounts.flush`` before the commit (nothing in the batch reads them).
+STORY_COUNTS = "raqib_story_counts"
 
 
-_BANDS_ROWS_SQLITE = text(
-    "INSERT INTO article_bands (band_key, article_id, seen_at) "
-    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(:rows)"
-)
+class StoryCounts:
+    """The story rows a batch's articles count in, one UPDATE per story at the batch's end (one
+    ``executemany``) instead of one statement per article: the same values as counting each article
+    as it is stored (the count, the last article's time, the first article as lead if none)."""
+
+    def __init__(self) -> None:
+        self._stories: dict[int, dict] = {}
+
+    def add(self, story_id: int, at: datetime, article_id: int) -> None:
+        row = self._stories.get(story_id)
+        if row is None:
+            self._stories[story_id] = {"sid": story_id, "n": 1, "at": at, "aid": article_id}
+        else:
+            row["n"] += 1
+            row["at"] = at
+
+    def flush(self, session: Session) -> None:
+        """Write what was added (in the caller's transaction), stories in id order: two PostgreSQL
+        writers counting in the same stories lock their rows in one order."""
+        if self._stories:
+            rows = [self._stories[sid] for sid in sorted(self._stories)]
+            self._stories = {}
+            session.connection().execute(_COUNT_IN_STORY, rows)
+
+
+_BANDS_ROWS_SQLITE = "INSERT OR IGNORE INTO article_bands (band_key, seen_at, article_id) VALUES (?, ?, ?)"
 
 
 def write_bands(session: Session, rows: list[dict]) -> None:
     """The band rows ``add_article`` collected in ``BAND_BUFFER``, in one statement.
 
-    SQLite: in band-key order, so the (band_key, seen_at) index is walked once from end to end
-    instead of at a random page per row (past a few thousand articles its pages no longer all fit
-    the page cache, and random inserts cost more with every article stored)."""
+    SQLite: one ``executemany`` of plain tuples (no JSON made and parsed again per row), in primary
+    key order, so the (band_key, seen_at, article_id) B-tree is walked once from end to end instead
+    of at a random page per row (past a few thousand articles its pages no longer all fit the page
+    cache, and random inserts cost more with every article stored)."""
     if not rows:
         return
     conn = session.connection()
@@ -409,9 +524,10 @@ def write_bands(session: Session, rows: list[dict]) -> None:
     flat = []
     for row in rows:
         seen_at = stamp(row["t"]) if stamp else row["t"]
-        flat.extend((key, row["a"], seen_at) for key in row["keys"])
+        article_id = row["a"]
+        flat.extend([(key, seen_at, article_id) for key in row["keys"]])
     flat.sort()
-    conn.execute(_BANDS_ROWS_SQLITE, {"rows": json.dumps(flat)})
+    conn.exec_driver_sql(_BANDS_ROWS_SQLITE, flat)
 
 
 def add_article(session: Session, story_id: int, new: NewArticle) -> int:
@@ -446,7 +562,11 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
             search_store.index_article(conn, article_id, story_id, new.source_id, new.published_at, new.search_keys)
         else:
             index.add(article_id, story_id, new.source_id, new.published_at, new.search_keys)
-    conn.execute(_COUNT_IN_STORY, {"sid": story_id, "at": new.fetched_at, "aid": article_id})
+    counts = session.info.get(STORY_COUNTS)
+    if counts is not None:
+        counts.add(story_id, new.fetched_at, article_id)
+    else:
+        conn.execute(_COUNT_IN_STORY, {"sid": story_id, "n": 1, "at": new.fetched_at, "aid": article_id})
     # A story object the caller holds in this session is read again, with its count and lead.
     story = session.identity_map.get(session.identity_key(Story, story_id))
     if story is not None:

@@ -139,16 +139,20 @@ def text_key(value: str) -> str:
 
 
 class ArticleBand(Base):
-    """The persisted LSH index: one row per band key of an article's MinHash."""
+    """The persisted LSH index: one row per band key of an article's MinHash.
+
+    Keyed by (band_key, seen_at, article_id), no surrogate id (migration 0017_writer): the lookup
+    reads that key alone, and SQLite stores the table as it (one B-tree written per row)."""
 
     __tablename__ = "article_bands"
-    __table_args__ = (Index("ix_article_bands_key_time", "band_key", "seen_at"),)
+    __table_args__ = {"sqlite_with_rowid": False}
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    band_key: Mapped[int] = mapped_column(BigInteger)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     # When we stored the article: a republished copy often states no date or another one.
-    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
 
 
 class Watchlist(Base):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, func, literal, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -177,6 +177,30 @@ def _insert(session: Session):
 EDIT_COALESCE_S = 180.0
 
 
+# enqueue_followups' reads, built once (a join is followed up by a pipeline write: building them per
+# call cost more than running them).
+_CARRIED = (
+    select(func.count()).select_from(Article)
+    .where(
+        Article.story_id == bindparam("story_id"),
+        Article.source_id == select(Article.source_id).where(Article.id == bindparam("article_id")).scalar_subquery(),
+        Article.id < bindparam("article_id"),
+    )
+)
+_FOLLOWED = (
+    select(Delivery.chat_id, Delivery.watchlist_id, Delivery.thread_id, Delivery.state, Subscription.reports)
+    .join(Chat, Chat.id == Delivery.chat_id)
+    .join(Subscription, and_(Subscription.chat_id == Delivery.chat_id,
+                             Subscription.watchlist_id == Delivery.watchlist_id))
+    .where(
+        Delivery.story_id == bindparam("story_id"), Delivery.kind == ALERT,
+        # Not ``in_``: its list is rendered again on every call.
+        or_(*(Delivery.state == state for state in (PENDING, SENDING, SENT, BUNDLED))), Chat.active.is_(True),
+    )
+    .order_by(Delivery.chat_id)
+)
+
+
 def enqueue_followups(
     session: Session, story_id: int, article_id: int, now: datetime, coalesce_s: float = EDIT_COALESCE_S
 ) -> int:
@@ -189,24 +213,10 @@ def enqueue_followups(
     is on its way (an every-report chat: or got it in a digest or archive) are followed up: an edit
     of an alert that never went out edits nothing. An outlet's second copy of a story it already
     carried changes nothing a chat sees, and is not followed up. Returns rows queued."""
-    source_id = select(Article.source_id).where(Article.id == article_id).scalar_subquery()
-    carried = session.scalar(
-        select(func.count()).select_from(Article)
-        .where(Article.story_id == story_id, Article.source_id == source_id, Article.id < article_id)
-    )
+    carried = session.scalar(_CARRIED, {"story_id": story_id, "article_id": article_id})
     if carried:
         return 0
-    rows = session.execute(
-        select(Delivery.chat_id, Delivery.watchlist_id, Delivery.thread_id, Delivery.state, Subscription.reports)
-        .join(Chat, Chat.id == Delivery.chat_id)
-        .join(Subscription, and_(Subscription.chat_id == Delivery.chat_id,
-                                 Subscription.watchlist_id == Delivery.watchlist_id))
-        .where(
-            Delivery.story_id == story_id, Delivery.kind == ALERT,
-            Delivery.state.in_([PENDING, SENDING, SENT, BUNDLED]), Chat.active.is_(True),
-        )
-        .order_by(Delivery.chat_id)
-    ).all()
+    rows = session.execute(_FOLLOWED, {"story_id": story_id}).all()
     edits, reports = [], []
     for chat_id, watchlist_id, thread_id, state, wants in rows:
         base = dict(chat_id=chat_id, story_id=story_id, watchlist_id=watchlist_id, thread_id=thread_id,

@@ -1,0 +1,218 @@
+"""The lean writer (issue 13): a batch's write reuses its short read only while that read is true,
+counts its stories once per story, and keeps band rows lean (migration 0017_writer)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+
+from bot.app import App
+from bot.config import load_config
+from bot.pipeline import DUPLICATE, JOINED, NEW, UPDATE, Pipeline
+from bot.sources.files import read_article_file
+from storage import articles as article_store
+from storage.db import transaction
+from storage.models import Article, ArticleBand, Story
+from tests.conftest import Clock, write_config
+
+
+@pytest.fixture
+def app(tmp_path, db_url):
+    a = App(load_config(write_config(tmp_path, db_url), env={}),
+            clock=Clock(datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)))
+    a.bootstrap()
+    yield a
+    a.close()
+
+
+def _source(app: App) -> int:
+    from storage import sources
+
+    with transaction(app.factory) as s:
+        return sources.ensure_source(s, "files", "files", "-", 0, app.clock()).id
+
+
+def _trimmed(article, n: int = 1):
+    """Another outlet's copy: other URL and title, its last ``n`` paragraphs cut."""
+    paragraphs = article.body.split("\n")
+    return replace(article, url=f"https://other.example/{n}", title="عنوان آخر للخبر نفسه",
+                   body="\n".join(paragraphs[:-n]))
+
+
+def _watch_lookups(monkeypatch) -> list[bool]:
+    """Whether each batch write's lookup reused the batch's short read."""
+    seen: list[bool] = []
+    real = article_store.BatchLookup.__init__
+
+    def init(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        seen.append(self.reused)
+
+    monkeypatch.setattr(article_store.BatchLookup, "__init__", init)
+    return seen
+
+
+def test_a_batch_write_reuses_its_read_when_nothing_was_committed_since(app, seed_files, monkeypatch, db_url):
+    """SQLite, one writer: the write reads nothing again, and the outcomes are those of a fresh read
+    (a copy inside the batch still joins the article stored before it). PostgreSQL always reads again."""
+    seen = _watch_lookups(monkeypatch)
+    seed = read_article_file(seed_files[0])
+    got = list(app.pipeline.process_many(_source(app), [seed, _trimmed(seed), seed], batch=10))
+    assert [o.status for o in got] == [NEW, JOINED, DUPLICATE]
+    assert seen == [db_url.startswith("sqlite")]
+
+
+def test_a_batch_write_reads_again_when_another_writer_committed_after_its_read(
+    app, tmp_path, db_url, seed_files, monkeypatch
+):
+    """Between the batch's read and its write another process stores a copy of the batch's first
+    article: the write must see it (a stale read would make the article a story of its own)."""
+    seen = _watch_lookups(monkeypatch)
+    seed = read_article_file(seed_files[0])
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = App(load_config(write_config(other_dir, db_url), env={}), clock=app.pipeline._clock)
+    stored = []
+    real_prepare = Pipeline._prepare
+
+    def prepare(self, prepared, known):
+        if self is app.pipeline and not stored:  # after the batch's read, before its write
+            stored.append(other.pipeline.process(_source(other), _trimmed(seed)))
+        return real_prepare(self, prepared, known)
+
+    monkeypatch.setattr(Pipeline, "_prepare", prepare)
+    try:
+        got = list(app.pipeline.process_many(_source(app), [seed, read_article_file(seed_files[1])], batch=10))
+    finally:
+        other.close()
+    assert stored[0].status == NEW
+    assert got[0].status in (JOINED, UPDATE) and got[0].story_id == stored[0].story_id, got[0]
+    assert got[1].status == NEW
+    assert seen[0] is False
+
+
+def test_story_counts_written_per_batch_match_one_article_at_a_time(app, tmp_path, seed_files):
+    """Count, lead and last update of each story: the batch writes them once per story."""
+    seeds = [read_article_file(f) for f in seed_files]
+    articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2), seeds[2]]
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    one = App(load_config(write_config(ref_dir, f"sqlite:///{ref_dir / 'ref.db'}"), env={}), clock=app.pipeline._clock)
+    one.bootstrap()
+
+    def stories(a: App) -> list[tuple]:
+        with transaction(a.factory) as s:
+            rows = s.execute(
+                select(Story.id, Story.article_count, Story.lead_article_id, Story.last_updated).order_by(Story.id)
+            ).all()
+            firsts = dict(s.execute(select(Article.id, Article.url)).all())
+        return [(count, firsts[lead], updated) for _, count, lead, updated in rows]
+
+    try:
+        src = _source(one)
+        expected = [one.pipeline.process(src, a).status for a in articles]
+        ref = stories(one)
+    finally:
+        one.close()
+    got = [o.status for o in app.pipeline.process_many(_source(app), articles, batch=10)]
+    assert got == expected and JOINED in got
+    assert stories(app) == ref
+    assert ref[0][0] == 3
+
+
+def test_band_rows_are_lean_and_found(app, seed_files):
+    """One row per (band key, time, article), no surrogate id; the copy is found through them."""
+    seed = read_article_file(seed_files[0])
+    src = _source(app)
+    first = app.pipeline.process(src, seed)
+    with transaction(app.factory) as s:
+        keys = s.scalar(select(func.count()).select_from(ArticleBand).where(ArticleBand.article_id == 1))
+        columns = [c.name for c in ArticleBand.__table__.columns]
+    assert columns == ["band_key", "seen_at", "article_id"]
+    analysis = app.pipeline.analyze(seed)
+    assert keys == len(set(analysis.band_keys)) > 0
+    assert app.pipeline.process(src, _trimmed(seed)).story_id == first.story_id
+
+
+def test_migration_0017_keeps_the_band_rows(db_url):
+    """Band rows stored under 0016's layout survive the upgrade (a repeated key once) and the
+    downgrade back."""
+    from alembic import command
+
+    from storage.db import _alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    cfg = _alembic_config(engine)
+    t = "2025-08-13 09:00:00"
+    try:
+        command.upgrade(cfg, "0016")
+        with engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO sources (id, name, kind, location, interval_s, error_count, created_at)"
+                " VALUES (1, 'files', 'files', '-', 0, 0, :t)"), {"t": t})
+            conn.execute(text(
+                "INSERT INTO stories (id, headline, summary, article_count, published_at, first_seen, last_updated)"
+                " VALUES (1, 'h', 's', 1, :t, :t, :t)"), {"t": t})
+            conn.execute(text(
+                "INSERT INTO articles (id, source_id, story_id, url, url_hash, title, body, published_at, date_source,"
+                " fetched_at, body_hash, fingerprint) VALUES (1, 1, 1, 'u', 'uh', 't', 'b', :t, 'text', :t, 'bh', :fp)"),
+                {"t": t, "fp": b"RQ"})
+            for key in (5, 7, 7):
+                conn.execute(text("INSERT INTO article_bands (band_key, article_id, seen_at) VALUES (:k, 1, :t)"),
+                             {"k": key, "t": t})
+        command.upgrade(cfg, "0017_writer")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT band_key, article_id FROM article_bands ORDER BY 1")).all()
+            assert [tuple(r) for r in rows] == [(5, 1), (7, 1)]
+        command.downgrade(cfg, "0016")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT band_key FROM article_bands ORDER BY 1")).scalars().all() == [5, 7]
+        command.upgrade(cfg, "head")
+    finally:
+        engine.dispose()
+
+
+def test_a_batch_reads_the_same_event_candidates_as_one_article_at_a_time(app, tmp_path, shared_data):
+    """``events.candidates_many`` (two statements for a batch) gives each article the rows, in the
+    order, that ``events.candidates`` gives it alone: the cap chosen before the other conditions,
+    ties by the latest then the lowest id, the window and the stored-since bound per article."""
+    import json
+    import zipfile
+    from datetime import timedelta
+
+    from storage import events as event_store
+
+    folder = tmp_path / "some"
+    folder.mkdir()
+    with zipfile.ZipFile(sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]) as zf:
+        items = json.loads(zf.read(zf.namelist()[0]))[:120]
+    for i, item in enumerate(items):
+        (folder / f"{i:03d}.txt").write_text(
+            f"{item['title']}\n{item['date_extracted'][:10]}\n{item['content']}\n", encoding="utf-8")
+    articles = [read_article_file(f) for f in sorted(folder.glob("*.txt"))]
+    list(app.pipeline.process_many(_source(app), articles, batch=50))
+    with transaction(app.factory) as s:
+        stored = s.execute(text("SELECT count(*) FROM event_keys")).scalar()
+    assert stored > 0
+    asks = []
+    for article in articles:
+        analysis = app.pipeline.analyze(article)
+        if analysis.event is None:
+            continue
+        at = article.published_at
+        for hours in (1, 48, 24 * 30):
+            asks.append((analysis.event_keys, at - timedelta(hours=hours), at + timedelta(hours=hours)))
+    asks.append(([], articles[0].published_at, articles[0].published_at))
+    stored_since = app.clock() - timedelta(days=14)
+    with transaction(app.factory) as s:
+        for limit in (3, 30):
+            for with_text in (False, True):
+                many = event_store.candidates_many(s, asks, limit, with_text=with_text, stored_since=stored_since)
+                one = [[tuple(r) for r in event_store.candidates(s, keys, since, until, limit, with_text=with_text,
+                                                                 stored_since=stored_since)]
+                       for keys, since, until in asks]
+                assert [[tuple(r) for r in rows] for rows in many] == one
+                assert sum(len(rows) for rows in one) > len(asks) // 2
