@@ -10,13 +10,13 @@ cascade delete by hand reads the table). Rows that would repeat a key of the sam
 64-bit hash collision can make one) are kept once.
 
 Revision ID: 0017_writer
-Revises: 0016
+Revises: 0017_why
 """
 
 from alembic import op
 
 revision = "0017_writer"
-down_revision = "0016"
+down_revision = "0017_why"
 branch_labels = None
 depends_on = None
 
