@@ -38,6 +38,7 @@ from bot.sources import files
 from bot.text.analysis import Analyzed
 from bot.text.boilerplate import Rules, load_rules
 from bot.topics import TopicIndex
+from storage import articles as article_store
 from storage.db import make_engine, read_transaction, session_factory
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ AHEAD = 3
 # work or they sit idle while it writes (measured: a window of 150 articles left them idle part of
 # every batch). Results wait in the writer, ~14 KiB each: 400 articles are ~6 MB.
 WINDOW = 400
+# Keys of the articles a worker remembers having analyzed (``_Worker._seen``), ~3 per article.
+SEEN = 30_000
 
 
 def _reduce_analyzed(analyzed: Analyzed) -> tuple[type[Analyzed], tuple[str, str]]:
@@ -73,6 +76,9 @@ class Settings:
     boilerplate_files: tuple[Path, ...] = ()
     speculate: bool = True  # make each article's new-story draft in the worker
     same_event: bool = True  # the writer pipeline's: the event profile is made only if it is used
+    # The source's row: a file whose URL, guid or text is stored already is a duplicate, which the
+    # writer stores without a draft, so none is made for it (None: every article is drafted).
+    source_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,9 @@ class _Worker:
         self.factory = session_factory(self.engine)
         self.topics = TopicIndex()
         self.pipeline = Pipeline(self.factory, topics=self.topics, same_event=settings.same_event)
+        # URLs, guids and body hashes of the articles this worker analyzed last (insertion order):
+        # a repeat is a duplicate for the writer (unless its first failed: then the writer drafts).
+        self._seen: dict[tuple[str, str], None] = {}
 
     def warm(self) -> None:
         """Every stage once, on a sample: what each would load on first use (the watchlists'
@@ -127,6 +136,7 @@ class _Worker:
             self._ready(sample)
         except Exception:  # a warm-up only: a real article meets the same error where it is handled
             log.debug("analysis pool warm-up failed", exc_info=True)
+        self._seen.clear()
 
     def forked(self) -> _Worker:
         """This (the writer's warmed template) as a forked worker's own: the database connections
@@ -136,10 +146,6 @@ class _Worker:
 
     def run(self, paths: list[str]) -> list[Ready | Article | Skipped]:
         settings = self.settings
-        if settings.speculate:
-            # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
-            with read_transaction(self.factory) as session:
-                self.topics.refresh(session)
         out: list[Ready | Article | Skipped] = []
         for path in paths:
             try:
@@ -152,21 +158,54 @@ class _Worker:
             except Exception as exc:  # as files.load_articles: a parser's bug on one file
                 out.append(Skipped(path, f"unexpected {type(exc).__name__}: {str(exc)[:200]}"))
                 continue
-            out.append(self._ready(article))
+            out.append(self._analyzed(article))
+        if settings.speculate:
+            self._speculate(out)
         return out
 
-    def _ready(self, article: Article) -> Ready | Article:
+    def _analyzed(self, article: Article) -> Ready | Article:
         try:
-            analysis = self.pipeline.analyze(sanitize(article))
+            return Ready(self.pipeline.analyze(sanitize(article)))
         except Exception:  # the writer analyzes it again and gives it its FAILED outcome
             return article
-        draft = None
-        if self.settings.speculate:
+
+    def _speculate(self, items: list[Ready | Article | Skipped]) -> None:
+        """Each article's new-story draft, made on speculation, except for the duplicates: a draft
+        costs more than half of a worker's CPU per article, and the writer needs none for an article
+        it will find stored already (in the store, or earlier in this worker's own files)."""
+        ready = [(n, item) for n, item in enumerate(items) if isinstance(item, Ready)]
+        stored: list[str | None] = [None] * len(ready)
+        # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
+        with read_transaction(self.factory) as session:
+            self.topics.refresh(session)
+            if self.settings.source_id is not None and ready:
+                stored = article_store.exact_duplicates(session, self.settings.source_id, [
+                    (r.analysis.article.url, r.analysis.article.guid, r.analysis.body_hash) for _, r in ready
+                ])
+        seen = self._seen
+        for (n, item), dup in zip(ready, stored):
+            analysis = item.analysis
+            keys = [("url", analysis.article.url), ("body", analysis.body_hash)]
+            if analysis.article.guid:
+                keys.append(("guid", analysis.article.guid))
+            repeat = dup is not None or any(k in seen for k in keys)
+            for k in keys:
+                seen[k] = None
+            if repeat:
+                continue
             try:
-                draft = self.pipeline._draft(analysis.article, analysis.text)
+                items[n] = Ready(analysis, self.pipeline._draft(analysis.article, analysis.text))
             except Exception:  # made again in the writer, if it is a new story, and failed there
-                draft = None
-        return Ready(analysis, draft)
+                pass
+        while len(seen) > SEEN:
+            del seen[next(iter(seen))]
+
+    def _ready(self, article: Article) -> Ready | Article:
+        """One article as ``run`` makes it (the warm-up's path)."""
+        items: list[Ready | Article | Skipped] = [self._analyzed(article)]
+        if self.settings.speculate:
+            self._speculate(items)
+        return items[0]
 
 
 def _init(settings: Settings) -> None:
@@ -205,9 +244,17 @@ class PoolStats:
 def _start_method() -> str:
     """Fork where there is fork: the writer has every module loaded and its rules compiled, so a
     forked worker starts in milliseconds, where a fresh interpreter imports for ~1.5 s of CPU.
-    ``AnalysisPool`` forks its workers when it is made, before the progress bar's thread starts;
-    a worker uses nothing it inherits but modules (its database engine is its own)."""
+    ``raqib ingest`` makes its pool before the progress bar's thread starts. A process running
+    other threads (``raqib run``: its event loop, the delivery worker's) must not fork: a lock
+    another thread holds at that moment stays held in the child for ever; it asks for
+    ``FORKSERVER``."""
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def threaded_start_method() -> str:
+    """How a process running other threads starts its workers: from a fork server (which imports
+    this module once, then forks a worker per request), else a fresh interpreter each."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class AnalysisPool:
@@ -220,6 +267,8 @@ class AnalysisPool:
         start_method: str | None = None, stats: PoolStats | None = None,
     ) -> None:
         context = multiprocessing.get_context(start_method or _start_method())
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload([__name__])  # the text stages imported once, by the server
         self.settings, self.workers, self.chunk = settings, workers, chunk
         self.rules = rules  # the writer's rules (the same files): for the files of a worker that died
         self.stats = stats if stats is not None else PoolStats()
