@@ -239,6 +239,8 @@ class PoolStats:
     worker_cpu: float = 0.0
     chunks: int = 0
     fallback_chunks: int = 0
+    # Wall seconds the writer waited for a chunk's results (its workers behind it, or the machine busy).
+    writer_wait: float = 0.0
 
 
 def _start_method() -> str:
@@ -331,7 +333,11 @@ class AnalysisPool:
     def _land(self, paths: list[str], future: Future) -> Iterator[Ready | Article]:
         settings, stats = self.settings, self.stats
         try:
-            items, cpu = future.result()
+            waited = time.perf_counter()
+            try:
+                items, cpu = future.result()
+            finally:
+                stats.writer_wait += time.perf_counter() - waited
         except Exception as exc:  # a worker died (killed, out of memory): its files are read here
             log.warning("analysis worker failed on %d files (%s: %s); reading them in the writer",
                         len(paths), type(exc).__name__, str(exc)[:200])
