@@ -17,6 +17,20 @@ calling process stays the one writer: it gets the results in input order (``Read
 What crosses the process boundary is kept small: an ``Analyzed`` (the cached normalized forms of the
 text, several times the article's size) is pickled as its title and body only, which pickle shares
 with the article's, and its forms are made again in the writer only if a rare path needs them.
+Measured on SaudiNewsNet: ~13 KiB per article, ~0.1 ms of CPU to pickle it in the worker and ~0.25
+ms to unpickle it in the writer (its executor thread), against ~6 ms of worker CPU per article.
+
+Where the split's extra CPU goes, and what is done about it:
+
+- drafts made on speculation for articles that turn out copies or other outlets' reports (~30% of
+  SaudiNewsNet, ~3.4 ms each): none is made for an article stored already or repeated in the
+  worker's own files (``Settings.source_id``, ``_Worker._seen``); the rest can't be known before
+  the writer's read;
+- start-up: the writer builds and warms one worker's state (rules, watchlists, the text stages'
+  tables) before it forks, and each worker takes it over; the shared heap is frozen for the
+  collector (``gc.freeze``) while the workers live, so neither side copies its pages;
+- stalls: the writer pulls nothing while it stores a batch, so ``WINDOW`` articles are kept in
+  flight (``PoolStats.writer_wait`` counts what waits remain).
 """
 
 from __future__ import annotations
