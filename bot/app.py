@@ -33,6 +33,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLI_SOURCE = "files"
+# A file source's poll with at least this many files runs its text stages in worker processes
+# (``[general] ingest_workers`` > 1): ~2,000 articles are ~10 s of text stages on one core, which
+# two workers halve for ~2 s of start-up.
+POLL_POOL_FILES = 2000
 
 
 class App:
@@ -144,12 +148,14 @@ class App:
 
     def ingest_paths(
         self, paths: Iterable[Path], source: str = CLI_SOURCE, progress=None, workers: int = 1, stats=None,
+        start_method: str | None = None,
     ) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar).
 
         ``workers`` > 1: files are read, cleaned and analyzed in that many processes
         (``bot.sources.analysis_pool``), this one the only writer; the outcomes are the same.
-        ``stats``: a ``PoolStats`` to fill with the workers' CPU (the bench)."""
+        ``stats``: a ``PoolStats`` to fill with the workers' CPU (the bench); ``start_method``: how
+        the workers start (``multiprocessing``; default: forked, for a process with one thread)."""
         from bot.pipeline import PollReport
         from bot.sources.files import iter_article_files, load_articles
 
@@ -169,10 +175,11 @@ class App:
                 pipeline = self.pipeline  # loaded before the workers start, so they inherit it
                 settings = analysis_pool.Settings(
                     self.config.database_url, source, self.config.max_file_bytes, self.config.boilerplate_files,
-                    same_event=pipeline.same_event,
+                    same_event=pipeline.same_event, source_id=src,
                 )
                 # Started before the progress bar (a thread of its own).
-                pool = analysis_pool.AnalysisPool(settings, workers, rules=self.boilerplate, stats=stats)
+                pool = analysis_pool.AnalysisPool(settings, workers, rules=self.boilerplate, stats=stats,
+                                                  start_method=start_method)
         try:
             iterable = progress(files) if progress else files
             if pool is not None:
@@ -192,6 +199,22 @@ class App:
                 return source_store.ensure_source(s, name, "files", str(cfg.path), cfg.interval_s, self.clock()).id
         return source_store.ensure_source(s, name, "files", location or "-", 0, self.clock()).id
 
+    def _poll_workers(self, folder: Path) -> dict:
+        """A file source's poll with many files runs the text stages in ``[general] ingest_workers``
+        processes, as ``raqib ingest`` does. Started from a fork server: ``raqib run`` runs other
+        threads, which a fork must not copy. Fewer files than ``POLL_POOL_FILES`` are not worth its
+        start (~2 s of CPU); a folder polled again costs its workers only reading and analysis (no
+        drafts for files stored already: ``analysis_pool.Settings.source_id``)."""
+        workers = self.config.ingest_workers
+        if workers < 2:
+            return {}
+        from bot.sources import analysis_pool
+        from bot.sources.files import iter_article_files
+
+        if len(iter_article_files([folder])) < POLL_POOL_FILES:
+            return {}
+        return {"workers": workers, "start_method": analysis_pool.threaded_start_method()}
+
     def poll_source(self, name: str) -> PollReport:
         """Poll one configured file source and record how it went, whatever happened."""
         from bot.pipeline import FAILED, PollReport
@@ -201,7 +224,7 @@ class App:
         try:
             if not cfg.path.is_dir():
                 raise FileNotFoundError(f"source folder not found: {cfg.path}")
-            report = self.ingest_paths([cfg.path], source=name)
+            report = self.ingest_paths([cfg.path], source=name, **self._poll_workers(cfg.path))
             failed = [o for o in report.outcomes if o.status == FAILED]
             # The other files were stored; the source's status says which one was not, and why.
             error = f"{len(failed)} file(s) not stored; first: {failed[0].url}: {failed[0].detail}"[:500] if failed else None

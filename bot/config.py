@@ -159,7 +159,8 @@ class Config:
     # [run] source_lease: seconds a file source won by one `raqib run` stays its own past the last
     # renewal (a live poll renews every third of it); a runner that died frees it after this.
     source_lease_s: float = 60.0
-    # [general] ingest_workers: processes for `raqib ingest`'s text stages when --workers is not given.
+    # [general] ingest_workers: processes for `raqib ingest`'s text stages when --workers is not given,
+    # and for a file source's poll of many files (``App.POLL_POOL_FILES``).
     ingest_workers: int = 1
 
 

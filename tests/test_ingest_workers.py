@@ -260,3 +260,85 @@ def test_raqib_ingest_exits_1_naming_the_articles_it_could_not_store(tmp_path, n
     err = capsys.readouterr().err
     assert "1 not stored" in err
     assert f"not stored: {folder / '0012.txt'}: ValueError: value too long for the column" in err
+
+
+# --- what the workers leave out, and the scheduler's polls -----------------------------------
+
+
+def test_workers_make_no_drafts_for_files_stored_already(tmp_path, news):
+    """The same folder again: every file is a duplicate, which the writer stores without a draft,
+    so the workers make none (a draft is most of a worker's CPU); outcomes as with one process."""
+    paths = iter_article_files([news])
+    one = _app(tmp_path / "one", f"sqlite:///{tmp_path / 'one.db'}")
+    two = _app(tmp_path / "two", f"sqlite:///{tmp_path / 'two.db'}")
+    try:
+        first_one = _one_process(one, paths)
+        again_one = _one_process(one, paths)
+        src = _source(two)
+        settings = analysis_pool.Settings(two.config.database_url, "files", two.config.max_file_bytes,
+                                          source_id=src)
+        with analysis_pool.AnalysisPool(settings, 2, rules=two.boilerplate, start_method="fork") as pool:
+            items = list(pool.articles(paths))
+            first_two = list(two.pipeline.process_many(src, items))
+            # Undrafted: only repeats of an article the same worker analyzed before (a copy).
+            undrafted = {n for n, item in enumerate(items) if item.draft is None}
+            assert undrafted <= {n for n, o in enumerate(first_two) if o.status == DUPLICATE}
+            items = list(pool.articles(paths))
+            again_two = list(two.pipeline.process_many(src, items))
+    finally:
+        one.close()
+        two.close()
+    assert all(item.draft is None for item in items)  # the second pass: no draft made at all
+    assert {o.status for o in again_two} == {DUPLICATE}
+    assert _key(first_two) == _key(first_one) and _key(again_two) == _key(again_one)
+
+
+@pytest.mark.enable_socket  # the fork server's local (AF_UNIX) socket; no network is reached
+def test_a_poll_of_a_folder_with_many_files_runs_its_text_stages_in_the_workers(tmp_path, news, monkeypatch):
+    """``raqib run`` polls a file source with ``[general] ingest_workers`` processes when it holds
+    many files, started from a fork server (the scheduler runs threads, which a fork must not
+    copy), with the outcomes of a poll by one process."""
+    from bot import app as app_module
+
+    monkeypatch.setattr(app_module, "POLL_POOL_FILES", 100)
+    started: list[tuple[int, str | None]] = []
+    real = analysis_pool.AnalysisPool.__init__
+
+    def init(self, settings, workers, **kw):
+        started.append((workers, kw.get("start_method")))
+        real(self, settings, workers, **kw)
+
+    monkeypatch.setattr(analysis_pool.AnalysisPool, "__init__", init)
+    source = f'[[sources]]\nname = "inbox"\npath = "{news}"\ninterval = 300\n'
+    reports = []
+    for name, workers in (("one", "1"), ("two", "2")):
+        folder = tmp_path / name
+        folder.mkdir()
+        config = load_config(write_config(folder, f"sqlite:///{folder / 'raqib.db'}", extra=source),
+                             env={"RAQIB_GENERAL_INGEST_WORKERS": workers})
+        app = App(config, clock=Clock())
+        app.bootstrap()
+        try:
+            reports.append(app.poll_source("inbox"))
+        finally:
+            app.close()
+    assert started == [(2, analysis_pool.threaded_start_method())]
+    one, two = reports
+    assert one.error is None and two.error is None
+    assert len(two.outcomes) == ARTICLES + 1 and _key(two.outcomes) == _key(one.outcomes)
+
+
+def test_a_poll_of_a_few_files_stays_in_one_process(tmp_path, news, monkeypatch):
+    started = []
+    monkeypatch.setattr(analysis_pool.AnalysisPool, "__init__", lambda *a, **k: started.append(a))
+    folder = _small_folder(tmp_path, news, 30)
+    config = load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'raqib.db'}",
+                                      extra=f'[[sources]]\nname = "inbox"\npath = "{folder}"\ninterval = 300\n'),
+                         env={"RAQIB_GENERAL_INGEST_WORKERS": "2"})
+    app = App(config, clock=Clock())
+    app.bootstrap()
+    try:
+        report = app.poll_source("inbox")
+    finally:
+        app.close()
+    assert not started and report.error is None and len(report.outcomes) == 30

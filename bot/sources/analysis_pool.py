@@ -17,11 +17,26 @@ calling process stays the one writer: it gets the results in input order (``Read
 What crosses the process boundary is kept small: an ``Analyzed`` (the cached normalized forms of the
 text, several times the article's size) is pickled as its title and body only, which pickle shares
 with the article's, and its forms are made again in the writer only if a rare path needs them.
+Measured on SaudiNewsNet: ~13 KiB per article, ~0.1 ms of CPU to pickle it in the worker and ~0.25
+ms to unpickle it in the writer (its executor thread), against ~6 ms of worker CPU per article.
+
+Where the split's extra CPU goes, and what is done about it:
+
+- drafts made on speculation for articles that turn out copies or other outlets' reports (~30% of
+  SaudiNewsNet, ~3.4 ms each): none is made for an article stored already or repeated in the
+  worker's own files (``Settings.source_id``, ``_Worker._seen``); the rest can't be known before
+  the writer's read;
+- start-up: the writer builds and warms one worker's state (rules, watchlists, the text stages'
+  tables) before it forks, and each worker takes it over; the shared heap is frozen for the
+  collector (``gc.freeze``) while the workers live, so neither side copies its pages;
+- stalls: the writer pulls nothing while it stores a batch, so ``WINDOW`` articles are kept in
+  flight (``PoolStats.writer_wait`` counts what waits remain).
 """
 
 from __future__ import annotations
 
 import copyreg
+import gc
 import logging
 import multiprocessing
 import time
@@ -37,17 +52,24 @@ from bot.sources import files
 from bot.text.analysis import Analyzed
 from bot.text.boilerplate import Rules, load_rules
 from bot.topics import TopicIndex
+from storage import articles as article_store
 from storage.db import make_engine, read_transaction, session_factory
 
 log = logging.getLogger(__name__)
 
 # Files per task: large enough that a task's overhead (pickling, a watchlists version check) is
-# small beside its ~5 ms of CPU per article, small enough that the workers start at once and the
+# small beside its ~6 ms of CPU per article, small enough that the workers start at once and the
 # writer never waits long for the next result.
 CHUNK = 25
-# Tasks in flight per worker: the next one is queued before a worker finishes its current one; the
-# writer holds at most this many chunks of results unwritten (bounded memory).
+# Tasks in flight per worker: the next one is queued before a worker finishes its current one.
 AHEAD = 3
+# Articles analyzed ahead of the writer, at least: the writer pulls nothing while it stores a batch
+# (``pipeline.BATCH`` articles, ~0.4 s of CPU), so the workers must hold more than one batch of
+# work or they sit idle while it writes (measured: a window of 150 articles left them idle part of
+# every batch). Results wait in the writer, ~14 KiB each: 400 articles are ~6 MB.
+WINDOW = 400
+# Keys of the articles a worker remembers having analyzed (``_Worker._seen``), ~3 per article.
+SEEN = 30_000
 
 
 def _reduce_analyzed(analyzed: Analyzed) -> tuple[type[Analyzed], tuple[str, str]]:
@@ -68,6 +90,9 @@ class Settings:
     boilerplate_files: tuple[Path, ...] = ()
     speculate: bool = True  # make each article's new-story draft in the worker
     same_event: bool = True  # the writer pipeline's: the event profile is made only if it is used
+    # The source's row: a file whose URL, guid or text is stored already is a duplicate, which the
+    # writer stores without a draft, so none is made for it (None: every article is drafted).
+    source_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -81,26 +106,60 @@ class Skipped:
 # --- in the worker process -------------------------------------------------------------------
 
 _worker: _Worker | None = None
+# Built and warmed in the writer before it forks (``AnalysisPool``): a forked worker takes it over
+# instead of loading rules, watchlists and the text stages' tables once more.
+_template: _Worker | None = None
+
+# An article that takes every text stage's first-use path (tables loaded, patterns compiled): a
+# news report with a date, a figure and a dozen content words.
+_SAMPLE_TITLE = "وزير الخارجية يلتقي نظيره الروسي في الرياض لبحث التعاون الاقتصادي"
+_SAMPLE_BODY = (
+    "الرياض - التقى وزير الخارجية اليوم الأحد 12 مارس 2017 نظيره الروسي في الرياض، وبحث الجانبان "
+    "العلاقات الثنائية وسبل تعزيز التعاون الاقتصادي والتجاري بين البلدين، وارتفع حجم التبادل "
+    "التجاري إلى 5 مليارات دولار خلال العام الماضي بحسب وكالة الأنباء.\n"
+    "وقال الوزير في مؤتمر صحفي إن البلدين اتفقا على مواصلة التشاور بشأن القضايا الإقليمية والدولية."
+)
 
 
 class _Worker:
     """One worker's state, built once: boilerplate rules, watchlists matcher, a pipeline for its
     CPU stages (it never writes)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, rules: Rules | None = None) -> None:
         self.settings = settings
-        self.rules = load_rules(settings.boilerplate_files)
+        self.rules = rules if rules is not None else load_rules(settings.boilerplate_files)
         self.engine = make_engine(settings.database_url)
         self.factory = session_factory(self.engine)
         self.topics = TopicIndex()
         self.pipeline = Pipeline(self.factory, topics=self.topics, same_event=settings.same_event)
+        # URLs, guids and body hashes of the articles this worker analyzed last (insertion order):
+        # a repeat is a duplicate for the writer (unless its first failed: then the writer drafts).
+        self._seen: dict[tuple[str, str], None] = {}
+
+    def warm(self) -> None:
+        """Every stage once, on a sample: what each would load on first use (the watchlists'
+        matcher, IDF and lexicon tables, compiled patterns) is then loaded in the writer, before
+        it forks, and shared by every worker instead of loaded by each (~0.3 s of CPU a worker)."""
+        from datetime import datetime, timezone
+
+        with read_transaction(self.factory) as session:
+            self.topics.refresh(session)
+        sample = Article("warm-up", "warm-up", _SAMPLE_TITLE, _SAMPLE_BODY,
+                         datetime(2017, 3, 12, tzinfo=timezone.utc))
+        try:
+            self._ready(sample)
+        except Exception:  # a warm-up only: a real article meets the same error where it is handled
+            log.debug("analysis pool warm-up failed", exc_info=True)
+        self._seen.clear()
+
+    def forked(self) -> _Worker:
+        """This (the writer's warmed template) as a forked worker's own: the database connections
+        the writer opened are left to it (SQLAlchemy's rule after a fork), the rest is shared."""
+        self.engine.dispose(close=False)
+        return self
 
     def run(self, paths: list[str]) -> list[Ready | Article | Skipped]:
         settings = self.settings
-        if settings.speculate:
-            # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
-            with read_transaction(self.factory) as session:
-                self.topics.refresh(session)
         out: list[Ready | Article | Skipped] = []
         for path in paths:
             try:
@@ -113,24 +172,63 @@ class _Worker:
             except Exception as exc:  # as files.load_articles: a parser's bug on one file
                 out.append(Skipped(path, f"unexpected {type(exc).__name__}: {str(exc)[:200]}"))
                 continue
-            try:
-                analysis = self.pipeline.analyze(sanitize(article))
-            except Exception:  # the writer analyzes it again and gives it its FAILED outcome
-                out.append(article)
-                continue
-            draft = None
-            if settings.speculate:
-                try:
-                    draft = self.pipeline._draft(analysis.article, analysis.text)
-                except Exception:  # made again in the writer, if it is a new story, and failed there
-                    draft = None
-            out.append(Ready(analysis, draft))
+            out.append(self._analyzed(article))
+        if settings.speculate:
+            self._speculate(out)
         return out
+
+    def _analyzed(self, article: Article) -> Ready | Article:
+        try:
+            return Ready(self.pipeline.analyze(sanitize(article)))
+        except Exception:  # the writer analyzes it again and gives it its FAILED outcome
+            return article
+
+    def _speculate(self, items: list[Ready | Article | Skipped]) -> None:
+        """Each article's new-story draft, made on speculation, except for the duplicates: a draft
+        costs more than half of a worker's CPU per article, and the writer needs none for an article
+        it will find stored already (in the store, or earlier in this worker's own files)."""
+        ready = [(n, item) for n, item in enumerate(items) if isinstance(item, Ready)]
+        stored: list[str | None] = [None] * len(ready)
+        # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
+        with read_transaction(self.factory) as session:
+            self.topics.refresh(session)
+            if self.settings.source_id is not None and ready:
+                stored = article_store.exact_duplicates(session, self.settings.source_id, [
+                    (r.analysis.article.url, r.analysis.article.guid, r.analysis.body_hash) for _, r in ready
+                ])
+        seen = self._seen
+        for (n, item), dup in zip(ready, stored):
+            analysis = item.analysis
+            keys = [("url", analysis.article.url), ("body", analysis.body_hash)]
+            if analysis.article.guid:
+                keys.append(("guid", analysis.article.guid))
+            repeat = dup is not None or any(k in seen for k in keys)
+            for k in keys:
+                seen[k] = None
+            if repeat:
+                continue
+            try:
+                items[n] = Ready(analysis, self.pipeline._draft(analysis.article, analysis.text))
+            except Exception:  # made again in the writer, if it is a new story, and failed there
+                pass
+        while len(seen) > SEEN:
+            del seen[next(iter(seen))]
+
+    def _ready(self, article: Article) -> Ready | Article:
+        """One article as ``run`` makes it (the warm-up's path)."""
+        items: list[Ready | Article | Skipped] = [self._analyzed(article)]
+        if self.settings.speculate:
+            self._speculate(items)
+        return items[0]
 
 
 def _init(settings: Settings) -> None:
     global _worker
-    _worker = _Worker(settings)
+    template = _template
+    if template is not None and template.settings == settings:
+        _worker = template.forked()
+    else:
+        _worker = _Worker(settings)
 
 
 def _started() -> None:
@@ -155,14 +253,24 @@ class PoolStats:
     worker_cpu: float = 0.0
     chunks: int = 0
     fallback_chunks: int = 0
+    # Wall seconds the writer waited for a chunk's results (its workers behind it, or the machine busy).
+    writer_wait: float = 0.0
 
 
 def _start_method() -> str:
     """Fork where there is fork: the writer has every module loaded and its rules compiled, so a
     forked worker starts in milliseconds, where a fresh interpreter imports for ~1.5 s of CPU.
-    ``AnalysisPool`` forks its workers when it is made, before the progress bar's thread starts;
-    a worker uses nothing it inherits but modules (its database engine is its own)."""
+    ``raqib ingest`` makes its pool before the progress bar's thread starts. A process running
+    other threads (``raqib run``: its event loop, the delivery worker's) must not fork: a lock
+    another thread holds at that moment stays held in the child for ever; it asks for
+    ``FORKSERVER``."""
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def threaded_start_method() -> str:
+    """How a process running other threads starts its workers: from a fork server (which imports
+    this module once, then forks a worker per request), else a fresh interpreter each."""
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
 class AnalysisPool:
@@ -175,14 +283,35 @@ class AnalysisPool:
         start_method: str | None = None, stats: PoolStats | None = None,
     ) -> None:
         context = multiprocessing.get_context(start_method or _start_method())
+        if context.get_start_method() == "forkserver":
+            context.set_forkserver_preload([__name__])  # the text stages imported once, by the server
         self.settings, self.workers, self.chunk = settings, workers, chunk
         self.rules = rules  # the writer's rules (the same files): for the files of a worker that died
         self.stats = stats if stats is not None else PoolStats()
-        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(settings,))
-        self._pool.submit(_started)  # forks every worker now (ProcessPoolExecutor does on first use)
+        # Chunks in flight: enough for ``WINDOW`` articles and ``AHEAD`` tasks per worker.
+        self.ahead = max(AHEAD * workers, -(-WINDOW // chunk))
+        global _template
+        self._frozen = context.get_start_method() == "fork"
+        if self._frozen:
+            # The workers' state made once, here, and inherited by each (see ``_Worker.warm``).
+            _template = _Worker(settings, rules)
+            _template.warm()
+            # What the writer holds now is shared with the forked workers; frozen, the collector
+            # never writes to it, so neither side copies those pages (copy-on-write) as it runs.
+            gc.freeze()
+        try:
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(settings,))
+            self._pool.submit(_started)  # forks every worker now (ProcessPoolExecutor does on first use)
+        finally:
+            if self._frozen:
+                _template.engine.dispose()
+                _template = None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._frozen:
+            self._frozen = False
+            gc.unfreeze()  # what the writer held at the fork is collected as usual again
 
     def __enter__(self) -> AnalysisPool:
         return self
@@ -192,7 +321,7 @@ class AnalysisPool:
 
     def articles(self, paths: Iterable[Path]) -> Iterator[Ready | Article]:
         """The articles of ``paths`` (files, as ``files.iter_article_files`` lists them), analyzed,
-        in input order; ``AHEAD`` chunks per worker in flight."""
+        in input order; ``self.ahead`` chunks in flight."""
         window: deque[tuple[list[str], Future]] = deque()
         batch: list[str] = []
         for path in paths:
@@ -200,7 +329,7 @@ class AnalysisPool:
             if len(batch) >= self.chunk:
                 window.append((batch, self._submit(batch)))
                 batch = []
-                if len(window) > AHEAD * self.workers:
+                if len(window) > self.ahead:
                     yield from self._land(*window.popleft())
         if batch:
             window.append((batch, self._submit(batch)))
@@ -218,7 +347,11 @@ class AnalysisPool:
     def _land(self, paths: list[str], future: Future) -> Iterator[Ready | Article]:
         settings, stats = self.settings, self.stats
         try:
-            items, cpu = future.result()
+            waited = time.perf_counter()
+            try:
+                items, cpu = future.result()
+            finally:
+                stats.writer_wait += time.perf_counter() - waited
         except Exception as exc:  # a worker died (killed, out of memory): its files are read here
             log.warning("analysis worker failed on %d files (%s: %s); reading them in the writer",
                         len(paths), type(exc).__name__, str(exc)[:200])

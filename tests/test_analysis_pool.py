@@ -1,0 +1,88 @@
+"""The analysis pool's own mechanics (``bot.sources.analysis_pool``): what a forked worker inherits
+instead of making again, how far the workers run ahead of the writer, the writer's collector after
+the fork. The outcomes themselves are compared with one process in tests/test_ingest_workers.py."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import load_config
+from bot.pipeline import Ready
+from bot.sources import analysis_pool
+from bot.sources.files import iter_article_files
+from tests.conftest import Clock, write_config
+
+FILES = 120
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, shared_data) -> Path:
+    out = tmp_path_factory.mktemp("pool_news")
+    archive = sorted((shared_data / "saudinewsnet").glob("*.zip"))[0]
+    with zipfile.ZipFile(archive) as zf:
+        items = json.loads(zf.read(zf.namelist()[0]))[:FILES]
+    for i, item in enumerate(items):
+        (out / f"{i:04d}.txt").write_text(f"{item['title']}\n{item['date_extracted'][:10]}\n{item['content']}\n",
+                                          encoding="utf-8")
+    return out
+
+
+@pytest.fixture
+def app(tmp_path) -> App:
+    app = App(load_config(write_config(tmp_path, f"sqlite:///{tmp_path / 'raqib.db'}"), env={}), clock=Clock())
+    app.bootstrap()
+    yield app
+    app.close()
+
+
+def _settings(app: App) -> analysis_pool.Settings:
+    return analysis_pool.Settings(app.config.database_url, "files", app.config.max_file_bytes)
+
+
+def test_forked_workers_take_over_the_writers_warmed_state(app, folder, monkeypatch):
+    """Rules, watchlists and the text stages' tables are made once, in the writer, before the fork:
+    a worker that loaded its rules again would die here, and its chunks be read by the writer."""
+    writer = os.getpid()
+    real = analysis_pool.load_rules
+
+    def load_rules(files=()):
+        if os.getpid() != writer:
+            os._exit(3)
+        return real(files)
+
+    monkeypatch.setattr(analysis_pool, "load_rules", load_rules)
+    stats = analysis_pool.PoolStats()
+    with analysis_pool.AnalysisPool(_settings(app), 2, stats=stats, start_method="fork") as pool:
+        items = list(pool.articles(iter_article_files([folder])))
+    assert stats.fallback_chunks == 0 and stats.chunks == -(-FILES // analysis_pool.CHUNK)
+    assert len(items) == FILES and all(isinstance(i, Ready) for i in items)
+    assert sum(i.draft is not None for i in items) > FILES // 2  # drafted with the inherited watchlists
+    assert analysis_pool._template is None  # the writer keeps no copy once the workers are forked
+
+
+def test_the_writers_heap_is_frozen_while_its_forked_workers_share_it(app):
+    before = gc.get_freeze_count()
+    with analysis_pool.AnalysisPool(_settings(app), 2, start_method="fork"):
+        assert gc.get_freeze_count() > before  # neither side copies the shared pages for the collector
+    assert gc.get_freeze_count() == before  # and collected as usual once the workers are gone
+
+
+def test_the_workers_run_a_window_of_articles_ahead_of_the_writer(app, folder, monkeypatch):
+    """The writer pulls nothing while it stores a batch: more than a batch of work must be queued
+    for the workers, or they sit idle while it writes."""
+    submitted: list[int] = []
+    with analysis_pool.AnalysisPool(_settings(app), 2, chunk=5, start_method="fork") as pool:
+        real = pool._submit
+        monkeypatch.setattr(pool, "_submit", lambda paths: (submitted.append(len(paths)), real(paths))[1])
+        articles = pool.articles(iter_article_files([folder]))
+        next(articles)  # the writer has taken one article
+        assert sum(submitted) >= min(FILES, analysis_pool.WINDOW)
+        rest = list(articles)
+    assert len(rest) == FILES - 1
