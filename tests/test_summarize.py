@@ -479,3 +479,26 @@ def test_mostly_latin_screen_agrees_with_the_full_count():
              "²³¹ جدا", "١٢٣ جدد", "۱۲۳۴ جدد", "", "   ", "https://x.com/a ب", "ⅫⅫ جج", "①② جج"]
     for text in cases:
         assert _mostly_latin(text) == reference(text), text
+
+
+# --- the content-stem table (issue 13: the text stages' CPU) --------------------------------
+
+
+@pytest.mark.parametrize("token", ["وروسيا", "الحكومة", "بالرياض", "مسؤوليها", "و", "في", "ب", "من", "ك", "2015"])
+def test_content_stem_table_agrees_with_the_functions(token):
+    from bot.text.summarize import _CONTENT_STEMS, term_stem
+
+    token = normalize(token)
+    expected = term_stem(token) if len(token) > 1 and token not in stopwords() else ""
+    assert _CONTENT_STEMS[token] == expected
+    assert _CONTENT_STEMS[token] == expected  # the second read is the stored one
+
+
+def test_content_stem_table_stays_bounded(monkeypatch):
+    from bot.text import summarize as s
+
+    table = s._ContentStems()
+    monkeypatch.setattr(s._ContentStems, "LIMIT", 3)
+    for word in ("روسيا", "الصين", "ايران", "تركيا", "مصر"):
+        assert table[word] == s.term_stem(word)
+    assert len(table) <= 4

@@ -205,12 +205,29 @@ def term_stem(token: str) -> str:
     return _SUFFIX.sub("", _PREFIX.sub("", token))
 
 
+class _ContentStems(dict):
+    """token -> its ``term_stem``, or "" for a token that is no content term (a stop word, a single
+    letter): one C-level dict lookup per token instead of a length test, a set test and an
+    ``lru_cache`` call. A stem is never empty (the affixes come off only while 3 letters remain)."""
+
+    LIMIT = 200_000  # distinct tokens kept; past it the table starts again (memory stays bounded)
+
+    def __missing__(self, token: str) -> str:
+        if len(self) > self.LIMIT:
+            self.clear()
+        stem = term_stem(token) if len(token) > 1 and token not in stopwords() else ""
+        self[token] = stem
+        return stem
+
+
+_CONTENT_STEMS = _ContentStems()
+
+
 @lru_cache(maxsize=16384)
 def _stems(text: str) -> tuple[str, ...]:
     """The stemmed content terms of a sentence or title, in order (cached: a title is compared with
     every sentence, and each sentence is read by several checks)."""
-    stop = stopwords()
-    return tuple([term_stem(t) for t in tokens(text) if len(t) > 1 and t not in stop])
+    return tuple([stem for stem in map(_CONTENT_STEMS.__getitem__, tokens(text)) if stem])
 
 
 def _terms(text: str) -> Counter[str]:
