@@ -179,14 +179,15 @@ def test_month_gates_skip_nothing_on_random_mixtures():
     texts = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) for _ in range(3_000)]
     gated = [repr(find_dates(t, anchor)) for t in texts]
     real_iter = dates.iter_dates
-    saved = (eventdates._REL_MONTH, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT)
+    saved = (eventdates._rel_month, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT)
     try:
-        eventdates._REL_MONTH = Always(saved[0])
+        always_rel_month = Always(saved[0]())
+        eventdates._rel_month = lambda: always_rel_month
         eventdates._HIJRI_NUM_HINT = Always(saved[1])
         dates._NUMERIC_HINT = Always(saved[2])
         eventdates.iter_dates = lambda text, month_names=True: real_iter(text)
         ungated = [repr(find_dates(t, anchor)) for t in texts]
     finally:
-        eventdates._REL_MONTH, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT = saved
+        eventdates._rel_month, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT = saved
         eventdates.iter_dates = real_iter
     assert gated == ungated

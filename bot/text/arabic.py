@@ -84,9 +84,10 @@ def _normalize(text: str) -> str:
     return " ".join(_words_of(text))
 
 
-# Marks that ``str.isalnum`` counts as letters (tatweel, small waw and yeh): a word holding one
-# must lose it, so a text with any takes the regex path.
-_ALNUM_MARKS = tuple(ch for ch in map(chr, _MARKS) if ch.isalnum())
+# The marks that ``str.isalnum`` counts as letters (tatweel, small waw, small yeh; tests/test_arabic.py
+# checks the list against _MARKS): a word holding one must lose it, so a text with any takes the
+# regex path.
+_ALNUM_MARKS = ("\u0640", "\u06e5", "\u06e6")
 
 
 def _words_of(text: str) -> list[str]:

@@ -24,6 +24,7 @@ resolves each one to a date *with its precision* (day, week, month, year):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Iterator
 from datetime import datetime, timedelta, timezone
@@ -107,8 +108,13 @@ _MONTH_ONLY = re.compile(  # "…" after a trigger word, "شهر", or "و" in a 
 # after the "و" of a list. Zero width, so overlapping names are all found.
 _MONTH_AT = re.compile(rf"(?:{_B}|(?<=و))(?=(?:{_MONTH}))", re.IGNORECASE)
 _MONTH_ONLY_RUNS = 2  # a trigger word and "شهر": the most a match holds before its month
-# The other way _DAY_MONTH and _ORDINAL name a month ("15 الشهر الماضي"): their gate beside _MONTH_AT.
-_REL_MONTH = re.compile(_tolerant("الشهر"), re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _rel_month() -> re.Pattern[str]:
+    """The other way _DAY_MONTH and _ORDINAL name a month ("15 الشهر الماضي"): their gate beside
+    _MONTH_AT. Compiled on first use (its mark classes cost milliseconds: not at import)."""
+    return re.compile(_tolerant("الشهر"), re.IGNORECASE)
 
 
 def _month_only(text: str, anchors: list[int] | None = None) -> Iterator[re.Match[str]]:
@@ -402,7 +408,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
     # patterns built around one (``_DAY_MONTH`` and ``_ORDINAL`` unless "الشهر" is there for their
     # "15 الشهر الماضي"; ``iter_dates``' named-month patterns), so they are not run on it.
     months = [m.start() for m in _MONTH_AT.finditer(digits)]
-    day_month = bool(months) or _REL_MONTH.search(digits) is not None
+    day_month = bool(months) or _rel_month().search(digits) is not None
     full_dates = list(iter_dates(digits, month_names=bool(months)))  # read once, used twice: numeric dates now, the rest below
     for dm in full_dates:
         if dm.numeric and free(dm.start, dm.end):
