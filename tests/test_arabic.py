@@ -225,3 +225,94 @@ def test_analysis_words_made_by_line_equal_whole_body(shared_data):
         analyzed = Analyzed("", body)
         assert analyzed.body_words == normalize(body).split()
         assert analyzed.body_key == normalize(body)
+
+
+# --- the fast word split of normalize (issue 13: the text stages' CPU) -----------------------
+
+
+def _reference_normalize(text: str) -> str:
+    """``normalize`` as it was written before the fast word split: marks first, one regex pass."""
+    import unicodedata
+
+    from bot.text import arabic
+
+    text = arabic._MARKS_RE.sub("", unicodedata.normalize("NFKC", text))
+    for letter, folded in arabic._FOLD_PAIRS:
+        if letter in text:
+            text = text.replace(letter, folded)
+    return " ".join(arabic._WORDS.findall(text.casefold()))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "أَجْرَى الزَّعِيمُ الكوريُّ",  # diacritics inside words: removed, the word stays whole
+        "الزعيـــم ـــ ـ",  # tatweel inside a word, alone, and as a whole part
+        "قرأ الصلوٰة والزكوٰة",  # superscript alef (a mark that is no letter)
+        "صلى\u06e5 الله\u06e6",  # small waw / yeh: marks str.isalnum counts as letters
+        "إيران وآسيا وٱلقدس ومؤتمر رئيس",  # hamza forms
+        "مدرسة المدرسه مستشفى مستشفي",  # ة/ه, ى/ي
+        "عام ٢٠٢٥ و۱۴۰۳ ½ ² ﬁ",  # Arabic-Indic / Persian digits, NFKC compatibility forms
+        "Putin زار KURSK-region (الروسية)، قال: «نعم»!",  # mixed Arabic/English, punctuation
+        "كيم\u200fجونغ\u200c أون\ufeff \u00ad",  # invisible marks inside and between words
+        "snake_case İstanbul STRASSE Straße",  # underscore splits words; casefold of İ and ß
+        "a\u00a0b\u2009c\nd\te",  # non-breaking and thin spaces, line breaks, tabs
+        "",
+        "   ",
+        "...،؛",
+    ],
+)
+def test_normalize_matches_the_one_pass_reference(text):
+    assert normalize(text) == _reference_normalize(text)
+
+
+def test_normalize_word_split_is_exact_for_every_code_point():
+    """The fast split's premises, over every code point: whitespace is never a letter or a mark,
+    and casefold neither changes a mark nor makes one."""
+    from bot.text import arabic
+
+    marks = set(map(chr, arabic._MARKS))
+    assert set(arabic._ALNUM_MARKS) == {ch for ch in marks if ch.isalnum()}
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        ch = chr(code)
+        folded = ch.casefold()
+        if ch.isspace():
+            assert not ch.isalnum() and ch not in marks and folded == ch
+        if ch in marks:
+            assert folded == ch
+        else:
+            assert not marks.intersection(folded)
+        if not ch.isspace():
+            assert not any(x.isspace() for x in folded)
+
+
+def test_normalize_agrees_with_the_reference_on_random_mixtures():
+    import random
+
+    rng = random.Random(13)
+    pool = ("اأإآبتةثجحخدذرزسشصضطظعغفقكلمنهوىيئؤء٠١٢٣۴ abcXYZİßﬁ_-.,،؛:«»()\"'\n\t\u00a0\u2009"
+            "\u200b\u200c\u200d\u200f\u064b\u064e\u0650\u0651\u0652\u0670\u0640\u06e5\u06e6\u06d6\ufeff\u00ad½²ک")
+    for _ in range(20_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 30)))
+        assert normalize(text) == _reference_normalize(text), repr(text)
+
+
+def test_long_paragraphs_are_cached_within_bounds():
+    """A paragraph is normalized when the file is cleaned and again for its analysis: the second
+    comes from a bounded cache; a line past the bound is normalized afresh, with the same key."""
+    from bot.text import arabic
+
+    paragraph = "قال الرئيس الروسي فلاديمير بوتين، في مؤتمر صحفي، إنَّ المحادثات مستمرة. " * 10
+    assert 400 < len(paragraph) <= arabic._LONG_LINE_CHARS
+    before = arabic._normalize_paragraph.cache_info().hits
+    first = normalize(paragraph)
+    assert normalize(paragraph) is first
+    assert arabic._normalize_paragraph.cache_info().hits == before + 1
+    assert first == _reference_normalize(paragraph)
+    huge = paragraph * 20
+    assert len(huge) > arabic._LONG_LINE_CHARS
+    misses = arabic._normalize_paragraph.cache_info().misses
+    assert normalize(huge) == _reference_normalize(huge)
+    assert arabic._normalize_paragraph.cache_info().misses == misses  # never entered the cache

@@ -234,3 +234,35 @@ def test_ascii_digits_keeps_offsets():
     assert ascii_digits("في ١٢ مايو ۲۰۲۵") == "في 12 مايو 2025"
     text = "no indic digits 12"
     assert ascii_digits(text) is text
+
+
+# --- the numeric patterns' gate (issue 13: the text stages' CPU) ----------------------------
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("نشر في 2015-08-10 الساعة", date(2015, 8, 10)),
+        ("بتاريخ ١٠/٠٨/٢٠١٥ م", date(2015, 8, 10)),  # Arabic-Indic digits
+        ("at 2015.8.1, Riyadh", date(2015, 8, 1)),  # one-digit month and day
+        ("الموافق 1-8-2015", date(2015, 8, 1)),
+    ],
+)
+def test_numeric_dates_pass_the_gate(text, day):
+    assert [m.date.date() for m in iter_dates(text)] == [day]
+
+
+def test_numeric_gate_holds_in_every_numeric_match():
+    """Skipping the numeric patterns where ``_NUMERIC_HINT`` is absent loses nothing: every text
+    either pattern matches holds the hint (random digit and separator strings)."""
+    import random
+
+    from bot.text import dates
+
+    rng = random.Random(13)
+    alphabet = "0123456789-/. :،ـ\nx"
+    numeric = [p for p, is_numeric in dates._PATTERNS if is_numeric]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 24)))
+        if any(p.search(text) for p in numeric):
+            assert dates._NUMERIC_HINT.search(text), text

@@ -595,3 +595,16 @@ def test_distinct_reports_cache_does_not_confuse_texts(articles: list[dict]) -> 
         assert distinct_reports(one, one, title, title) is None
         return
     pytest.fail("no real article made a figure template pair")
+
+
+def test_band_key_packers_match_struct_pack():
+    """The prebuilt packers give the bytes ``struct.pack`` gave: stored band keys stay valid."""
+    import hashlib
+    import struct
+
+    from bot.text import dedup
+
+    for rows in ([1], [0, 4294967295], [7, 8, 9], list(range(8)), list(range(9))):
+        h = hashlib.blake2b(digest_size=8, key=dedup._BAND_SALT)
+        h.update(struct.pack(f"<H{len(rows)}I", 5, *rows))
+        assert dedup._band_key(5, rows) == int.from_bytes(h.digest(), "little", signed=True)

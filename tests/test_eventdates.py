@@ -117,3 +117,77 @@ def test_month_only_near_month_names_equals_full_scan(shared_data):
         assert near == full, text[:120]
         found += len(full)
     assert found > 500
+
+
+def test_hijri_numeric_gate_holds_in_every_match():
+    """``_HIJRI_NUM`` runs only where ``_HIJRI_NUM_HINT`` is found: every match holds it."""
+    import random
+
+    from bot.text import eventdates
+
+    rng = random.Random(13)
+    alphabet = "0123456789-/ ـه\u0640\nx"
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(4, 24)))
+        if eventdates._HIJRI_NUM.search(text):
+            assert eventdates._HIJRI_NUM_HINT.search(text), text
+
+
+def test_numeric_hijri_date_is_still_read():
+    found = find_dates("وقع ذلك في ١٢/١٠/١٤٣٦هـ في الرياض", datetime(2015, 8, 1, tzinfo=timezone.utc))
+    assert found and found[0].date.date().isoformat() == "2015-07-28"
+
+
+@pytest.mark.parametrize(
+    "text, day",
+    [
+        ("وصل الوفد في 15 الشهر الماضي إلى الرياض", "2015-07-15"),  # no month name: "الشهر" opens the gate
+        ("وصل الوفد في الخامس عشر من الشهر الماضي", "2015-07-15"),  # an ordinal before "الشهر"
+        ("وصل الوفد في 15 يوليو الماضي", "2015-07-15"),  # a month name
+        ("وصل الوفد في الخامس عشر من يوليو", "2015-07-15"),
+    ],
+)
+def test_day_month_patterns_run_with_a_month_or_the_month(text, day):
+    found = find_dates(text, datetime(2015, 8, 10, tzinfo=timezone.utc))
+    assert [f.date.date().isoformat() for f in found] == [day]
+
+
+def test_month_gates_skip_nothing_on_random_mixtures():
+    """With the gates and without them (every pattern run), the same dates over random mixtures
+    of month names, "الشهر", ordinals, digits and separators."""
+    import random
+
+    from bot.text import dates, eventdates
+
+    anchor = datetime(2015, 8, 10, tzinfo=timezone.utc)
+    words = ["15", "3", "2015", "يوليو", "تموز", "الشهر", "الماضي", "المقبل", "من", "شهر", "في", "الخامس",
+             "عشر", "و", "-", "/", "ـ", "،", "غرة", "مارس", "1436", "هـ", "رمضان", "أول", "الثاني", "August"]
+    rng = random.Random(13)
+
+    class Always:
+        """A pattern stand-in whose ``search`` always finds: every gate open."""
+
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, *args):
+            return True
+
+        def __getattr__(self, name):
+            return getattr(self.pattern, name)
+
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) for _ in range(3_000)]
+    gated = [repr(find_dates(t, anchor)) for t in texts]
+    real_iter = dates.iter_dates
+    saved = (eventdates._rel_month, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT)
+    try:
+        always_rel_month = Always(saved[0]())
+        eventdates._rel_month = lambda: always_rel_month
+        eventdates._HIJRI_NUM_HINT = Always(saved[1])
+        dates._NUMERIC_HINT = Always(saved[2])
+        eventdates.iter_dates = lambda text, month_names=True: real_iter(text)
+        ungated = [repr(find_dates(t, anchor)) for t in texts]
+    finally:
+        eventdates._rel_month, eventdates._HIJRI_NUM_HINT, dates._NUMERIC_HINT = saved
+        eventdates.iter_dates = real_iter
+    assert gated == ungated

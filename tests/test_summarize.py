@@ -479,3 +479,63 @@ def test_mostly_latin_screen_agrees_with_the_full_count():
              "²³¹ جدا", "١٢٣ جدد", "۱۲۳۴ جدد", "", "   ", "https://x.com/a ب", "ⅫⅫ جج", "①② جج"]
     for text in cases:
         assert _mostly_latin(text) == reference(text), text
+
+
+# --- the content-stem table (issue 13: the text stages' CPU) --------------------------------
+
+
+@pytest.mark.parametrize("token", ["وروسيا", "الحكومة", "بالرياض", "مسؤوليها", "و", "في", "ب", "من", "ك", "2015"])
+def test_content_stem_table_agrees_with_the_functions(token):
+    from bot.text.summarize import _CONTENT_STEMS, term_stem
+
+    token = normalize(token)
+    expected = term_stem(token) if len(token) > 1 and token not in stopwords() else ""
+    assert _CONTENT_STEMS[token] == expected
+    assert _CONTENT_STEMS[token] == expected  # the second read is the stored one
+
+
+def test_content_stem_table_stays_bounded(monkeypatch):
+    from bot.text import summarize as s
+
+    table = s._ContentStems()
+    monkeypatch.setattr(s._ContentStems, "LIMIT", 3)
+    for word in ("روسيا", "الصين", "ايران", "تركيا", "مصر"):
+        assert table[word] == s.term_stem(word)
+    assert len(table) <= 4
+
+
+def test_centrality_is_bit_identical_to_the_dict_form():
+    """The map-based centrality makes the same floats as the dict-per-sentence form it replaced."""
+    import math
+    from collections import Counter
+
+    from bot.text.summarize import Candidate, _centrality, _terms
+
+    def reference(candidates):
+        n = len(candidates)
+        df = Counter(term for c in candidates for term in c.terms)
+        idf = {term: math.log((n + 1) / (count + 0.5)) for term, count in df.items()}
+        centroid: Counter[str] = Counter()
+        for c in candidates:
+            centroid.update(c.terms)
+        cvec = {t: tf * idf[t] for t, tf in centroid.items()}
+        cnorm = math.sqrt(sum(v * v for v in cvec.values())) or 1.0
+        raw = []
+        for c in candidates:
+            vec = {t: tf * idf[t] for t, tf in c.terms.items()}
+            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            raw.append(sum(v * cvec[t] for t, v in vec.items()) / (norm * cnorm))
+        top = max(raw, default=0.0) or 1.0
+        return [r / top for r in raw]
+
+    sentences = [
+        "قال الرئيس الروسي فلاديمير بوتين إن المحادثات مع الرئيس الصيني مستمرة.",
+        "وأضاف بوتين أن روسيا والصين ستوقعان اتفاقاً للطاقة والطاقة المتجددة.",
+        "...",  # no terms at all
+        "The Kremlin said talks with China continue, Putin said.",
+        "وأكد الكرملين أن المحادثات الروسية الصينية ستستمر حتى نهاية العام، وأن الاتفاق قريب.",
+    ]
+    for k in range(1, len(sentences) + 1):
+        candidates = [Candidate(i, s, _terms(s)) for i, s in enumerate(sentences[:k])]
+        assert repr(_centrality(candidates)) == repr(reference(candidates))
+    assert _centrality([]) == reference([]) == []

@@ -192,6 +192,8 @@ _YEAR = r"(?P<year>(?:19|20)\d\d)(?!\d)"
 _TIME = r"(?:[T\s]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?)?"
 
 _YEAR_HINT = re.compile(r"(?:19|20)\d\d")
+# In every match of the two numeric patterns below (y-m-d, d-m-y): found far faster than either.
+_NUMERIC_HINT = re.compile(r"\d[-/.]\d\d?[-/.]\d")
 _PATTERNS: tuple[tuple[re.Pattern[str], bool], ...] = (
     (re.compile(rf"(?<![\d/.\-]){_YEAR}[-/.](?P<mon>[0-3]?\d)[-/.](?P<day>[0-3]?\d)(?!\d){_TIME}"),
      True),
@@ -228,13 +230,21 @@ def _to_date(m: re.Match[str]) -> datetime | None:
     return _build(year, month, day)
 
 
-def iter_dates(text: str) -> Iterator[DateMatch]:
-    """Every full (day, month, year) date in ``text``, in order, without overlaps."""
+def iter_dates(text: str, *, month_names: bool = True) -> Iterator[DateMatch]:
+    """Every full (day, month, year) date in ``text``, in order, without overlaps.
+
+    ``month_names=False``: the caller knows the text names no month where a month name can start
+    (``eventdates._MONTH_AT`` found none), so the patterns with a month name are not run."""
     digits = ascii_digits(text)
     if not _YEAR_HINT.search(digits):
         return
     found: list[DateMatch] = []
+    # The numeric patterns hold "digit, separator, one or two digits, separator, digit": where that
+    # is nowhere (most articles), scanning the text for them finds nothing, so they are skipped.
+    numeric_hint = _NUMERIC_HINT.search(digits) is not None
     for pattern, numeric in _PATTERNS:
+        if not (numeric_hint if numeric else month_names):
+            continue
         for m in pattern.finditer(digits):
             date = _to_date(m)
             if date is None or any(m.start() < f.end and f.start < m.end() for f in found):

@@ -151,8 +151,13 @@ _BAND_HASH = hashlib.blake2b(digest_size=8, key=_BAND_SALT)
 def _band_key(band: int, rows: tuple[int, ...] | list[int]) -> int:
     """One signed 64-bit key: the band index and its rows, hashed with the parameters' salt."""
     h = _BAND_HASH.copy()
-    h.update(struct.pack(f"<H{len(rows)}I", band, *rows))
+    pack = _ROW_PACKERS.get(len(rows))
+    h.update(pack(band, *rows) if pack is not None else struct.pack(f"<H{len(rows)}I", band, *rows))
     return int.from_bytes(h.digest(), "little", signed=True)
+
+
+# The packers of the band sizes in use, made once (``struct.pack`` parses its format every call).
+_ROW_PACKERS = {n: struct.Struct(f"<H{n}I").pack for n in range(1, 9)}
 
 
 def _joined_shingles(words: list[str]) -> set[str]:

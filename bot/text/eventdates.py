@@ -24,6 +24,7 @@ resolves each one to a date *with its precision* (day, week, month, year):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from typing import Iterator
 from datetime import datetime, timedelta, timezone
@@ -109,7 +110,14 @@ _MONTH_AT = re.compile(rf"(?:{_B}|(?<=و))(?=(?:{_MONTH}))", re.IGNORECASE)
 _MONTH_ONLY_RUNS = 2  # a trigger word and "شهر": the most a match holds before its month
 
 
-def _month_only(text: str) -> Iterator[re.Match[str]]:
+@lru_cache(maxsize=1)
+def _rel_month() -> re.Pattern[str]:
+    """The other way _DAY_MONTH and _ORDINAL name a month ("15 الشهر الماضي"): their gate beside
+    _MONTH_AT. Compiled on first use (its mark classes cost milliseconds: not at import)."""
+    return re.compile(_tolerant("الشهر"), re.IGNORECASE)
+
+
+def _month_only(text: str, anchors: list[int] | None = None) -> Iterator[re.Match[str]]:
     """``_MONTH_ONLY.finditer(text)``, tried only where a match can start.
 
     A match holds a month name, and before it at most a trigger word and "شهر" (two runs of
@@ -120,8 +128,7 @@ def _month_only(text: str) -> Iterator[re.Match[str]]:
     """
     pos = 0
     tried = -1
-    for anchor in _MONTH_AT.finditer(text):
-        end = anchor.start()
+    for end in anchors if anchors is not None else [m.start() for m in _MONTH_AT.finditer(text)]:
         if end < pos:
             continue
         start = end
@@ -150,6 +157,8 @@ _YEAR_ONLY = re.compile(
     rf"{_B}(?:(?:العام|السنة)\s+الجديد[ةه]?|{_YEAR_WORD}|in|since){_E}\s*(?P<year>(?:19|20)\d\d)(?!\d)", re.IGNORECASE)
 # Necessary for the two patterns above (their year groups), found far faster than either.
 _HIJRI_YEAR = re.compile(r"1[34]\d\d")
+# In every match of _HIJRI_NUM (day, separator, month, separator, year), found far faster.
+_HIJRI_NUM_HINT = re.compile(r"\d\s*(?:[-/]|ـ+)\s*\d\d?\s*(?:[-/]|ـ+)\s*\d")
 _BARE_YEAR = re.compile(r"(?:19|20)\d\d")
 _NEW_YEAR = re.compile(rf"{_B}(?:العام|السنة)\s+الجديد[ةه]?\s+(?P<year>(?:19|20)\d\d)")
 # Between a Hijri date and the Gregorian date that restates it.
@@ -390,16 +399,21 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
         date = _hijri(day, _HIJRI_LOOKUP.get(normalize(m["hmonth"]), 0) or 1, int(m["hyear"])) if day else None
         if date and free(m.start(), m.end()):
             found.append(_Raw(m.start(), m.end(), DAY, fixed=date, explicit=True, hijri=True))
-    for m in _HIJRI_NUM.finditer(digits):
+    for m in _HIJRI_NUM.finditer(digits) if _HIJRI_NUM_HINT.search(digits) else ():
         if (m["hyear"].startswith(("13", "14")) and len(m["hyear"]) == 4) or m["h"]:
             date = _hijri(int(m["day"]), int(m["mon"]), int(m["hyear"]))
             if date and free(m.start(), m.end()):
                 found.append(_Raw(m.start(), m.end(), DAY, fixed=date, explicit=True, hijri=True))
-    full_dates = list(iter_dates(digits))  # read once, used twice: numeric dates now, the rest below
+    # Where a month name can start (read once): a text naming no month has no match of the
+    # patterns built around one (``_DAY_MONTH`` and ``_ORDINAL`` unless "الشهر" is there for their
+    # "15 الشهر الماضي"; ``iter_dates``' named-month patterns), so they are not run on it.
+    months = [m.start() for m in _MONTH_AT.finditer(digits)]
+    day_month = bool(months) or _rel_month().search(digits) is not None
+    full_dates = list(iter_dates(digits, month_names=bool(months)))  # read once, used twice: numeric dates now, the rest below
     for dm in full_dates:
         if dm.numeric and free(dm.start, dm.end):
             found.append(_Raw(dm.start, dm.end, DAY, fixed=dm.date, explicit=True))
-    for m in _DAY_MONTH.finditer(digits):
+    for m in _DAY_MONTH.finditer(digits) if day_month else ():
         raw = _Raw(m.start(), m.end(), DAY, day=_day_number(m["day"]))
         if not free(m.start(), m.end()) or named(m.start()) or not 1 <= raw.day <= 31:
             continue
@@ -409,7 +423,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
         if m["rest"]:
             raw.last_day = _day_number(re.findall(r"\d+", m["rest"])[-1])
         found.append(raw)
-    for m in _ORDINAL.finditer(digits):
+    for m in _ORDINAL.finditer(digits) if day_month else ():
         before = normalize(digits[max(0, m.start() - 25):m.start()]).split()
         if not free(m.start(), m.end()) or (before and before[-1] in _NOT_A_DAY):
             continue
@@ -426,7 +440,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
     for dm in full_dates:  # "ديسمبر 25, 2025" and other orders of a full date
         if free(dm.start, dm.end):
             found.append(_Raw(dm.start, dm.end, DAY, fixed=dm.date, explicit=True))
-    for m in _month_only(digits):
+    for m in _month_only(digits, months):
         raw = _Raw(m.start(), m.end(), MONTH, month=_month(m["month"]))
         _tail(raw, m)
         if not raw.month or not (m["pre"] or m["shahr"] or raw.explicit) or not free(m.start(), m.end()):

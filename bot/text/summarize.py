@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
+from operator import mul
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -205,12 +207,29 @@ def term_stem(token: str) -> str:
     return _SUFFIX.sub("", _PREFIX.sub("", token))
 
 
+class _ContentStems(dict):
+    """token -> its ``term_stem``, or "" for a token that is no content term (a stop word, a single
+    letter): one C-level dict lookup per token instead of a length test, a set test and an
+    ``lru_cache`` call. A stem is never empty (the affixes come off only while 3 letters remain)."""
+
+    LIMIT = 200_000  # distinct tokens kept; past it the table starts again (memory stays bounded)
+
+    def __missing__(self, token: str) -> str:
+        if len(self) > self.LIMIT:
+            self.clear()
+        stem = term_stem(token) if len(token) > 1 and token not in stopwords() else ""
+        self[token] = stem
+        return stem
+
+
+_CONTENT_STEMS = _ContentStems()
+
+
 @lru_cache(maxsize=16384)
 def _stems(text: str) -> tuple[str, ...]:
     """The stemmed content terms of a sentence or title, in order (cached: a title is compared with
     every sentence, and each sentence is read by several checks)."""
-    stop = stopwords()
-    return tuple([term_stem(t) for t in tokens(text) if len(t) > 1 and t not in stop])
+    return tuple([stem for stem in map(_CONTENT_STEMS.__getitem__, tokens(text)) if stem])
 
 
 def _terms(text: str) -> Counter[str]:
@@ -440,19 +459,22 @@ def _score(candidates: list[Candidate], title_terms: set[str]) -> list[Candidate
 
 def _centrality(candidates: list[Candidate]) -> list[float]:
     """Cosine of each sentence with the whole article (tf-idf over sentences), scaled to 0..1."""
+    # Every product and every sum below is the one the dict-per-sentence form made, in the same
+    # order (so the floats are the same to the bit), by C-level maps instead of Python loops.
     n = len(candidates)
-    df = Counter(term for c in candidates for term in c.terms)
+    df = Counter(chain.from_iterable(c.terms for c in candidates))
     idf = {term: math.log((n + 1) / (count + 0.5)) for term, count in df.items()}
-    centroid: Counter[str] = Counter()
-    for c in candidates:
-        centroid.update(c.terms)
+    # The summed term counts, keys in first-seen order (what Counter.update per sentence made).
+    centroid = Counter(chain.from_iterable(c.terms.elements() for c in candidates))
     cvec = {t: tf * idf[t] for t, tf in centroid.items()}
-    cnorm = math.sqrt(sum(v * v for v in cvec.values())) or 1.0
+    cvalues = list(cvec.values())
+    cnorm = math.sqrt(sum(map(mul, cvalues, cvalues))) or 1.0
     raw = []
     for c in candidates:
-        vec = {t: tf * idf[t] for t, tf in c.terms.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        raw.append(sum(v * cvec[t] for t, v in vec.items()) / (norm * cnorm))
+        terms = c.terms
+        vec = list(map(mul, terms.values(), map(idf.__getitem__, terms)))
+        norm = math.sqrt(sum(map(mul, vec, vec))) or 1.0
+        raw.append(sum(map(mul, vec, map(cvec.__getitem__, terms))) / (norm * cnorm))
     top = max(raw, default=0.0) or 1.0
     return [r / top for r in raw]
 
