@@ -27,7 +27,7 @@ def kind(lang: str | None, relation: str) -> str:
 
 
 def evidence_parts(lang: str | None, found: Evidence) -> list[str]:
-    """The same-event evidence as short phrases: shared names, shared figures, headline likeness,
+    """The same-event evidence as short phrases: shared rare words, shared figures, headline likeness,
     hours apart (rough when a time is only a fetch time), score against its bar."""
     parts = []
     if found.names:

@@ -70,7 +70,7 @@ def test_hours_apart_agree_in_number(hours, said):
 
 def test_evidence_names_figures_headline_and_score_against_the_bar():
     parts = why_text.evidence_parts("ar", EVIDENCE)
-    assert parts == ["أسماء مشتركة: تشيلسي، أرسنال", "أرقام مشتركة: 24", "تشابه العنوانين: 70٪",
+    assert parts == ["كلمات نادرة مشتركة: تشيلسي، أرسنال", "أرقام مشتركة: 24", "تشابه العنوانين: 70٪",
                      "الفارق: 3 ساعات (بحسب وقت الجلب)", "الدرجة 0.94 والعتبة 0.60"]
     assert Evidence.from_dict(EVIDENCE.to_dict()) == EVIDENCE
     english = why_text.evidence_parts("en", EVIDENCE)
@@ -131,7 +131,7 @@ def test_the_cli_says_it_in_english():
     assert said.splitlines() == [
         "  #2 (sabq) أرسنال يحقق الدرع",
         "    the same event, in other words, as #1 (alriyadh) آرسنال يحرز الدرع الخيرية",
-        "    score 0.94 >= bar 0.60; 3.2 h apart (by fetch time); shared names: تشيلسي, أرسنال; "
+        "    score 0.94 >= bar 0.60; 3.2 h apart (by fetch time); shared rare words: تشيلسي, أرسنال; "
         "shared figures: 24; headlines 70% alike",
     ]
     assert "a copy of #1" in format_join(_join("copy", None))
@@ -230,7 +230,7 @@ def test_explain_of_a_stored_link_and_the_cli_say_why_it_joined(app, tmp_path, l
     said = asyncio.run(explain(services, caller, reports[1][1].url)).plain()
     assert "ضُمّ هذا الخبر إلى قصة قائمة:" in said
     assert f"الحدث نفسه بصياغة أخرى، ضُمّ إلى تقرير {reports[0][0]}: «{reports[0][1].title}»" in said
-    assert "الدرجة " in said and "أسماء مشتركة: " in said
+    assert "الدرجة " in said and "كلمات نادرة مشتركة: " in said
     first = asyncio.run(explain(services, caller, reports[0][1].url)).plain()
     assert "ضُمّ" not in first  # the story's first report joined nothing
 
@@ -330,7 +330,7 @@ def test_telegram_why_on_the_grown_alert_says_why_the_reports_are_one_story(tmp_
     for outlet, article in reports[1:]:
         assert f"• {outlet}: {article.title}" in seen
     assert seen.count(f"الحدث نفسه بصياغة أخرى، ضُمّ إلى تقرير {reports[0][0]}: «{reports[0][1].title}»") == 2
-    assert seen.count("الدرجة ") == 2 and "أسماء مشتركة: " in seen and "(بحسب وقت الجلب)" in seen
+    assert seen.count("الدرجة ") == 2 and "كلمات نادرة مشتركة: " in seen and "(بحسب وقت الجلب)" in seen
     assert "<b>لماذا هي قصة واحدة؟</b>" in answer  # rendered, escaped HTML
 
 

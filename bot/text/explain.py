@@ -86,12 +86,12 @@ _JOIN_KINDS = {"copy": "a copy of", "contained": "text contained in", "update": 
 
 
 def format_evidence(found: "Evidence") -> str:
-    """The same-event evidence on one line: score against its bar, hours apart, shared names and
+    """The same-event evidence on one line: score against its bar, hours apart, shared rare words and
     figures, headline likeness."""
     hours = f"{found.hours_apart:.1f} h apart" + (" (by fetch time)" if found.approximate else "")
     parts = [f"score {found.score:.2f} >= bar {found.threshold:.2f}", hours]
     if found.names:
-        parts.append("shared names: " + ", ".join(found.names))
+        parts.append("shared rare words: " + ", ".join(found.names))
     if found.figures:
         parts.append("shared figures: " + ", ".join(found.figures))
     parts.append(f"headlines {round(found.headline * 100)}% alike")
