@@ -303,13 +303,16 @@ def test_fresh_held_out_set(dev):
 
 
 def test_tune_candidates(dev):
-    """The tune part's candidate pairs (bench/data/event_pairs_tune_candidates.tsv, drawn as the key
-    index draws them): P 0.808, R 0.677 (follow-ups and same-topic events the words cannot tell apart)."""
+    """The tune part's candidate pairs (bench/data/event_pairs_tune_candidates*.tsv, drawn as the key
+    index draws them, 163 pairs, 98 same): P 0.831, R 0.755 (the first 50: P 0.808, R 0.677); the
+    false joins are follow-ups and same-topic events the words cannot tell apart."""
     pairs = bench_events.tune_candidates(dev)
-    assert len(pairs) >= 45 and all(bench_events.half(a, b) == "tune" for a, b, *_ in pairs)
+    assert len(pairs) >= 150 and all(bench_events.half(a, b) == "tune" for a, b, *_ in pairs)
+    urls = [(a["url"], b["url"]) for a, b, *_ in pairs]
+    assert len(set(urls)) == len(urls)  # no pair labelled twice
     decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.78 and r >= 0.64
+    assert p >= 0.80 and r >= 0.72
 
 
 def test_skeleton_lets_forms_of_one_word_meet():
