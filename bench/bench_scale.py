@@ -79,7 +79,7 @@ class Store:
         self.url = url or f"sqlite:///{self.db}"
         self.meta_path = folder / "meta.json"
         self.meta = json.loads(self.meta_path.read_text()) if self.meta_path.exists() else {}
-        if self.meta and not self._exists():  # the database went away: start again
+        if self.meta.get("generated") and not self._exists():  # the database went away: start again
             self.meta = {}
 
     @property
@@ -374,11 +374,19 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3, help="probe copies per size (median CPU)")
     p.add_argument("--per-day", type=int, default=1000)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--build-only", action="store_true")
+    p.add_argument("--build-only", action="store_true", help="build or grow the stores, measure nothing")
+    p.add_argument("--only", choices=["base", "main"], help="with --build-only: build only this store")
     p.add_argument("--_probe", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--_build", nargs=4, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args._probe:
         _probe_child(Path(args._probe[0]), Path(args._probe[1]), args._probe[2])
+        return
+    if args._build:
+        folder, url, size, workers = args._build
+        st = Store(Path(folder), url)
+        corpus = Corpus(seed=st.meta["seed"], per_day=st.meta["per_day"])
+        build(st, st.corpus(corpus, int(size), st.meta["per_day"], st.meta["seed"]), int(size), int(workers))
         return
     if args.baseline >= args.articles:
         sys.exit("--baseline must be smaller than --articles")
@@ -398,9 +406,21 @@ def main() -> None:
         pg_stores = {name: Store(args.store / f"pg_{name}", schema_url(args.database_url, f"{args.schema_prefix}_{name}"))
                      for name in sizes}
     for name, size in sizes.items():
+        if args.only and name != args.only:
+            continue
+        # SQLite and PostgreSQL stores grow at once, one process each (each CPU-bound on its own).
+        builders = []
+        for st in (stores[name], pg_stores.get(name)):
+            if st is not None and st.generated < size:
+                st.corpus(corpus, size, args.per_day, args.seed)
+                st.save()  # its start date, before the child reads it
+                builders.append(subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--_build",
+                                                  str(st.folder), st.url, str(size), str(args.workers)]))
+        if any(b.wait() != 0 for b in builders):
+            sys.exit("a build failed (its progress is kept: run again to resume)")
         for st in (stores[name], pg_stores.get(name)):
             if st is not None:
-                build(st, st.corpus(corpus, size, args.per_day, args.seed), size, args.workers)
+                st.__init__(st.folder, st.url)  # the child's progress
     if args.build_only:
         return
 

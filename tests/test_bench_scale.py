@@ -12,8 +12,6 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench" / "bench_scale.py"
 sys.path.insert(0, str(REPO / "bench"))
@@ -71,20 +69,39 @@ def _check_figures(out: str, databases: tuple[str, ...]) -> None:
         assert re.search(rf"build {name}: [\d,]+ in [\d,]+ s wall .* ms CPU/article .* 1M at this wall rate: [\d.]+ h", out)
 
 
-def test_bench_scale_sqlite_at_tiny_sizes_resumes_and_prints_every_figure(tmp_path):
+def test_bench_scale_at_tiny_sizes_resumes_and_prints_every_figure(tmp_path):
+    """SQLite, and PostgreSQL beside it when the tests have a server (the same articles through the
+    same pipeline must make the same store there)."""
+    from sqlalchemy import create_engine, text
+
     store = tmp_path / "stores"
-    # A build stopped at 90 of the base store (as if killed after its first chunks) ...
-    _bench("--baseline", "90", "--articles", "91", "--per-day", "60", "--store", str(store), "--build-only",
-           "--workers", "1")
-    meta = json.loads((store / "base" / "meta.json").read_text())
-    assert meta["generated"] == 90 and meta["outcomes"]
-    # ... is grown, not rebuilt: the same start date, and every generated article stored once.
-    out = _bench(*TINY, "--store", str(store))
-    grown = json.loads((store / "base" / "meta.json").read_text())
-    assert grown["start"] == meta["start"] and grown["generated"] == 120
-    assert sum(grown["outcomes"].values()) == 120  # each generated article had one outcome
-    _check_store(_figures(out, "sqlite"), (120, 240))
-    _check_figures(out, ("sqlite",))
+    url = os.environ.get("RAQIB_TEST_POSTGRES_URL")
+    prefix = f"bscale_{uuid.uuid4().hex[:10]}"
+    pg = ["--database-url", url, "--schema-prefix", prefix] if url else []
+    try:
+        # A build stopped at 90 of the base store (as if killed after its first chunks) ...
+        _bench("--baseline", "90", "--articles", "91", "--per-day", "60", "--store", str(store), "--build-only",
+               "--workers", "1", *pg)
+        meta = json.loads((store / "base" / "meta.json").read_text())
+        assert meta["generated"] == 90 and meta["outcomes"]
+        # ... is grown, not rebuilt: the same start date, and every generated article stored once.
+        out = _bench(*TINY, "--store", str(store), *pg)
+    finally:
+        if url:
+            engine = create_engine(url)
+            with engine.begin() as conn:
+                for name in ("base", "main"):
+                    conn.execute(text(f"DROP SCHEMA IF EXISTS {prefix}_{name} CASCADE"))
+            engine.dispose()
+    for folder in ("base", "pg_base") if url else ("base",):
+        grown = json.loads((store / folder / "meta.json").read_text())
+        assert grown["start"] == meta["start"] and grown["generated"] == 120
+        assert sum(grown["outcomes"].values()) == 120  # each generated article had one outcome
+    sqlite = _figures(out, "sqlite")
+    _check_store(sqlite, (120, 240))
+    _check_figures(out, ("sqlite", "postgresql") if url else ("sqlite",))
+    if url:
+        assert _figures(out, "postgresql") == sqlite
     assert not (store / "base" / "incoming").exists() and not list(store.glob("bench_scale_*"))  # no texts left
 
 
@@ -105,21 +122,14 @@ def test_corpus_is_deterministic_per_article_with_copies_at_their_rate():
     assert Corpus(seed=4, start=start).article(10).file_text() != texts[9]
 
 
-@pytest.mark.skipif(not os.environ.get("RAQIB_TEST_POSTGRES_URL"), reason="RAQIB_TEST_POSTGRES_URL not set")
-def test_bench_scale_postgresql_stores_are_the_same_as_sqlite(tmp_path):
-    from sqlalchemy import create_engine, text
+def test_peak_rss_is_the_commands_own_not_inherited_from_the_bench():
+    """Linux carries a forking process's peak RSS into its child's across exec: measured as a child
+    of a big bench, a small command would seem as big as the bench."""
+    import bench_scale
 
-    url = os.environ["RAQIB_TEST_POSTGRES_URL"]
-    prefix = f"bscale_{uuid.uuid4().hex[:10]}"
-    try:
-        out = _bench(*TINY, "--store", str(tmp_path / "stores"), "--database-url", url, "--schema-prefix", prefix)
-    finally:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            for name in ("base", "main"):
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {prefix}_{name} CASCADE"))
-        engine.dispose()
-    sqlite, pg = _figures(out, "sqlite"), _figures(out, "postgresql")
-    _check_store(pg, (120, 240))
-    assert pg == sqlite  # the same articles through the same pipeline: the same store
-    _check_figures(out, ("sqlite", "postgresql"))
+    ballast = bytearray(400 * 1024 * 1024)  # this process: > 400 MB resident
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    code, peak_mb, cpu_s, out = bench_scale.run_measured([sys.executable, "-c", "print('small')"])
+    assert code == 0 and "small" in out and cpu_s >= 0
+    assert 1 < peak_mb < 100
+    del ballast
