@@ -374,6 +374,8 @@ def main() -> None:
     p.add_argument("--per-day", type=int, default=1000)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--build-only", action="store_true", help="build or grow the stores, measure nothing")
+    p.add_argument("--measure-only", action="store_true",
+                   help="measure the stores as they are (a build stopped early: each at the size it reached)")
     p.add_argument("--only", choices=["base", "main"], help="with --build-only: build only this store")
     p.add_argument("--_probe", nargs=3, help=argparse.SUPPRESS)
     p.add_argument("--_build", nargs=4, help=argparse.SUPPRESS)
@@ -405,7 +407,7 @@ def main() -> None:
         pg_stores = {name: Store(args.store / f"pg_{name}", schema_url(args.database_url, f"{args.schema_prefix}_{name}"))
                      for name in sizes}
     for name, size in sizes.items():
-        if args.build_only and args.only and name != args.only:
+        if args.measure_only or (args.build_only and args.only and name != args.only):
             continue
         # SQLite and PostgreSQL stores grow at once, one process each (each CPU-bound on its own).
         builders = []
@@ -444,6 +446,9 @@ def main() -> None:
     nb, nm = stores["base"].generated, stores["main"].generated
     print(f"\nbench_scale: stores of {nb:,} (baseline) and {nm:,} generated articles, {args.per_day:,} a day; "
           f"load average {load0[0]:.2f} -> {load1[0]:.2f} on {os.cpu_count()} cores")
+    if pg_stores:
+        print(f"postgresql stores: {pg_stores['base'].generated:,} and {pg_stores['main'].generated:,} generated articles"
+              " (its queries are picked from the SQLite store's index)")
     _row("", "baseline", "store", "")
     _row("generated articles", f"{nb:,}", f"{nm:,}")
     for key in base["census"]:
