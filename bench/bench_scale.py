@@ -162,6 +162,7 @@ def build(store: Store, corpus: Corpus, target: int, workers: int) -> None:
     incoming = store.folder / "incoming"
     chunk = DAY_CHUNKS * corpus.per_day
     first_gen = store.generated
+    store.meta["workers"] = sorted({*store.meta.get("workers", []), workers})
     t0 = time.perf_counter()
     try:
         while store.generated < target:
@@ -460,7 +461,8 @@ def main() -> None:
         if m.get("build_cpu_s"):
             n = m["generated"]
             print(f"  build {name}: {n:,} in {m['build_wall_s']:,.0f} s wall ({n / m['build_wall_s']:,.0f}/s), "
-                  f"{m['build_cpu_s'] / n * 1000:.2f} ms CPU/article (all processes, --workers {args.workers}); "
+                  f"{m['build_cpu_s'] / n * 1000:.2f} ms CPU/article (all processes, --workers "
+                  f"{'/'.join(map(str, m.get('workers', ['?'])))}); "
                   f"1M at this wall rate: {1e6 / (n / m['build_wall_s']) / 3600:.1f} h; outcomes {m['outcomes']}")
     print("\ningest (SQLite, one worker, a probe of the next articles into a copy of the store)")
     bp, mp = base["probe"], main_["probe"]
