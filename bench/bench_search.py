@@ -264,17 +264,22 @@ def timed(factory, raw: str, now: datetime, code=None):
         yield elapsed, cpu, tuple(r.article_id for r in page.results)
 
 
-def measure(urls: dict[str, str], classes: dict[str, list[str]], ref: str | None = None) -> None:
-    now = END + timedelta(days=1)
+def collect(urls: dict[str, str], classes: dict[str, list[str]], now: datetime, ref: str | None = None,
+            before: bool = True) -> tuple[list[str], dict, dict, dict]:
+    """Run every query of ``classes`` on every store (``RUNS`` times each): (system names, wall ms
+    and CPU ms per (class, system), whether PostgreSQL's plans agree per query). ``before``: also
+    the plan PostgreSQL search used before it chose one per query; ``ref``: also a git ref's code."""
     systems: list[tuple[str, str, Callable | None]] = []
     code = load_ref(ref) if ref else None
     for name, url in urls.items():
         systems.append((name, url, None))
         if name == "postgresql":
-            systems.append(("postgresql (before)", url, old_pg_candidates))
+            if before:
+                systems.append(("postgresql (before)", url, old_pg_candidates))
             if code is not None:
                 systems.append((f"postgresql ({ref})", url, None))
-    factories = {name: session_factory(make_engine(url)) for name, url in urls.items()}
+    engines = {name: make_engine(url) for name, url in urls.items()}
+    factories = {name: session_factory(engine) for name, engine in engines.items()}
     results: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}
     agree = {}
@@ -295,7 +300,14 @@ def measure(urls: dict[str, str], classes: dict[str, list[str]], ref: str | None
                 pages[name] = ids
             if "postgresql" in pages:  # the plan changes the speed, never the page
                 agree[raw] = all(page == pages["postgresql"] for name, page in pages.items() if name != "sqlite")
-    names = [name for name, _, _ in systems]
+    for engine in engines.values():
+        engine.dispose()
+    return [name for name, _, _ in systems], results, cpus, agree
+
+
+def measure(urls: dict[str, str], classes: dict[str, list[str]], ref: str | None = None) -> None:
+    names, results, cpus, agree = collect(urls, classes, END + timedelta(days=1), ref)
+    factories = {name: session_factory(make_engine(url)) for name, url in urls.items()}
     for title, table in (("wall time", results), ("CPU time (client + PostgreSQL backend)", cpus)):
         print(f"\n{title}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"{'query class':<18}{'n':>3}" + "".join(f"  {n + ' p50':>26}{'p95':>8}" for n in names))
