@@ -264,8 +264,6 @@ def test_story_and_article_inserts_store_what_core_stores_and_fail_as_it_does(ap
     back as written, and a unique key broken is SQLAlchemy's IntegrityError, as from ``execute``."""
     from sqlalchemy.exc import IntegrityError
 
-    from bot.text.eventdates import event_date  # noqa: F401  (a date with a precision, as drafts give)
-
     src = _source(app)
     at = datetime(2025, 12, 25, 21, 30, 15, 123456, tzinfo=timezone.utc)
     new = article_store.NewArticle(src, "https://x.example/1", "g-1", "عنوان", "نص الخبر", at, "fetch", at,
@@ -282,6 +280,8 @@ def test_story_and_article_inserts_store_what_core_stores_and_fail_as_it_does(ap
                 article.summary, article.story_id) == (new.url, "g-1", at, at, b"\x01\x02", "ملخص", story_id)
     with pytest.raises(IntegrityError):
         with transaction(app.factory) as s:
-            article_store.add_article(s, story_id, replace(new, url="https://x.example/2", guid=None))
-    with transaction(app.factory) as s:  # rolled back whole: the first article alone is stored
+            other = article_store.insert_story(s, "قصة أخرى", "ملخص", at, at)
+            article_store.add_article(s, other, replace(new, url="https://x.example/2", guid=None))
+    with transaction(app.factory) as s:  # rolled back whole, the story inserted before it too
         assert s.scalar(select(func.count()).select_from(Article)) == 1
+        assert s.scalar(select(func.count()).select_from(Story)) == 1
