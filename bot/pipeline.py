@@ -648,6 +648,7 @@ class Pipeline:
             index = session.info[article_store.INDEX_BUFFER] = search_store.IndexBuffer()
             profiles = session.info[event_store.PROFILE_BUFFER] = []
             counts = session.info[article_store.STORY_COUNTS] = article_store.StoryCounts()
+            joins = session.info[join_store.JOIN_BUFFER] = []
             for _, prepared in queue:
                 try:
                     stored.append(self._store(
@@ -658,9 +659,10 @@ class Pipeline:
                     stopped = type(exc)
                     break
             for key in (article_store.INDEX_BUFFER, article_store.BAND_BUFFER, article_store.BATCH_LOOKUP,
-                        event_store.PROFILE_BUFFER, article_store.STORY_COUNTS):
+                        event_store.PROFILE_BUFFER, article_store.STORY_COUNTS, join_store.JOIN_BUFFER):
                 del session.info[key]
             counts.flush(session)
+            join_store.write(session, joins)
             article_store.write_bands(session, bands)
             event_store.write_profiles(session, profiles)
             index.flush(session.connection())

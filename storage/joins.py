@@ -46,13 +46,31 @@ class Join:
     evidence: dict | None  # the same-event decision's evidence; None for the other relations
 
 
+# ``session.info`` key of a batch's writer: a list collecting the rows ``record`` would insert, written
+# together by ``write`` before the commit (nothing in the batch reads them).
+JOIN_BUFFER = "raqib_join_buffer"
+_INSERT_JOIN = insert(article_joins)
+
+
 def record(session: Session, article_id: int, joined_article_id: int, relation: str,
            evidence: dict | None = None) -> None:
-    """Note why ``article_id`` joined its story, in the caller's transaction (the one storing it)."""
-    session.connection().execute(insert(article_joins), [{
+    """Note why ``article_id`` joined its story, in the caller's transaction (the one storing it);
+    collected in the session's ``JOIN_BUFFER`` when its owner set one."""
+    row = {
         "article_id": article_id, "joined_article_id": joined_article_id, "relation": relation[:16],
         "evidence": None if evidence is None else json.dumps(evidence, ensure_ascii=False, separators=(",", ":")),
-    }])
+    }
+    buffer = session.info.get(JOIN_BUFFER)
+    if buffer is not None:
+        buffer.append(row)
+    else:
+        session.connection().execute(_INSERT_JOIN, [row])
+
+
+def write(session: Session, rows: list[dict]) -> None:
+    """The rows ``record`` collected in ``JOIN_BUFFER``, in one ``executemany`` (the same rows)."""
+    if rows:
+        session.connection().execute(_INSERT_JOIN, rows)
 
 
 def _query():

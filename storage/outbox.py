@@ -213,10 +213,14 @@ def enqueue_followups(
     is on its way (an every-report chat: or got it in a digest or archive) are followed up: an edit
     of an alert that never went out edits nothing. An outlet's second copy of a story it already
     carried changes nothing a chat sees, and is not followed up. Returns rows queued."""
-    carried = session.scalar(_CARRIED, {"story_id": story_id, "article_id": article_id})
+    # Core reads on the session's connection (after its pending rows are flushed, as the session's
+    # own execute would): the same rows without the ORM's per-statement cost, once per join.
+    session.flush()
+    conn = session.connection()
+    carried = conn.scalar(_CARRIED, {"story_id": story_id, "article_id": article_id})
     if carried:
         return 0
-    rows = session.execute(_FOLLOWED, {"story_id": story_id}).all()
+    rows = conn.execute(_FOLLOWED, {"story_id": story_id}).all()
     edits, reports = [], []
     for chat_id, watchlist_id, thread_id, state, wants in rows:
         base = dict(chat_id=chat_id, story_id=story_id, watchlist_id=watchlist_id, thread_id=thread_id,

@@ -216,3 +216,72 @@ def test_a_batch_reads_the_same_event_candidates_as_one_article_at_a_time(app, t
                        for keys, since, until in asks]
                 assert [[tuple(r) for r in rows] for rows in many] == one
                 assert sum(len(rows) for rows in one) > len(asks) // 2
+
+
+def test_join_reasons_written_per_batch_match_one_article_at_a_time(app, tmp_path, seed_files):
+    """The batch writes its join reasons together at its end: the rows one article at a time writes."""
+    from storage import joins as join_store
+
+    seeds = [read_article_file(f) for f in seed_files]
+    articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2),
+                replace(_trimmed(seeds[1], 1), url="https://other.example/b1"), seeds[2]]
+    ref_dir = tmp_path / "ref"
+    ref_dir.mkdir()
+    one = App(load_config(write_config(ref_dir, f"sqlite:///{ref_dir / 'ref.db'}"), env={}), clock=app.pipeline._clock)
+    one.bootstrap()
+
+    def reasons(a: App) -> list[tuple]:
+        with transaction(a.factory) as s:
+            urls = dict(s.execute(select(Article.id, Article.url)).all())
+            rows = s.execute(select(join_store.article_joins).order_by(join_store.article_joins.c.article_id)).all()
+        return [(urls[aid], urls[joined], relation, evidence) for aid, joined, relation, evidence in rows]
+
+    try:
+        src = _source(one)
+        expected = [one.pipeline.process(src, a).status for a in articles]
+        ref = reasons(one)
+    finally:
+        one.close()
+    batches: list[int] = []
+    real = join_store.write
+
+    def write(session, rows):
+        batches.append(len(rows))
+        real(session, rows)
+
+    join_store.write = write
+    try:
+        got = [o.status for o in app.pipeline.process_many(_source(app), articles, batch=10)]
+    finally:
+        join_store.write = real
+    assert got == expected and got.count(JOINED) == 3
+    assert reasons(app) == ref and len(ref) == 3
+    assert batches == [3]  # one write for the batch's three joins
+
+
+def test_story_and_article_inserts_store_what_core_stores_and_fail_as_it_does(app, seed_files):
+    """The writer's one-row INSERTs (on SQLite, straight on the driver): the stored values read
+    back as written, and a unique key broken is SQLAlchemy's IntegrityError, as from ``execute``."""
+    from sqlalchemy.exc import IntegrityError
+
+    src = _source(app)
+    at = datetime(2025, 12, 25, 21, 30, 15, 123456, tzinfo=timezone.utc)
+    new = article_store.NewArticle(src, "https://x.example/1", "g-1", "عنوان", "نص الخبر", at, "fetch", at,
+                                   "b" * 64, b"\x01\x02", [5, 7], summary="ملخص")
+    with transaction(app.factory) as s:
+        story_id = article_store.insert_story(s, "عنوان", "ملخص", at, at)
+        article_id = article_store.add_article(s, story_id, new)
+    with transaction(app.factory) as s:
+        story = s.get(Story, story_id)
+        article = s.get(Article, article_id)
+        assert (story.headline, story.published_at, story.first_seen, story.article_count) == ("عنوان", at, at, 1)
+        assert story.lead_article_id == article_id
+        assert (article.url, article.guid, article.published_at, article.fetched_at, article.fingerprint,
+                article.summary, article.story_id) == (new.url, "g-1", at, at, b"\x01\x02", "ملخص", story_id)
+    with pytest.raises(IntegrityError):
+        with transaction(app.factory) as s:
+            other = article_store.insert_story(s, "قصة أخرى", "ملخص", at, at)
+            article_store.add_article(s, other, replace(new, url="https://x.example/2", guid=None))
+    with transaction(app.factory) as s:  # rolled back whole, the story inserted before it too
+        assert s.scalar(select(func.count()).select_from(Article)) == 1
+        assert s.scalar(select(func.count()).select_from(Story)) == 1
