@@ -11,7 +11,6 @@ from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage import search as search_store
-from storage.db import DriverInsert
 from storage.models import Article, ArticleBand, Source, Story, StoryTopic, UTCDateTime, Watchlist, text_key
 
 
@@ -63,15 +62,6 @@ _EXACT_NO_GUID = text("SELECT url_hash, body_hash, guid_hash FROM articles WHERE
 _ARTICLES = Article.__table__
 _INSERT_ARTICLE = insert(_ARTICLES)
 _INSERT_STORY = insert(Story.__table__)
-# The two one-row INSERTs a writer runs per article, whose ids later articles of its batch read.
-_ADD_ARTICLE = DriverInsert(_INSERT_ARTICLE, [
-    "source_id", "story_id", "url", "url_hash", "guid", "guid_hash", "title", "body", "published_at",
-    "date_source", "fetched_at", "body_hash", "fingerprint", "summary",
-])
-_ADD_STORY = DriverInsert(_INSERT_STORY, [
-    "headline", "summary", "published_at", "article_count", "first_seen", "last_updated", "kind", "event_date",
-    "event_precision",
-])
 _INSERT_TOPIC = insert(StoryTopic.__table__)
 # A story counts its articles; the first one stored becomes its lead.
 _COUNT_IN_STORY = (
@@ -468,12 +458,13 @@ def insert_story(
     event_date: datetime | None = None, kind: str = "news",
 ) -> int:
     """A new story's row (Core, no ORM object): its id. ``add_article`` counts its articles."""
-    return _ADD_STORY(session.connection(), {
+    result = session.connection().execute(_INSERT_STORY, {
         "headline": headline, "summary": summary, "published_at": published_at, "article_count": 0,
         "first_seen": now, "last_updated": now, "kind": kind, "event_date": event_date,
         # A date from bot.text.eventdates carries its precision (as Story's validator records it).
         "event_precision": getattr(event_date, "precision", None),
     })
+    return int(result.inserted_primary_key[0])
 
 
 # ``session.info`` key: a ``search.IndexBuffer`` there collects the search rows of the articles
@@ -547,13 +538,14 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
     written now, or collected in the session's ``INDEX_BUFFER`` when its owner set one."""
     session.flush()  # ORM rows a caller made in this session (its story) must exist first; free when none
     conn = session.connection()
-    article_id = _ADD_ARTICLE(conn, {
+    result = conn.execute(_INSERT_ARTICLE, {
         "source_id": new.source_id, "story_id": story_id, "url": new.url, "url_hash": text_key(new.url),
         "guid": new.guid, "guid_hash": None if new.guid is None else text_key(new.guid),
         "title": new.title, "body": new.body, "published_at": new.published_at, "date_source": new.date_source,
         "fetched_at": new.fetched_at, "body_hash": new.body_hash, "fingerprint": new.fingerprint,
         "summary": new.summary,
     })
+    article_id = int(result.inserted_primary_key[0])
     lookup = session.info.get(BATCH_LOOKUP)
     if lookup is not None:
         lookup.added(article_id, story_id, new.source_id, new)

@@ -9,7 +9,7 @@ from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -287,43 +287,3 @@ def private_schema(url: str, prefix: str) -> Iterator[str]:
                 conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     finally:
         admin.dispose()
-
-
-class DriverInsert:
-    """An INSERT of one row whose id the caller needs at once (a writer's articles and stories),
-    run on SQLite straight on the DBAPI connection, compiled once.
-
-    Each Core ``execute`` of a one-row INSERT costs SQLAlchemy far more Python than SQLite spends
-    on the row. The SQL, the parameter order and the bind processors are SQLAlchemy's own
-    (compiled for the same keys), so the stored values are those ``execute`` would store; a driver
-    error comes out wrapped as ``execute`` wraps it (``IntegrityError``, ``OperationalError``).
-    Other dialects, or a statement with Python-side defaults to compute, run through ``execute``."""
-
-    def __init__(self, stmt, keys: list[str]) -> None:
-        self._stmt, self._keys = stmt, list(keys)
-        self._plan: tuple | None = None  # (dialect, sql, [(key, processor)]) of the last SQLite dialect
-
-    def _compile(self, dialect) -> tuple:
-        compiled = self._stmt.compile(dialect=dialect, column_keys=self._keys)
-        if compiled.insert_prefetch or compiled.positiontup is None:
-            plan = (dialect, None, None)
-        else:
-            procs = compiled._bind_processors
-            plan = (dialect, compiled.string, [(key, procs.get(key)) for key in compiled.positiontup])
-        self._plan = plan
-        return plan
-
-    def __call__(self, conn, params: dict) -> int:
-        """Insert ``params`` (exactly the keys given at construction) in ``conn``'s transaction: the new id."""
-        dialect = conn.dialect
-        if dialect.name == "sqlite":
-            plan = self._plan if self._plan is not None and self._plan[0] is dialect else self._compile(dialect)
-            _, sql, order = plan
-            if sql is not None:
-                values = tuple(params[key] if proc is None else proc(params[key]) for key, proc in order)
-                dbapi = dialect.loaded_dbapi
-                try:
-                    return conn.connection.dbapi_connection.execute(sql, values).lastrowid
-                except dbapi.Error as exc:
-                    raise DBAPIError.instance(sql, values, exc, dbapi.Error, dialect=dialect) from exc
-        return int(conn.execute(self._stmt, params).inserted_primary_key[0])

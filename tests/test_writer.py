@@ -260,8 +260,8 @@ def test_join_reasons_written_per_batch_match_one_article_at_a_time(app, tmp_pat
 
 
 def test_story_and_article_inserts_store_what_core_stores_and_fail_as_it_does(app, seed_files):
-    """The writer's one-row INSERTs (on SQLite, straight on the driver): the stored values read
-    back as written, and a unique key broken is SQLAlchemy's IntegrityError, as from ``execute``."""
+    """The writer's one-row INSERTs of a story and an article: the stored values read back as
+    written, and a unique key broken is SQLAlchemy's IntegrityError, rolling back the whole unit."""
     from sqlalchemy.exc import IntegrityError
 
     src = _source(app)
