@@ -25,6 +25,7 @@ or the workers' share) nor than the total CPU spread over the cores.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -38,6 +39,7 @@ import time
 import zipfile
 from collections import Counter
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data" / "saudinewsnet"
@@ -133,24 +135,23 @@ def _pg_schema_url(url: str, schema: str) -> str:
     return parsed.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: int = 1, extra: str = "") -> dict:
+@contextlib.contextmanager
+def bench_app(repo: Path, url: str | None, prefix: str, extra: str = "") -> Iterator:
+    """A bootstrapped ``App`` of the build at ``repo`` on a fresh database: a SQLite file in a
+    temporary folder, or a PostgreSQL schema of its own (dropped after). It runs with that build's
+    code (an older build may lack ``storage.db.private_schema``, so the schema is made here)."""
     sys.path.insert(0, str(repo))
     from bot.app import App  # noqa: E402
     from bot.config import load_config  # noqa: E402
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_ingest_run_"))
-    schema = None
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}_run_"))
+    schema = admin = None
     if url is None:
         url = f"sqlite:///{tmp / 'bench.db'}"
     elif url.startswith("postgresql"):
         from sqlalchemy import create_engine, text
 
-        schema = f"bench_ingest_{os.getpid()}"
+        schema = f"{prefix}_{os.getpid()}"
         admin = create_engine(url)
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
@@ -162,9 +163,28 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: i
         f'{extra}\n[[subscriptions]]\nchat = "console:bench"\ntopics = ["dprk-russia", "kursk"]\n',
         encoding="utf-8",
     )
+    app = None
     try:
         app = App(load_config(cfg_path, env={}))
         app.bootstrap()
+        yield app
+    finally:
+        if app is not None:
+            app.close()
+        if admin is not None:
+            with admin.begin() as conn:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: int = 1, extra: str = "") -> dict:
+    with bench_app(repo, url, "bench_ingest", extra) as app:
         # Modules the first ingest imports (and their regexes compiled) load before the clock
         # starts, in every build alike: the figure is the cost per article, not of one start-up.
         import importlib
@@ -187,12 +207,6 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: i
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         children = _children_cpu() - children0  # the workers, reaped when the pool closed
         load1 = os.getloadavg()[0]
-        app.close()
-    finally:
-        if schema is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        shutil.rmtree(tmp, ignore_errors=True)
     n = len(report.outcomes)
     digest = hashlib.sha256(repr([
         (o.status, o.url, o.story_id, o.topics, o.queued, o.detail) for o in report.outcomes

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -27,40 +26,13 @@ REPO = bench_ingest.REPO
 
 
 def run_once(repo: Path, folder: Path, url: str | None) -> dict:
-    sys.path.insert(0, str(repo))
-    from sqlalchemy import create_engine, inspect, text
+    from sqlalchemy import inspect, text
 
-    from bot.app import App  # noqa: E402
-    from bot.config import load_config  # noqa: E402
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench_rows_"))
-    schema = admin = None
-    if url is None:
-        url = f"sqlite:///{tmp / 'rows.db'}"
-    elif url.startswith("postgresql"):
-        schema = f"bench_rows_{os.getpid()}"
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        url = bench_ingest._pg_schema_url(url, schema)
-    cfg = tmp / "config.toml"
-    cfg.write_text(
-        f'[database]\nurl = "{url}"\n[general]\nwatchlists = "{repo / "seeds" / "watchlists.toml"}"\n'
-        '[[subscriptions]]\nchat = "console:bench"\ntopics = ["dprk-russia", "kursk"]\n', encoding="utf-8")
-    try:
-        app = App(load_config(cfg, env={}))
-        app.bootstrap()
+    with bench_ingest.bench_app(repo, url, "bench_rows") as app:
         report = app.ingest_paths([folder])
         with app.engine.connect() as conn:
             counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar()
                       for t in sorted(inspect(conn).get_table_names()) if t != "alembic_version"}
-        app.close()
-    finally:
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        shutil.rmtree(tmp, ignore_errors=True)
     return {"outcomes": dict(Counter(o.status for o in report.outcomes)), "rows": counts}
 
 
