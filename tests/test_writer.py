@@ -94,14 +94,20 @@ def test_a_batch_write_reads_again_when_another_writer_committed_after_its_read(
     assert seen[0] is False
 
 
-def test_story_counts_written_per_batch_match_one_article_at_a_time(app, tmp_path, seed_files):
-    """Count, lead and last update of each story: the batch writes them once per story."""
-    seeds = [read_article_file(f) for f in seed_files]
-    articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2), seeds[2]]
+def _reference_app(tmp_path, app: App) -> App:
+    """A second app on its own SQLite file and the same clock: the one-article-at-a-time reference."""
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
     one = App(load_config(write_config(ref_dir, f"sqlite:///{ref_dir / 'ref.db'}"), env={}), clock=app.pipeline._clock)
     one.bootstrap()
+    return one
+
+
+def test_story_counts_written_per_batch_match_one_article_at_a_time(app, tmp_path, seed_files):
+    """Count, lead and last update of each story: the batch writes them once per story."""
+    seeds = [read_article_file(f) for f in seed_files]
+    articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2), seeds[2]]
+    one = _reference_app(tmp_path, app)
 
     def stories(a: App) -> list[tuple]:
         with transaction(a.factory) as s:
@@ -225,10 +231,7 @@ def test_join_reasons_written_per_batch_match_one_article_at_a_time(app, tmp_pat
     seeds = [read_article_file(f) for f in seed_files]
     articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2),
                 replace(_trimmed(seeds[1], 1), url="https://other.example/b1"), seeds[2]]
-    ref_dir = tmp_path / "ref"
-    ref_dir.mkdir()
-    one = App(load_config(write_config(ref_dir, f"sqlite:///{ref_dir / 'ref.db'}"), env={}), clock=app.pipeline._clock)
-    one.bootstrap()
+    one = _reference_app(tmp_path, app)
 
     def reasons(a: App) -> list[tuple]:
         with transaction(a.factory) as s:
