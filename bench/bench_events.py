@@ -235,28 +235,32 @@ def vetoed(a: events.EventProfile, b: events.EventProfile, hours: float) -> bool
             or (events.overlap(a, b) >= events.TEMPLATE_OVERLAP and events.distinct_slots(a, b) is not None))
 
 
-def fit(labelled: list[tuple[dict, dict, bool, str]], templates: list[tuple[dict, dict, bool, str]],
-        l2: float = 1.0, steps: int = 3000) -> None:
-    """Refit ``events.MODEL`` on the tune part (labelled pairs plus the template set's different
-    pairs of those days, the pairs no veto decides) and print it beside the shipped one: a small
-    L2-regularised logistic regression on standardised features, by gradient descent (numpy,
-    bench only)."""
+# The precision the fitted bar keeps on the pairs it is fitted on: 0.93 is the lowest floor whose
+# out-of-fold precision stays >= 0.90 on every older set with no template merge (``--cv``).
+FIT_PRECISION = 0.93
+
+
+def design(pairs: list[tuple[dict, dict, bool, str]]) -> tuple:
+    """(features, same?, vetoed?, kinds) of pairs as numpy arrays: the model's features plus the
+    effective days between the reports (their weight is ``-events.PER_DAY``)."""
     import numpy as np
 
-    names = [*events.MODEL, "days"]
-    pairs = [(a, b, same) for a, b, same, _ in labelled]
-    pairs += [(a, b, False) for a, b, same, _ in templates if not same]
-    xs, ys = [], []
-    for a, b, same in pairs:
-        if half(a, b) != "tune":
-            continue
+    xs, ys, vs, kinds = [], [], [], []
+    for a, b, same, kind in pairs:
         pa, pb, h = profile(a), profile(b), hours_apart(a, b)
-        if vetoed(pa, pb, h):
-            continue  # a veto decides it, whatever the score
         f = events.features(pa, pb)
         xs.append([f[n] for n in events.MODEL] + [events.effective_hours(pa, pb, h) / 24.0])
-        ys.append(1.0 if same else 0.0)
-    x, y = np.array(xs), np.array(ys)
+        ys.append(same)
+        vs.append(vetoed(pa, pb, h))
+        kinds.append(kind)
+    return np.array(xs), np.array(ys, dtype=bool), np.array(vs, dtype=bool), kinds
+
+
+def logistic(x, y, l2: float = 1.0, steps: int = 3000) -> tuple:
+    """A small L2-regularised logistic regression on standardised features, by gradient descent
+    (numpy, bench only): (raw weights, intercept)."""
+    import numpy as np
+
     mu, sd = x.mean(0), x.std(0) + 1e-9
     z = (x - mu) / sd
     w, b = np.zeros(z.shape[1]), 0.0
@@ -265,11 +269,89 @@ def fit(labelled: list[tuple[dict, dict, bool, str]], templates: list[tuple[dict
         w -= 0.5 * (z.T @ (p - y) + l2 * w) / len(y)
         b -= 0.5 * (p - y).mean()
     raw = w / sd
-    print(f"  refit on the tune part ({len(y)} pairs, {int(y.sum())} same), shipped in brackets:")
-    for n, v in zip(names, raw):
+    return raw, b - raw @ mu
+
+
+def bar(logits, same, vetoes, kinds: list[str]) -> float:
+    """The lowest logit bar at which precision reaches ``FIT_PRECISION`` with no template merge
+    (the vetoed pairs never merge): the most recall at that precision."""
+    import numpy as np
+
+    floor = FIT_PRECISION
+
+    for th in sorted(set(logits[~vetoes])):
+        d = (logits >= th) & ~vetoes
+        tp, fp = int((d & same).sum()), int((d & ~same).sum())
+        if tp + fp and tp / (tp + fp) >= floor and not any(kinds[i] == "template" for i in np.where(d)[0]):
+            return float(th)
+    return math.inf
+
+
+def older_pairs(articles: dict[str, dict], dev: dict[str, dict]) -> list[tuple[dict, dict, bool, str, str]]:
+    """Every labelled pair the decision may be fitted or cross-validated on, with its set: the
+    labelled set, the tune candidates, the fresh set, and the template set's different pairs
+    (kind "template"). Never the second held-out set."""
+    out = [(a, b, same, kind, "labelled") for a, b, same, kind in event_pairs(articles)]
+    out += [(a, b, same, kind, "candidates") for a, b, same, kind in tune_candidates(articles)]
+    out += [(a, b, same, kind, "fresh") for a, b, same, kind in fresh_pairs(articles)]
+    out += [(a, b, False, "template", "templates") for a, b, same, _ in template_pairs(dev) if not same]
+    return out
+
+
+def fit(pairs: list[tuple[dict, dict, bool, str, str]]) -> None:
+    """Refit ``events.MODEL`` and its bar on all older pairs (:func:`older_pairs`; the pairs no veto
+    decides) and print them beside the shipped ones. The bar: the most recall at precision
+    ``FIT_PRECISION`` with no template merge, over all of them."""
+    x, y, v, kinds = design([p[:4] for p in pairs])
+    raw, intercept = logistic(x[~v], y[~v].astype(float))
+    names = [*events.MODEL, "days"]
+    print(f"  refit on all older pairs ({int((~v).sum())} not vetoed, {int(y[~v].sum())} same), shipped in brackets:")
+    for n, value in zip(names, raw):
         shipped = -events.PER_DAY if n == "days" else events.MODEL[n]
-        print(f"    {n:<9} {v:+.3f}  [{shipped:+.3f}]")
-    print(f"    intercept {b - raw @ mu:+.3f}  [{events.INTERCEPT:+.3f}]")
+        print(f"    {n:<9} {value:+.3f}  [{shipped:+.3f}]")
+    print(f"    intercept {intercept:+.3f}  [{events.INTERCEPT:+.3f}]")
+    th = bar(x @ raw + intercept, y, v, kinds)
+    print(f"    THRESHOLD {1.0 / (1.0 + math.exp(-th)):.3f}  [{events.THRESHOLD:.3f}]"
+          f"  (the bar at precision {FIT_PRECISION} with no template merge)")
+
+
+def cross_validate(pairs: list[tuple[dict, dict, bool, str, str]], folds: int = 5, seeds: int = 5) -> None:
+    """What fitting (:func:`fit`) makes of pairs it never saw: ``folds``-fold cross-validation over
+    all older pairs, ``seeds`` shufflings; in each fold the model and its bar are fitted on the
+    other folds. Pooled precision / recall per set and the template merges."""
+    import random
+
+    import numpy as np
+
+    x, y, v, kinds = design([p[:4] for p in pairs])
+    sets = [p[4] for p in pairs]
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    merges = 0
+    for seed in range(seeds):
+        order = list(range(len(pairs)))
+        random.Random(seed).shuffle(order)
+        for k in range(folds):
+            test = np.zeros(len(pairs), dtype=bool)
+            test[order[k::folds]] = True
+            train = ~test & ~v
+            raw, intercept = logistic(x[train], y[train].astype(float))
+            logits = x @ raw + intercept
+            th = bar(np.where(test, -math.inf, logits), y & ~test, v | test, kinds)
+            decided = (logits >= th) & ~v
+            for i in np.where(test)[0]:
+                for key in ("all", sets[i]):
+                    c = counts[key]
+                    c[0] += int(decided[i] and y[i])
+                    c[1] += int(decided[i] and not y[i])
+                    c[2] += int(y[i] and not decided[i])
+                merges += int(decided[i] and kinds[i] == "template")
+    print(f"  {folds}-fold cross-validation x {seeds} shufflings, fitted per fold at precision {FIT_PRECISION}"
+          f" ({len(pairs)} pairs, {int(y.sum())} same):")
+    for key in ("all", "labelled", "candidates", "fresh"):
+        tp, fp, fn = counts[key]
+        print(f"    {key:<11} P={tp / max(1, tp + fp):.3f} R={tp / max(1, tp + fn):.3f}"
+              f"  (tp {tp}, fp {fp}, fn {fn} over {seeds} shufflings)")
+    print(f"    template merges out of fold: {merges}")
 
 
 def sweep(labelled: list[tuple[dict, dict, bool, str]], templates: list[tuple[dict, dict, bool, str]]) -> None:
@@ -489,8 +571,12 @@ def main() -> None:
     templates = template_pairs(dev)
     print("  trade-off (template merges over both sets; tune = its labelled pairs and its candidates):")
     sweep(labelled + cands, templates)
-    if "--fit" in sys.argv:
-        fit(labelled + cands, templates)
+    if "--fit" in sys.argv or "--cv" in sys.argv:
+        older = older_pairs(articles, dev)
+        if "--fit" in sys.argv:
+            fit(older)
+        if "--cv" in sys.argv:
+            cross_validate(older)
 
     print("Template set (bench/data/dedup_template_pairs.tsv): must never merge a different report")
     merged: Counter[tuple[str, bool]] = Counter()
