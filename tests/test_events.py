@@ -133,6 +133,27 @@ def test_template_wording_keeps_the_strict_day_check_with_fetch_times(dev):
     assert events.other_day(a, b, hours) and not events.same_event(a, b, hours)
 
 
+def test_a_wire_report_after_midnight_and_the_papers_rewrite_name_one_day(dev):
+    """«هبوط اضطراري لطائرة اباتشي ...» (a wire report, «اليوم») fetched at 01:37 and the morning
+    paper's rewrite («أمس») an hour later share their wording, so the day check is the strict one:
+    on the calendar days of the fetch times, either report may have appeared up to
+    FETCH_TEMPLATE_LAG_HOURS before its fetch, so «اليوم» may be the evening before. A day's
+    template fetched a crawl batch (~20 h) later still names another day."""
+    url_a = "http://www.alyaum.com/article/4082046"
+    url_b = "http://aawsat.com/home/article/423236/طائرة-«أباتشي»-سعودية-تهبط-اضطراريًا-في-جازان-وسلامة-قائدها"
+    a, b = bench_events.profile(dev[url_a]), bench_events.profile(dev[url_b])
+    hours = bench_events.hours_apart(dev[url_a], dev[url_b])
+    assert (a.day, b.day) == (0, -1) and 0 < hours < 2 and not a.dated
+    assert events.overlap(a, b) >= events.TEMPLATE_OVERLAP
+    assert not events.other_day(a, b, hours) and events.same_event(a, b, hours)
+    # Fetched at noon instead, «اليوم» can only be that day: «أمس» an hour later names the one before.
+    noon_a = replace(a, published_at=a.published_at.replace(hour=12))
+    noon_b = replace(b, published_at=b.published_at.replace(hour=13))
+    assert events.other_day(noon_a, noon_b, 1.0)
+    # Stated publication times keep the fractional check.
+    assert events.other_day(replace(a, dated=True), replace(b, dated=True), hours)
+
+
 def test_a_market_going_the_other_way_is_another_session(dev):
     """«النفط قرب أدنى مستوياته … دون 50 دولارا» and «أسعار خام برنت ترتفع فوق 50 دولاراً»: one
     topic, one source of figures, opposite moves."""
@@ -266,53 +287,78 @@ def labelled(dev):
 
 
 def test_labelled_set_precision_and_no_template_merge(dev, labelled):
-    """Measured (bench/bench_events.py): P 0.945, R 0.812 on 287 hand-labelled pairs (170 same
-    event; the previous round, one weighted score: P 0.954, R 0.735); 0 template merges on both
-    sets. The model and its bar were fitted on the tune part (P 0.958, R 0.883), looked at on the
-    check part (P 0.949, R 0.712; 0.731 with the place gazetteer); the held-out day (2015-08-06, 80 pairs) alone: P 0.914,
-    R 0.780 (the previous round: P 1.000, R 0.707; three follow-ups now merge)."""
+    """Measured (bench/bench_events.py): P 0.955, R 0.753 on 287 hand-labelled pairs (170 same
+    event); 0 template merges on both sets. The model and its bar are fitted on all older pairs
+    (this set, the tune candidates, the fresh set, the template set) at precision 0.93; before, fitted
+    on the tune part alone at 0.95: P 0.945, R 0.812 here but P 0.750 on the fresh candidate pairs.
+    5-fold cross-validation over all older pairs (``--cv``): P 0.921, R 0.690 (this set 0.945 /
+    0.742). The held-out day (2015-08-06, 80 pairs) alone: P 0.970, R 0.780."""
     pairs, decisions = labelled
     assert len(pairs) >= 250 and sum(same for _, _, same, _ in pairs) >= 150
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.93 and r >= 0.78
+    assert p >= 0.93 and r >= 0.73
     held = [i for i, (a, b, *_) in enumerate(pairs) if bench_events.half(a, b) == "held-out"]
     assert len(held) >= 60
     p, r, *_ = bench_events.precision_recall([decisions[i] for i in held], [pairs[i][2] for i in held])
-    assert p >= 0.90 and r >= 0.75
+    assert p >= 0.93 and r >= 0.75
     assert not any(d for d, (*_, kind) in zip(decisions, pairs) if kind == "template")
     for a, b, same, family in bench_events.template_pairs(dev):
         if not same:
             assert not bench_events.decide_articles(a, b), (family, a["url"], b["url"])
 
 
+def _named_elsewhere(*names: str) -> set[str]:
+    """URLs the given bench/data sets name."""
+    return {u for name in names for row in bench_events.tsv(name) for u in row if u.startswith("http")}
+
+
 def test_fresh_held_out_set(dev):
-    """The fresh held-out set (bench/data/event_pairs_fresh.tsv, 129 candidate pairs as the pipeline
-    draws them, 47 same event), labelled after the decision was frozen and never tuned on.
-    Measured once with the frozen decision: P 0.750, R 0.702, 0 template merges; with the place
-    gazetteer: the same. The bar (P >= 0.90 at R >= 0.80) is not
-    met on it: these floors only keep it from getting worse unnoticed."""
+    """The fresh set (bench/data/event_pairs_fresh.tsv, 129 candidate pairs as the pipeline draws
+    them, 47 same event). Measured once with the decision it was built after: P 0.750, R 0.702, 0
+    template merges. It has since been fitted on (with every older pair): P 0.929, R 0.553 in
+    sample; out of fold (``--cv``) P 0.897, R 0.553 (the previous day model 0.889 / 0.511)."""
     pairs = bench_events.fresh_pairs(dev)
     assert len(pairs) >= 120 and sum(same for _, _, same, _ in pairs) >= 45
     decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.70 and r >= 0.65
+    assert p >= 0.90 and r >= 0.50
     assert not any(d for d, (*_, kind) in zip(decisions, pairs) if kind == "template")
-    named = {u for name in ("event_pairs.tsv", "dedup_template_pairs.tsv", "dedup_containment_pairs.tsv")
-             for row in bench_events.tsv(name) for u in row if u.startswith("http")}
+    named = _named_elsewhere("event_pairs.tsv", "dedup_template_pairs.tsv", "dedup_containment_pairs.tsv")
     assert not named & {x["url"] for a, b, *_ in pairs for x in (a, b)}  # material no other set names
+
+
+def test_second_held_out_set(dev):
+    """The second held-out set (bench/data/event_pairs_heldout2.tsv: 164 candidate pairs of
+    2015-08-03/04/06 drawn by bench/build_event_pairs.py as the pipeline draws them, 60 same event),
+    labelled before the decision changed and measured once after it was frozen: P 0.893, R 0.833
+    (tp 50, fp 6, fn 10), 0 template merges; the decision before (5d7250b), measured once on it too:
+    P 0.891, R 0.817 (tp 49, fp 6, fn 11). Floors a little under the measured figures."""
+    pairs = bench_events.held_out_2(dev)
+    assert len(pairs) >= 150 and sum(same for _, _, same, _ in pairs) >= 55
+    decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
+    p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
+    assert p >= 0.87 and r >= 0.80
+    assert not any(d for d, (*_, kind) in zip(decisions, pairs) if kind == "template")
+    named = _named_elsewhere("event_pairs.tsv", "dedup_template_pairs.tsv", "dedup_containment_pairs.tsv",
+                             bench_events.FRESH, *bench_events.TUNE_CANDIDATES, "eventdates_gold.tsv",
+                             "summary_audit.tsv")
+    assert not named & {x["url"] for a, b, *_ in pairs for x in (a, b)}  # material no other set names
+    urls = [(a["url"], b["url"]) for a, b, *_ in pairs]
+    assert len(set(urls)) == len(urls) and len({u for pair in urls for u in pair}) == 2 * len(urls)
 
 
 def test_tune_candidates(dev):
     """The tune part's candidate pairs (bench/data/event_pairs_tune_candidates*.tsv, drawn as the key
-    index draws them, 163 pairs, 98 same): P 0.831, R 0.755 (the first 50: P 0.808, R 0.677); the
-    false joins are follow-ups and same-topic events the words cannot tell apart."""
+    index draws them, 163 pairs, 98 same): P 0.890, R 0.663 (fitted on; out of fold 0.888 / 0.663;
+    the decision fitted on the tune part alone: P 0.831, R 0.755); the false joins are follow-ups
+    and same-topic events the words cannot tell apart."""
     pairs = bench_events.tune_candidates(dev)
     assert len(pairs) >= 150 and all(bench_events.half(a, b) == "tune" for a, b, *_ in pairs)
     urls = [(a["url"], b["url"]) for a, b, *_ in pairs]
     assert len(set(urls)) == len(urls)  # no pair labelled twice
     decisions = [bench_events.decide_articles(a, b) for a, b, _, _ in pairs]
     p, r, *_ = bench_events.precision_recall(decisions, [same for _, _, same, _ in pairs])
-    assert p >= 0.80 and r >= 0.72
+    assert p >= 0.86 and r >= 0.63
 
 
 def test_skeleton_lets_forms_of_one_word_meet():

@@ -227,6 +227,16 @@ class EventProfile:
         return frozenset(self.skeletons.values())
 
     @cached_property
+    def skeleton_index(self) -> dict[str, tuple[str, ...]]:
+        """Skeleton -> the terms having it, heaviest first (ties: the greater term), for
+        :func:`_skeleton_matches`."""
+        out: dict[str, list[str]] = {}
+        for t, k in self.skeletons.items():
+            out.setdefault(k, []).append(t)
+        weights = self.weights
+        return {k: tuple(sorted(ts, key=lambda x: (weights[x], x), reverse=True)) for k, ts in out.items()}
+
+    @cached_property
     def headline_stems(self) -> str:
         """The headline's stemmed content terms, for the headline ratio of :func:`features`."""
         return " ".join(terms(self.headline))
@@ -439,22 +449,20 @@ def skeleton(term: str) -> str | None:
 def _skeleton_matches(a: EventProfile, b: EventProfile) -> float:
     """Cosine mass of terms of ``a`` the other lacks but holds in another form (same skeleton),
     at ``SKELETON_FACTOR``; each term of ``b`` used once (its heaviest form first)."""
-    by_skeleton: dict[str, list[str]] = {}
-    for t, k in b.skeletons.items():
-        if t not in a.weights:
-            by_skeleton.setdefault(k, []).append(t)
-    if not by_skeleton:
+    index = b.skeleton_index
+    if not index:
         return 0.0
     extra = 0.0
     used: set[str] = set()
+    a_weights, b_weights = a.weights, b.weights
     for t, k in a.skeletons.items():
-        if t in b.weights or k not in by_skeleton:
+        forms = index.get(k)
+        if forms is None or t in b_weights:
             continue
-        free = [u for u in by_skeleton[k] if u not in used]
-        if free:
-            u = max(free, key=lambda x: (b.weights[x], x))
+        u = next((x for x in forms if x not in a_weights and x not in used), None)
+        if u is not None:
             used.add(u)
-            extra += SKELETON_FACTOR * a.weights[t] * b.weights[u]
+            extra += SKELETON_FACTOR * a_weights[t] * b_weights[u]
     return extra
 
 
@@ -783,8 +791,10 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
     The cheap features (exact cosine, headline coverage, rarest shared term, figure, overlap)
     and the headline ratio (rapidfuzz, compiled) come first; the cosine's skeleton and spelling
     matches count as their Cauchy-Schwarz bound (the unshared terms' weights that could take part).
-    Only when that upper bound of the score clears ``needed`` are the matches sought (Python loops);
-    the values are those :func:`features` always gave (same sums in the same order)."""
+    Only when that upper bound of the score clears ``needed`` are the matches sought (Python loops):
+    the skeleton matches first, then, when the bound with them found still clears it, the spelling
+    matches (fuzzy searches). The values are those :func:`features` always gave (same sums in the
+    same order)."""
     small, large = (a, b) if len(a.weights) <= len(b.weights) else (b, a)
     big = large.weights
     # The cosine's sum as :func:`similarity` makes it (same terms, same order), in C.
@@ -809,17 +819,19 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
                 rare_small -= ws
             if t in large.rare_terms:
                 rare_large -= wl
-        extra = (SKELETON_FACTOR * math.sqrt(max(0.0, skel_small) * max(0.0, skel_large))
-                 + math.sqrt(max(0.0, rare_small) * max(0.0, rare_large)))
-        cosine_high = min(1.0, exact + extra + _BOUND_SLACK)
-        high = {"cosine": cosine_high, "coverage": coverage if titled else cosine_high,
-                "headline": headline if titled else cosine_high, "rarest": rarest, "figure": figure,
-                "overlap": wording}
-        # Features are >= 0: each weight's most is at the feature's upper bound or at 0.
-        z = INTERCEPT + sum(max(MODEL[k] * v, 0.0 if k in _BOUNDED else MODEL[k] * v) for k, v in high.items())
-        if _sigmoid(z + _BOUND_SLACK) < needed:
+        rare_bound = math.sqrt(max(0.0, rare_small) * max(0.0, rare_large))
+        if not _may_clear(exact + SKELETON_FACTOR * math.sqrt(max(0.0, skel_small) * max(0.0, skel_large))
+                          + rare_bound, coverage, headline, rarest, figure, wording, titled, needed):
             return None
-    cosine = min(1.0, exact + _skeleton_matches(small, large) + _soft_matches(small, large))
+        # The skeleton matches are set lookups, the spelling matches fuzzy searches: the first,
+        # found, tighten the bound before the second are sought.
+        skeletons = _skeleton_matches(small, large)
+        if not _may_clear(exact + skeletons + rare_bound, coverage, headline, rarest, figure, wording, titled,
+                          needed):
+            return None
+    else:
+        skeletons = _skeleton_matches(small, large)
+    cosine = min(1.0, exact + skeletons + _soft_matches(small, large))
     if not titled:
         coverage = headline = cosine
     return {
@@ -834,6 +846,19 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
 
 # Features whose value in :func:`_features`'s bound is an upper bound, not the value itself.
 _BOUNDED = frozenset({"cosine", "coverage", "headline"})
+
+
+def _may_clear(cosine_high: float, coverage: float, headline: float, rarest: float, figure: float,
+               wording: float, titled: bool, needed: float) -> bool:
+    """Whether the score can reach ``needed`` with the cosine at most ``cosine_high`` (the other
+    features known; without headlines they are the cosine too)."""
+    cosine_high = min(1.0, cosine_high + _BOUND_SLACK)
+    high = {"cosine": cosine_high, "coverage": coverage if titled else cosine_high,
+            "headline": headline if titled else cosine_high, "rarest": rarest, "figure": figure,
+            "overlap": wording}
+    # Features are >= 0: each weight's most is at the feature's upper bound or at 0.
+    z = INTERCEPT + sum(max(MODEL[k] * v, 0.0 if k in _BOUNDED else MODEL[k] * v) for k, v in high.items())
+    return _sigmoid(z + _BOUND_SLACK) >= needed
 
 
 def _shared_idf_cap() -> float:
