@@ -379,10 +379,11 @@ def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:
             yield rest, True, loose
 
 
-def _cores(rest: str) -> Iterator[str]:
-    yield rest
+def _cores(rest: str) -> tuple[str, ...]:
+    """The reading's rest, and without the article when it has one."""
     if rest.startswith("ال") and len(rest) - 2 >= _MIN_CORE:
-        yield rest[2:]
+        return rest, rest[2:]
+    return (rest,)
 
 
 def _endings(core: str) -> Iterator[tuple[str, str]]:
@@ -767,7 +768,7 @@ class Matcher:
         guard = guard or self._guard
         forms, skeletons, ends = self._forms, self._skeletons, self._skeleton_ends
         for rest, clitic, exact in _readings(token):
-            cores = tuple(_cores(rest))
+            cores = _cores(rest)
             guarded = not guard.isdisjoint(cores)
             if guarded:  # the guarded word and what holds it (ال+word), never less
                 cores = cores[: next(i for i, c in enumerate(cores) if c in guard) + 1]
