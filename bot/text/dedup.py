@@ -161,10 +161,17 @@ _ROW_PACKERS = {n: struct.Struct(f"<H{n}I").pack for n in range(1, 9)}
 
 
 def _joined_shingles(words: list[str]) -> set[str]:
-    """The word ``SHINGLE_K``-shingles of ``words`` (at least ``SHINGLE_K`` of them), in text order."""
+    """The word ``SHINGLE_K``-shingles of ``words`` (at least ``SHINGLE_K`` of them)."""
+    return set(_shingle_strings(words))
+
+
+def _shingle_strings(words: list[str]) -> list[str]:
+    """The word ``SHINGLE_K``-shingles of ``words`` in text order, a repeated one as often as it
+    occurs: a MinHash takes minima, so it needs no set (hashing each shingle into one was a third
+    of the lead keys' cost)."""
     if SHINGLE_K == 3:  # zip of three views: the same strings, no slice per shingle
-        return {f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])}
-    return {" ".join(words[i : i + SHINGLE_K]) for i in range(len(words) - SHINGLE_K + 1)}
+        return [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])]
+    return [" ".join(words[i : i + SHINGLE_K]) for i in range(len(words) - SHINGLE_K + 1)]
 
 
 class FingerprintVersionError(ValueError):
@@ -296,7 +303,7 @@ def _lead_keys(words: list[str], offset: int, bands: int = LEAD_BANDS, rows_per_
     if len(words) < SHINGLE_K + MIN_SHINGLES:
         return []  # a short text: its full-text bands already cover all of it
     minhash = RMinHash(bands * rows_per_band, _LEAD_SEED)
-    minhash.update(list(_shingle_list(words)))
+    minhash.update(_shingle_strings(words))
     signature = minhash.digest()
     return [_band_key(offset + band, signature[band * rows_per_band : (band + 1) * rows_per_band])
             for band in range(bands)]

@@ -107,6 +107,22 @@ _MONTH_ONLY = re.compile(  # "…" after a trigger word, "شهر", or "و" in a 
 # Where a month name can start in _MONTH_ONLY: after a non-letter (a space, a digit, the start) or
 # after the "و" of a list. Zero width, so overlapping names are all found.
 _MONTH_AT = re.compile(rf"(?:{_B}|(?<=و))(?=(?:{_MONTH}))", re.IGNORECASE)
+# The same starts found by the character before them (one that is not a letter, or و): the regex
+# engine then skips a word's other letters in C instead of trying each position (see _month_starts).
+_MONTH_AFTER = re.compile(rf"[\W\d_و](?=(?:{_MONTH}))", re.IGNORECASE)
+
+
+def _month_starts(text: str) -> list[int]:
+    """``[m.start() for m in _MONTH_AT.finditer(text)]``: where a month name can start (~1.4x faster).
+
+    ``_MONTH_AT`` holds at a position after a non-letter or و, or at the text's start; a match of
+    ``_MONTH_AFTER`` takes that one character and ends where the next may begin, so its matches
+    give every such position after the first."""
+    starts = [0] if _MONTH_AT.match(text) else []
+    starts += [m.start() + 1 for m in _MONTH_AFTER.finditer(text)]
+    return starts
+
+
 _MONTH_ONLY_RUNS = 2  # a trigger word and "شهر": the most a match holds before its month
 
 
@@ -128,7 +144,7 @@ def _month_only(text: str, anchors: list[int] | None = None) -> Iterator[re.Matc
     """
     pos = 0
     tried = -1
-    for end in anchors if anchors is not None else [m.start() for m in _MONTH_AT.finditer(text)]:
+    for end in anchors if anchors is not None else _month_starts(text):
         if end < pos:
             continue
         start = end
@@ -407,7 +423,7 @@ def _collect(digits: str, anchor: datetime) -> list[_Raw]:
     # Where a month name can start (read once): a text naming no month has no match of the
     # patterns built around one (``_DAY_MONTH`` and ``_ORDINAL`` unless "الشهر" is there for their
     # "15 الشهر الماضي"; ``iter_dates``' named-month patterns), so they are not run on it.
-    months = [m.start() for m in _MONTH_AT.finditer(digits)]
+    months = _month_starts(digits)
     day_month = bool(months) or _rel_month().search(digits) is not None
     full_dates = list(iter_dates(digits, month_names=bool(months)))  # read once, used twice: numeric dates now, the rest below
     for dm in full_dates:

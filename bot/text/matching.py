@@ -136,6 +136,8 @@ _MIN_CORE = 3
 
 # و ب ل are unambiguous enough; ف and ك also begin many words (فروسية, كامل), see _readings.
 _PROCLITICS = ("و", "ب", "ل", "ف", "ك", "وب", "ول", "وك", "فب", "فل", "فك")
+# The proclitics by first letter, in _PROCLITICS order: a token is tested only against its own.
+_PROCLITICS_BY_FIRST = {first: tuple(c for c in _PROCLITICS if c[0] == first) for first in {c[0] for c in _PROCLITICS}}
 
 _PRONOUNS = ("ها", "هم", "هما", "هن", "كم", "نا")
 _NISBA_ENDINGS = ("ي", "يه", "يين", "يون", "يات")
@@ -364,7 +366,7 @@ def _run_letter(m: re.Match[str]) -> str:
 def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:
     """(rest, has proclitic, exact only) for the token and each proclitic it could start with."""
     yield token, False, False
-    for clitic in _PROCLITICS:
+    for clitic in _PROCLITICS_BY_FIRST.get(token[:1], ()):
         if not token.startswith(clitic):
             continue
         rest = token[len(clitic):]
@@ -377,10 +379,11 @@ def _readings(token: str) -> Iterator[tuple[str, bool, bool]]:
             yield rest, True, loose
 
 
-def _cores(rest: str) -> Iterator[str]:
-    yield rest
+def _cores(rest: str) -> tuple[str, ...]:
+    """The reading's rest, and without the article when it has one."""
     if rest.startswith("ال") and len(rest) - 2 >= _MIN_CORE:
-        yield rest[2:]
+        return rest, rest[2:]
+    return (rest,)
 
 
 def _endings(core: str) -> Iterator[tuple[str, str]]:
@@ -648,6 +651,9 @@ class Matcher:
     def __init__(self, watchlists: Iterable[Watchlist]) -> None:
         self._forms: dict[str, list[_Form]] = {}
         self._skeletons: dict[str, list[tuple[str, _Form, bool]]] = {}
+        # First and last letter of each skeleton key: a skeleton keeps a word's, so a word whose
+        # pair is not here has no skeleton in the index (asked before computing the skeleton).
+        self._skeleton_ends: set[str] = set()
         self._words: dict[tuple[str, bool], int] = {}
         self._word_text: list[str] = []  # word id -> the term word (folded key)
         self._term_words: dict[int, list[list[int]]] = {}  # term id -> its word-id paths
@@ -738,6 +744,7 @@ class Matcher:
             key, endings, name_like = indexed
             form = _Form(word_id, primary.endings if endings is None else endings, False, "")
             self._skeletons.setdefault(key, []).append((word, form, name_like))
+            self._skeleton_ends.add(key[0] + key[-1])
 
     # analyse ---------------------------------------------------------------------------------
 
@@ -759,8 +766,9 @@ class Matcher:
                         rules[form.word] = form.rule
             return hits or _NO_HITS
         guard = guard or self._guard
+        forms, skeletons, ends = self._forms, self._skeletons, self._skeleton_ends
         for rest, clitic, exact in _readings(token):
-            cores = tuple(_cores(rest))
+            cores = _cores(rest)
             guarded = not guard.isdisjoint(cores)
             if guarded:  # the guarded word and what holds it (ال+word), never less
                 cores = cores[: next(i for i, c in enumerate(cores) if c in guard) + 1]
@@ -768,7 +776,12 @@ class Matcher:
                 for base, ending in ((core, ""),) if guarded else _endings(core):
                     if exact and ending:
                         break
-                    self._lookup(_fold(base), ending, clitic, exact, hits, base, rules)
+                    key = _fold(base) if "نج" in base else base
+                    # ``_lookup`` finds nothing for a key that is neither a form nor, when variants
+                    # are read, a skeleton in the index: most keys of most tokens (asked here, inline).
+                    if key in forms or (not exact and len(key) >= _MIN_VARIANT and key[0] + key[-1] in ends
+                                        and _index_key(key) in skeletons):
+                        self._lookup(key, ending, clitic, exact, hits, base, rules)
             if guarded:
                 break
         return hits or _NO_HITS

@@ -229,7 +229,7 @@ _CONTENT_STEMS = _ContentStems()
 def _stems(text: str) -> tuple[str, ...]:
     """The stemmed content terms of a sentence or title, in order (cached: a title is compared with
     every sentence, and each sentence is read by several checks)."""
-    return tuple([stem for stem in map(_CONTENT_STEMS.__getitem__, tokens(text)) if stem])
+    return tuple(filter(None, map(_CONTENT_STEMS.__getitem__, tokens(text))))
 
 
 def _terms(text: str) -> Counter[str]:
