@@ -404,8 +404,7 @@ def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None 
             best[c.story_id] = (score, c)
     ranked = sorted(best.values(), key=lambda sc: (-sc[0], -sc[1].article_id))
     chosen = ranked[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    texts = store.articles(db, [c.article_id for _, c in chosen])
-    heads = store.story_headlines(db, [c.story_id for _, c in chosen])
+    texts, heads = store.page_texts(db, [c.article_id for _, c in chosen], [c.story_id for _, c in chosen])
     results = []
     for score, c in chosen:
         art = texts[c.article_id]

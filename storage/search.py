@@ -478,23 +478,26 @@ def relaxed_tsquery(query: Query) -> str:
     return tsquery_expression(query, followed_by=" & ")
 
 
-# Appended to a query's last statement, a condition without columns is a one-time filter run before
-# anything else: the planner setting is put back in the same round trip.
-_RESTORE = " AND (SELECT set_config('enable_seqscan', :saved, true)) IS NOT NULL"
 # The phrase tested as a function, not the ``@@`` operator: the planner must not answer it from
 # the GIN index when the ids to test are at hand (it prices a phrase of three common words at
 # ~300 rows, then rechecks the 20,000 holding its words: 250 ms instead of 10).
 _PHRASE_TEST = "ts_match_vq(tsv, to_tsquery('simple', :q))"
-# The ranked hits among given ids (``check``: a further condition, ``limit``: a LIMIT clause).
-_RANKED = (
-    "SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) FROM search_docs "
-    "WHERE article_id = ANY(CAST(:ids AS integer[])){check} ORDER BY article_id DESC{limit}"
+# A batch of the relaxed query's ids (``{ids}``, newest first, at most :m) and, in the same
+# statement, its hits ranked newest first (``{check}``: the phrase test, when there is one) under
+# :n, the hits still missing: the ids never leave the server, and a query costs one round trip per
+# batch. The batch's count and lowest id come on every row (one row of NULL hits when it holds
+# none), and so does the planner setting put back (:saved) when this batch is the last one (its
+# hits are all that were missing, or it read the rest of the archive whole: :rest), so the last
+# statement restores it in the same round trip.
+_BATCH = (
+    "WITH w AS MATERIALIZED ({ids}), "
+    "h AS MATERIALIZED (SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) AS r "
+    "FROM search_docs WHERE article_id = ANY(ARRAY(SELECT id FROM w)){check} ORDER BY article_id DESC LIMIT :n), "
+    "c AS (SELECT count(*) AS n, min(id) AS low FROM w) "
+    "SELECT c.n, c.low, h.article_id, h.story_id, h.published_at, h.r, set_config('enable_seqscan', "
+    "CASE WHEN (SELECT count(*) FROM h) >= :n OR (c.n < :m AND :rest) THEN :saved ELSE 'off' END, true) "
+    "FROM c LEFT JOIN h ON true ORDER BY h.article_id DESC"
 )
-
-
-def _id_array(batches: Sequence[str]) -> str:
-    """Batches of comma-joined ids (``_Windows.next``) as one integer array literal."""
-    return "{" + ",".join(b for b in batches if b) + "}"
 
 
 def relaxed_parts(query: Query) -> list[str]:
@@ -531,12 +534,13 @@ class _Windows:
     """The relaxed query's ids, newest first, one scan per batch: a window of buckets (ids of
     the buckets below ``before``) while windows pay, then the rest of the archive in one scan.
 
-    ``next(need, held, m)``: the next batch, at most ``m`` ids, for ``need`` hits still missing,
-    ``held`` of them found so far in the ids already read: how many, and the ids newest first
-    joined by commas (``_id_array`` makes them a parameter)."""
+    ``next(need, held, m, n)``: the hits of the next batch (``_BATCH``), at most ``m`` ids, for
+    ``need`` hits still missing, ``held`` of them found so far in the ids already read; at most
+    ``n`` hits, newest first."""
 
     def __init__(
-        self, db: Executor, relaxed: str, where: str, params: dict, top: int, share: float | None, spread: float
+        self, db: Executor, relaxed: str, where: str, params: dict, top: int, share: float | None, spread: float,
+        check: str = "",
     ):
         # share: of articles the query matches; spread: the ids of its clauses' keys per article,
         # which a scan of the whole archive reads (GIN intersects the clauses' posting lists).
@@ -545,21 +549,17 @@ class _Windows:
         cond += " AND d.article_id + 0 < :before"
         # ``article_id + 0``: neither the order nor the bound may be read from the primary key, so
         # the plan is the GIN bitmap (a sequential scan, which reads every tsvector, is refused).
-        # The batch comes back as one row, its ids one string handed back as is to the statement
-        # that tests or ranks them: thousands of ids never become Python rows, ints and array
-        # parameters (a third of a query's client CPU when they did).
-        batch = "SELECT count(*), min(id), string_agg(id::text, ',' ORDER BY id DESC) FROM ({}) AS w"
-        self.window_sql = text(batch.format(
+        self.window_sql = text(_BATCH.format(check=check, ids=(
             cond + " AND " + _BUCKET.format(bits=WINDOW_BITS) + " @@ CAST(:buckets AS tsquery)"
             " ORDER BY d.article_id + 0 DESC LIMIT :m"
-        ))
-        self.rest_sql = text(batch.format(cond + " ORDER BY d.article_id + 0 DESC LIMIT :m"))
+        )))
+        self.rest_sql = text(_BATCH.format(check=check, ids=cond + " ORDER BY d.article_id + 0 DESC LIMIT :m"))
         self.top = top
         self.before = top + 1  # ids below this are still to read
         self.low = self.before  # the current window reaches down to this id (its last bucket's first)
         self.done = top <= 0
 
-    def next(self, need: int, held: int, m: int) -> list[int]:
+    def next(self, need: int, held: int, m: int, n: int) -> list[Candidate]:
         if self.done:
             return []
         if self.before <= self.low:  # the window is read: size the next one
@@ -581,20 +581,22 @@ class _Windows:
                 self.low = 0  # the rest in one scan
             else:
                 self.low = max(0, ((self.before - 1) >> WINDOW_BITS) - buckets + 1) << WINDOW_BITS
-        params = {**self.params, "before": self.before, "m": m}
+        params = {**self.params, "before": self.before, "m": m, "n": n, "rest": self.low <= 0}
         if self.low > 0:
             params["buckets"] = " | ".join(
                 str(b) for b in range((self.before - 1) >> WINDOW_BITS, (self.low >> WINDOW_BITS) - 1, -1)
             )
-            count, lowest, ids = self.db.execute(self.window_sql, params).one()
+            rows = self.db.execute(self.window_sql, params).all()
         else:
-            count, lowest, ids = self.db.execute(self.rest_sql, params).one()
+            rows = self.db.execute(self.rest_sql, params).all()
+        count, lowest = rows[0][0], rows[0][1]
         if count < m:  # the window is read whole
             self.before = self.low
             self.done = self.low <= 0
         else:
             self.before = lowest
-        return count, ids or ""
+        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for _, _, a, s, p, r, _ in rows
+                if a is not None]
 
 
 def _pg_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
@@ -611,29 +613,19 @@ def _pg_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> 
     stats = _pg_stats(db, schema or "")
     share = max(estimated_share(stats, query), 1e-9) if stats else None
     spread = sum(estimated_share(stats, [clause]) for clause in query) if stats else 0.0
-    windows = _Windows(db, relaxed, where, params, top or 0, share, spread)
-    q = tsquery_expression(query)
-    if not phrases:
-        found, batches = 0, []  # _id_array skips the empty batches
-        while found < limit and not windows.done:
-            count, ids = windows.next(limit - found, found, limit - found)
-            found += count
-            batches.append(ids)
-        params = {"ids": _id_array(batches), "q": q, "saved": saved}
-        rows = db.execute(text(_RANKED.format(check=_RESTORE, limit="")), params)
-        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
-    # Phrases: the relaxed query's ids, newest first, window by window (at most PHRASE_FETCH ×
-    # limit per scan), each batch tested in one statement newest first that stops at the hits
-    # still missing (a backward walk of the primary key over the batch's ids under a LIMIT), so
-    # no more tsvectors are read than the hits need, in one round trip per batch.
-    check = text(_RANKED.format(check=" AND " + _PHRASE_TEST, limit=" LIMIT :n"))
+    params.update(q=tsquery_expression(query), saved=saved)
+    # Words: every id of the relaxed query is a hit, so a batch is at most the hits still missing.
+    # Phrases: at most PHRASE_FETCH × limit ids of its words per batch, the phrase tested on them
+    # newest first, stopping at the hits still missing (a backward walk of the primary key over
+    # the batch's ids under a LIMIT), so no more tsvectors are read than the hits need.
+    windows = _Windows(db, relaxed, where, params, top or 0, share, spread,
+                       " AND " + _PHRASE_TEST if phrases else "")
+    if windows.done:  # nothing indexed: no batch to put the setting back
+        db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": saved})
     out: list[Candidate] = []
     while len(out) < limit and not windows.done:
-        count, ids = windows.next(limit - len(out), len(out), limit * PHRASE_FETCH)
-        if count:
-            rows = db.execute(check, {"ids": _id_array([ids]), "q": q, "n": limit - len(out)}).all()
-            out += [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
-    db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": saved})
+        need = limit - len(out)
+        out += windows.next(need, len(out), limit * PHRASE_FETCH if phrases else need, need)
     return out
 
 
@@ -643,23 +635,26 @@ def _parse_dt(value) -> datetime:
     return _DT.process_result_value(value, None)  # type: ignore[return-value]
 
 
-def articles(db: Executor, ids: Sequence[int]) -> dict[int, ArticleText]:
-    """Title, body, link and source of the given articles, for result lines and snippets."""
-    if not ids:
-        return {}
+def page_texts(
+    db: Executor, article_ids: Sequence[int], story_ids: Sequence[int]
+) -> tuple[dict[int, ArticleText], dict[int, str]]:
+    """Title, body, link and source of the given articles, and the given stories' headlines, for
+    a page of results: one statement (each round trip waits for a core on a busy host)."""
+    if not article_ids:
+        return {}, {}
     stmt = text(
-        "SELECT a.id, a.story_id, a.title, a.body, a.url, s.name, a.published_at FROM articles a "
-        "JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    rows = db.execute(stmt, {"ids": list(ids)})
-    return {r[0]: ArticleText(r[0], r[1], r[2], r[3], r[4], r[5], _parse_dt(r[6])) for r in rows}
-
-
-def story_headlines(db: Executor, ids: Sequence[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    stmt = text("SELECT id, headline FROM stories WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
-    return {r[0]: r[1] for r in db.execute(stmt, {"ids": list(ids)})}
+        "SELECT a.id, a.story_id, a.title, a.body, a.url, s.name, a.published_at, NULL AS headline FROM articles a "
+        "JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids "
+        "UNION ALL SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, headline FROM stories WHERE id IN :sids"
+    ).bindparams(bindparam("ids", expanding=True), bindparam("sids", expanding=True))
+    texts: dict[int, ArticleText] = {}
+    heads: dict[int, str] = {}
+    for r in db.execute(stmt, {"ids": list(article_ids), "sids": list(story_ids) or [-1]}):
+        if r[0] is None:
+            heads[r[1]] = r[7]
+        else:
+            texts[r[0]] = ArticleText(r[0], r[1], r[2], r[3], r[4], r[5], _parse_dt(r[6]))
+    return texts, heads
 
 
 def index_size(db: Executor) -> int:
