@@ -201,8 +201,10 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def old_pg_candidates(db, query, filters, limit):
-    """The plan before: one statement, the planner's choice (a backward primary-key walk)."""
+def old_pg_candidates(db, query, filters, limit, start=None):
+    """The plan before: one statement, the planner's choice (a backward primary-key walk); the
+    setting ``start`` turned off put back first."""
+    store.finish(db, start)
     params: dict = {"n": limit, "q": store.tsquery_expression(query)}
     where = store._filter_sql(filters, params)
     sql = ("SELECT d.article_id, d.story_id, d.published_at, ts_rank(d.tsv, to_tsquery('simple', :q)) "

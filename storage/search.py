@@ -141,29 +141,75 @@ def terms_with_prefix(db: Executor, prefix: str, limit: int = 400) -> list[str]:
     return [r[0] for r in rows]
 
 
-def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400) -> list[str]:
-    """Indexed keys for each ``(text, is_prefix)``: those starting with ``text``, or ``text`` itself;
-    one round trip, one primary-key range seek per entry (at most ``limit`` keys per prefix on
-    PostgreSQL; SQLite reads each range whole, which the binary order keeps to its prefix)."""
+def _range_bounds(ranges: Sequence[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+    """(lower bounds, upper bounds) of the key ranges, each ``(text, is_prefix)`` once."""
     bounds: dict[tuple[str, str], None] = {}
     for key, prefix in ranges:
         if key:
             bounds[(key, (key[:-1] + chr(ord(key[-1]) + 1)) if prefix else key + "\x01")] = None
-    if not bounds:
+    return [lo for lo, _ in bounds], [hi for _, hi in bounds]
+
+
+# One primary-key range seek per range, at most :n keys each.
+_TERMS_PG = (
+    "SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), CAST(:his AS text[])) AS r(lo, hi) "
+    "CROSS JOIN LATERAL (SELECT term FROM search_terms WHERE term >= r.lo COLLATE \"C\" "
+    "AND term < r.hi COLLATE \"C\" ORDER BY term LIMIT :n) AS t"
+)
+
+
+def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400) -> list[str]:
+    """Indexed keys for each ``(text, is_prefix)``: those starting with ``text``, or ``text`` itself;
+    one round trip, one primary-key range seek per entry (at most ``limit`` keys per prefix on
+    PostgreSQL; SQLite reads each range whole, which the binary order keeps to its prefix)."""
+    los, his = _range_bounds(ranges)
+    if not los:
         return []
-    los, his = [lo for lo, _ in bounds], [hi for _, hi in bounds]
     if _dialect(db) == "postgresql":
-        sql = text(
-            "SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), CAST(:his AS text[])) AS r(lo, hi) "
-            "CROSS JOIN LATERAL (SELECT term FROM search_terms WHERE term >= r.lo COLLATE \"C\" "
-            "AND term < r.hi COLLATE \"C\" ORDER BY term LIMIT :n) AS t"
-        )
-        return [r[0] for r in db.execute(sql, {"los": los, "his": his, "n": limit})]
+        return [r[0] for r in db.execute(text(_TERMS_PG), {"los": los, "his": his, "n": limit})]
     sql = text(
         "SELECT DISTINCT t.term FROM json_each(:r) AS j CROSS JOIN search_terms AS t "
         "WHERE t.term >= json_extract(j.value, '$[0]') AND t.term < json_extract(j.value, '$[1]')"
     )
-    return [r[0] for r in db.execute(sql, {"r": json.dumps(list(bounds), ensure_ascii=False)})]
+    return [r[0] for r in db.execute(sql, {"r": json.dumps(list(zip(los, his)), ensure_ascii=False)})]
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a PostgreSQL plan reads before its first statement (``_pg_candidates``), read with the
+    query's keys in one round trip (``terms_and_start``): on a busy host every round trip waits
+    for a core. From then on the sequential scan is refused, until ``candidates`` or ``finish``."""
+
+    schema: str  # whose statistics
+    saved: str  # enable_seqscan before, put back by the plan's last statement
+    top: int  # the newest indexed id
+
+
+# Read left to right: the setting is read before it is turned off (for this transaction only).
+_START = (
+    "current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
+    "(SELECT max(article_id) FROM search_docs)"
+)
+
+
+def terms_and_start(
+    db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400
+) -> tuple[list[str], Start | None]:
+    """``terms_in_ranges`` and, on PostgreSQL, the plan's ``Start`` in the same round trip (then
+    ``candidates(..., start=)`` or, if the search stops before, ``finish(start)``)."""
+    if _dialect(db) != "postgresql":
+        return terms_in_ranges(db, ranges, limit), None
+    los, his = _range_bounds(ranges)
+    schema, saved, _, top, terms = db.execute(
+        text(f"SELECT {_START}, ARRAY({_TERMS_PG})"), {"los": los, "his": his, "n": limit}
+    ).one()
+    return list(terms), Start(schema or "", saved, top or 0)
+
+
+def finish(db: Executor, start: Start | None) -> None:
+    """Put back the planner setting ``terms_and_start`` turned off, when no plan ran after it."""
+    if start is not None:
+        db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": start.saved})
 
 
 def _quote_fts(key: str) -> str:
@@ -229,16 +275,20 @@ PHRASE_WINDOW = 2  # × limit: the newest hits of a phrase's words that bound it
 PHRASE_GROWTH = 4  # least growth of the next window (more when the phrase held in few of them)
 
 
-def candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
-    """The newest ``limit`` matching articles with their relevance.
+def candidates(
+    db: Executor, query: Query, filters: Filters, limit: int, start: Start | None = None
+) -> list[Candidate]:
+    """The newest ``limit`` matching articles with their relevance (``start``: from
+    ``terms_and_start``, PostgreSQL; read here when not given).
 
     Hits are read in descending article id (ingest order, i.e. recency) and only those ``limit``
     rows are scored, so a word found in half the archive costs the same as a rare one.
     """
     if not query:
+        finish(db, start)
         return []
     if _dialect(db) == "postgresql":
-        return _pg_candidates(db, query, filters, limit)
+        return _pg_candidates(db, query, filters, limit, start)
     if any(len(path) > 1 for clause in query for path in clause):
         return _fts_phrase_candidates(db, query, filters, limit)
     params: dict = {"n": limit, "q": fts5_expression(query)}
@@ -599,18 +649,18 @@ class _Windows:
                 if a is not None]
 
 
-def _pg_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
+def _pg_candidates(
+    db: Executor, query: Query, filters: Filters, limit: int, start: Start | None = None
+) -> list[Candidate]:
     params: dict = {}
     relaxed = _pg_relaxed_sql(query, params)
     where = _filter_sql(filters, params)
     phrases = any(len(path) > 1 for clause in query for path in clause)
-    # One round trip for what every plan needs: the schema (whose statistics), the newest id, and
-    # the sequential scan refused (restored by the plan's last statement).
-    schema, saved, _, top = db.execute(text(
-        "SELECT current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
-        "(SELECT max(article_id) FROM search_docs)"
-    )).one()
-    stats = _pg_stats(db, schema or "")
+    if start is None:  # one round trip for what every plan needs (``Start``)
+        schema, saved, _, top = db.execute(text(f"SELECT {_START}")).one()
+        start = Start(schema or "", saved, top or 0)
+    schema, saved, top = start.schema, start.saved, start.top
+    stats = _pg_stats(db, schema)
     share = max(estimated_share(stats, query), 1e-9) if stats else None
     spread = sum(estimated_share(stats, [clause]) for clause in query) if stats else 0.0
     params.update(q=tsquery_expression(query), saved=saved)
