@@ -151,7 +151,7 @@ def _range_bounds(ranges: Sequence[tuple[str, bool]]) -> tuple[list[str], list[s
 
 
 # One primary-key range seek per range, at most :n keys each.
-_TERMS_PG = (
+_LOOKUP_PG = (
     "SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), CAST(:his AS text[])) AS r(lo, hi) "
     "CROSS JOIN LATERAL (SELECT term FROM search_terms WHERE term >= r.lo COLLATE \"C\" "
     "AND term < r.hi COLLATE \"C\" ORDER BY term LIMIT :n) AS t"
@@ -166,7 +166,7 @@ def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int
     if not los:
         return []
     if _dialect(db) == "postgresql":
-        return [r[0] for r in db.execute(text(_TERMS_PG), {"los": los, "his": his, "n": limit})]
+        return [r[0] for r in db.execute(text(_LOOKUP_PG), {"los": los, "his": his, "n": limit})]
     sql = text(
         "SELECT DISTINCT t.term FROM json_each(:r) AS j CROSS JOIN search_terms AS t "
         "WHERE t.term >= json_extract(j.value, '$[0]') AND t.term < json_extract(j.value, '$[1]')"
@@ -201,7 +201,7 @@ def terms_and_start(
         return terms_in_ranges(db, ranges, limit), None
     los, his = _range_bounds(ranges)
     schema, saved, _, top, terms = db.execute(
-        text(f"SELECT {_START}, ARRAY({_TERMS_PG})"), {"los": los, "his": his, "n": limit}
+        text(f"SELECT {_START}, ARRAY({_LOOKUP_PG})"), {"los": los, "his": his, "n": limit}
     ).one()
     return list(terms), Start(schema or "", saved, top or 0)
 
