@@ -150,12 +150,9 @@ def _range_bounds(ranges: Sequence[tuple[str, bool]]) -> tuple[list[str], list[s
     return [lo for lo, _ in bounds], [hi for _, hi in bounds]
 
 
-# One primary-key range seek per range, at most :n keys each.
-_LOOKUP_PG = (
-    "SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), CAST(:his AS text[])) AS r(lo, hi) "
-    "CROSS JOIN LATERAL (SELECT term FROM search_terms WHERE term >= r.lo COLLATE \"C\" "
-    "AND term < r.hi COLLATE \"C\" ORDER BY term LIMIT :n) AS t"
-)
+# One primary-key range seek per range, at most :n keys each: a function (migration 0018) whose
+# query is planned without JIT, which the lookup's cost estimate would otherwise set off.
+_LOOKUP_PG = "SELECT search_terms_in_ranges(CAST(:los AS text[]), CAST(:his AS text[]), :n)"
 
 
 def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400) -> list[str]:
@@ -178,17 +175,20 @@ def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int
 class Start:
     """What a PostgreSQL plan reads before its first statement (``_pg_candidates``), read with the
     query's keys in one round trip (``terms_and_start``): on a busy host every round trip waits
-    for a core. From then on the sequential scan is refused, until ``candidates`` or ``finish``."""
+    for a core. From then on the sequential scan and JIT are off, until ``candidates`` or
+    ``finish`` puts them back (JIT would compile a window's statement once its GIN estimate is
+    large: hundreds of ms for a statement that runs in a few)."""
 
     schema: str  # whose statistics
     saved: str  # enable_seqscan before, put back by the plan's last statement
     top: int  # the newest indexed id
+    saved_jit: str = "on"  # jit before, put back with it
 
 
-# Read left to right: the setting is read before it is turned off (for this transaction only).
+# Read left to right: each setting is read before it is turned off (for this transaction only).
 _START = (
     "current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
-    "(SELECT max(article_id) FROM search_docs)"
+    "(SELECT max(article_id) FROM search_docs), current_setting('jit'), set_config('jit', 'off', true)"
 )
 
 
@@ -200,16 +200,17 @@ def terms_and_start(
     if _dialect(db) != "postgresql":
         return terms_in_ranges(db, ranges, limit), None
     los, his = _range_bounds(ranges)
-    schema, saved, _, top, terms = db.execute(
+    schema, saved, _, top, saved_jit, _, terms = db.execute(
         text(f"SELECT {_START}, ARRAY({_LOOKUP_PG})"), {"los": los, "his": his, "n": limit}
     ).one()
-    return list(terms), Start(schema or "", saved, top or 0)
+    return list(terms), Start(schema or "", saved, top or 0, saved_jit)
 
 
 def finish(db: Executor, start: Start | None) -> None:
-    """Put back the planner setting ``terms_and_start`` turned off, when no plan ran after it."""
+    """Put back the settings ``terms_and_start`` turned off, when no plan ran after it."""
     if start is not None:
-        db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": start.saved})
+        db.execute(text("SELECT set_config('enable_seqscan', :s, true), set_config('jit', :j, true)"),
+                   {"s": start.saved, "j": start.saved_jit})
 
 
 def _quote_fts(key: str) -> str:
@@ -538,14 +539,16 @@ _PHRASE_TEST = "ts_match_vq(tsv, to_tsquery('simple', :q))"
 # batch. The batch's count and lowest id come on every row (one row of NULL hits when it holds
 # none), and so does the planner setting put back (:saved) when this batch is the last one (its
 # hits are all that were missing, or it read the rest of the archive whole: :rest), so the last
-# statement restores it in the same round trip.
+# statement restores it in the same round trip (and JIT's, :saved_jit).
 _BATCH = (
     "WITH w AS MATERIALIZED ({ids}), "
     "h AS MATERIALIZED (SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) AS r "
     "FROM search_docs WHERE article_id = ANY(ARRAY(SELECT id FROM w)){check} ORDER BY article_id DESC LIMIT :n), "
-    "c AS (SELECT count(*) AS n, min(id) AS low FROM w) "
-    "SELECT c.n, c.low, h.article_id, h.story_id, h.published_at, h.r, set_config('enable_seqscan', "
-    "CASE WHEN (SELECT count(*) FROM h) >= :n OR (c.n < :m AND :rest) THEN :saved ELSE 'off' END, true) "
+    "c AS (SELECT count(*) AS n, min(id) AS low, (SELECT count(*) FROM h) >= :n OR (count(*) < :m AND :rest) "
+    "AS last FROM w) "
+    "SELECT c.n, c.low, h.article_id, h.story_id, h.published_at, h.r, "
+    "set_config('enable_seqscan', CASE WHEN c.last THEN :saved ELSE 'off' END, true), "
+    "set_config('jit', CASE WHEN c.last THEN :saved_jit ELSE 'off' END, true) "
     "FROM c LEFT JOIN h ON true ORDER BY h.article_id DESC"
 )
 
@@ -645,7 +648,7 @@ class _Windows:
             self.done = self.low <= 0
         else:
             self.before = lowest
-        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for _, _, a, s, p, r, _ in rows
+        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for _, _, a, s, p, r, _, _ in rows
                 if a is not None]
 
 
@@ -657,21 +660,21 @@ def _pg_candidates(
     where = _filter_sql(filters, params)
     phrases = any(len(path) > 1 for clause in query for path in clause)
     if start is None:  # one round trip for what every plan needs (``Start``)
-        schema, saved, _, top = db.execute(text(f"SELECT {_START}")).one()
-        start = Start(schema or "", saved, top or 0)
-    schema, saved, top = start.schema, start.saved, start.top
+        schema, saved, _, top, saved_jit, _ = db.execute(text(f"SELECT {_START}")).one()
+        start = Start(schema or "", saved, top or 0, saved_jit)
+    schema, top = start.schema, start.top
     stats = _pg_stats(db, schema)
     share = max(estimated_share(stats, query), 1e-9) if stats else None
     spread = sum(estimated_share(stats, [clause]) for clause in query) if stats else 0.0
-    params.update(q=tsquery_expression(query), saved=saved)
+    params.update(q=tsquery_expression(query), saved=start.saved, saved_jit=start.saved_jit)
     # Words: every id of the relaxed query is a hit, so a batch is at most the hits still missing.
     # Phrases: at most PHRASE_FETCH × limit ids of its words per batch, the phrase tested on them
     # newest first, stopping at the hits still missing (a backward walk of the primary key over
     # the batch's ids under a LIMIT), so no more tsvectors are read than the hits need.
     windows = _Windows(db, relaxed, where, params, top or 0, share, spread,
                        " AND " + _PHRASE_TEST if phrases else "")
-    if windows.done:  # nothing indexed: no batch to put the setting back
-        db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": saved})
+    if windows.done:  # nothing indexed: no batch to put the settings back
+        finish(db, start)
     out: list[Candidate] = []
     while len(out) < limit and not windows.done:
         need = limit - len(out)

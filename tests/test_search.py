@@ -353,7 +353,7 @@ def test_postgresql_reads_a_window_through_the_gin_index(seeded):
         windows = search_store._Windows(s, relaxed, "", params, 10**6, 0.5, 0.5)
         plan = "\n".join(s.execute(text("EXPLAIN " + windows.window_sql.text), {
             **params, "before": 10**6, "buckets": "244 | 243", "m": 300, "n": 300, "q": "x", "rest": False,
-            "saved": "on"}).scalars())
+            "saved": "on", "saved_jit": "on"}).scalars())
         index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
         assert index_cond and "array_to_tsvector" in index_cond[0] and index_cond[0].count("tsv @@") == 2, plan
 
@@ -423,7 +423,8 @@ def test_postgresql_tests_a_phrase_on_the_given_ids_only(seeded):
         relaxed = search_store._pg_relaxed_sql(clauses, params)
         top = s.execute(text("SELECT max(article_id) FROM search_docs")).scalar()
         windows = search_store._Windows(s, relaxed, "", params, top, None, 0.0, " AND " + search_store._PHRASE_TEST)
-        params.update(q=search_store.tsquery_expression(clauses), before=top + 1, m=1000, n=2, rest=True, saved="on")
+        params.update(q=search_store.tsquery_expression(clauses), before=top + 1, m=1000, n=2, rest=True, saved="on",
+                      saved_jit="on")
         s.execute(text("SET LOCAL enable_seqscan = off"))
         plan = "\n".join(s.execute(text("EXPLAIN " + windows.rest_sql.text), params).scalars())
         lines = plan.splitlines()
@@ -475,3 +476,33 @@ def test_a_snippet_read_a_stretch_at_a_time_marks_what_reading_all_marks(monkeyp
     pieces = snippet("", " ".join(words), marks, width=28)
     assert [p for p, hit in pieces if hit] == ["روسيا", "كوريا"]  # الشمالية is past the window
     assert pieces[0][0].startswith("… ") and pieces[-1] == (" …", False)
+
+
+def test_postgresql_search_statements_are_never_jit_compiled(seeded):
+    """The vocabulary lookup (up to a thousand ranges, priced by the planner far above JIT's
+    thresholds once the vocabulary is large) runs in a function planned without JIT (migration
+    0018), and the plan's statements after it run with JIT off: compiling cost ~200 ms of CPU for
+    a lookup that runs in 15 (a rare word at 30k articles)."""
+    with transaction(seeded.factory) as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL plans")
+        if not s.execute(text("SELECT pg_jit_available()")).scalar():
+            pytest.skip("the server has no JIT")
+        for name in ("jit_above_cost", "jit_optimize_above_cost", "jit_inline_above_cost"):
+            s.execute(text(f"SET LOCAL {name} = 100"))  # low thresholds: a small store's lookup passes them
+        s.execute(text("SET LOCAL jit = on"))
+        letters = [chr(c) for c in range(0x0627, 0x064A)]
+        ranges = [("روس", True), ("كوري", True), ("موسكو", False)] + [(a + b, True) for a in letters for b in letters]
+        los, his = search_store._range_bounds(ranges)
+        params = {"los": los, "his": his, "n": 400}
+        plain = s.execute(text("EXPLAIN (ANALYZE) SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), "
+                               "CAST(:his AS text[])) AS r(lo, hi) CROSS JOIN LATERAL (SELECT term FROM search_terms "
+                               "WHERE term >= r.lo AND term < r.hi ORDER BY term LIMIT :n) AS t"), params).scalars().all()
+        assert any(line.startswith("JIT:") for line in plain)  # the same query, as a statement: compiled
+        lookup = "\n".join(s.execute(text("EXPLAIN (ANALYZE) " + search_store._LOOKUP_PG), params).scalars())
+        assert "JIT:" not in lookup, lookup
+        keys, start = search_store.terms_and_start(s, ranges)
+        assert set(keys) == set(search_store.terms_in_ranges(s, ranges)) and "روسيا" in keys
+        assert s.execute(text("SELECT current_setting('jit')")).scalar() == "off"  # for the plan's statements
+        search_store.finish(s, start)
+        assert s.execute(text("SELECT current_setting('jit')")).scalar() == "on"
