@@ -443,13 +443,17 @@ def _fts_present(db: Executor, keys: Sequence[str], lo: int, hi: int) -> set[str
 #   once a window would cost more than the rest is read in one scan;
 # - the GIN condition is one tsquery per clause and per word of a phrase (``relaxed_parts``): GIN
 #   ANDs them key by key instead of testing every id of every key against one large query;
-# - a query with phrases then tests the phrase on each batch of those ids in one statement that
-#   walks them newest first and stops at the hits still missing (ts_rank read in the same pass),
-#   the ids handed back as the one string the window returned (never Python rows);
+# - a query with phrases then tests the phrase on each batch of those ids, in the statement that
+#   read them (``_BATCH``: the ids never leave the server), walking them newest first and stopping
+#   at the hits still missing (ts_rank read in the same pass); a word's batch is ranked there too;
 # - only the ``limit`` hits kept are read whole, for ts_rank; unpacking a tsvector is half the cost
 #   of reading one, so migration 0016 stores them LZ4-compressed (6 µs against pglz's 12);
-# - the schema, the newest id and the planner setting come in one round trip, the setting
-#   restored by the plan's last statement: on a busy host every round trip waits for a core.
+# - the schema, the newest id and the settings (sequential scan and JIT off) come with the
+#   query's keys in one round trip (``terms_and_start``), the settings restored by the plan's last
+#   batch: on a busy host every round trip waits for a core (a word query is three, with the
+#   page's texts); JIT would compile a statement the planner prices high (the vocabulary lookup
+#   of a word with many spellings: ~200 ms for 15), so the lookup is a function planned without it
+#   (migration 0018) and the plan's statements run with it off.
 # The shares are PostgreSQL's own statistics: ANALYZE keeps the most common lexemes of
 # ``search_docs.tsv`` with their share of rows (pg_stats.most_common_elems); a key not listed is
 # rarer than the least common listed. Without statistics yet, the whole archive is one window.
