@@ -26,8 +26,9 @@ measured reads common terms window by window of article-id buckets through the s
 the GIN index (migration 0014); a store built before it gives the same pages without the speed,
 so the bench prints whether the index has that column. ``--baseline-ref REF`` also runs the search
 code of a git ref (``bot/search.py`` and ``storage/search.py`` as committed there) on the same
-PostgreSQL store in the same process: a change's before and after, side by side. Every version's
-first run of a query finds the expansion and snippet caches empty, as a new query does.
+stores (SQLite and PostgreSQL) in the same process: a change's before and after, side by side.
+Every version's first run of a query finds the expansion and snippet caches empty, as a new query
+does.
 
 Run from the repo root:
 ``.venv/bin/python bench/bench_search.py --articles 200000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test``
@@ -201,8 +202,10 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, max(0, round(q * (len(values) - 1))))]
 
 
-def old_pg_candidates(db, query, filters, limit):
-    """The plan before: one statement, the planner's choice (a backward primary-key walk)."""
+def old_pg_candidates(db, query, filters, limit, start=None):
+    """The plan before: one statement, the planner's choice (a backward primary-key walk); the
+    setting ``start`` turned off put back first."""
+    store.finish(db, start)
     params: dict = {"n": limit, "q": store.tsquery_expression(query)}
     where = store._filter_sql(filters, params)
     sql = ("SELECT d.article_id, d.story_id, d.published_at, ts_rank(d.tsv, to_tsquery('simple', :q)) "
@@ -273,11 +276,10 @@ def collect(urls: dict[str, str], classes: dict[str, list[str]], now: datetime, 
     code = load_ref(ref) if ref else None
     for name, url in urls.items():
         systems.append((name, url, None))
-        if name == "postgresql":
-            if before:
-                systems.append(("postgresql (before)", url, old_pg_candidates))
-            if code is not None:
-                systems.append((f"postgresql ({ref})", url, None))
+        if name == "postgresql" and before:
+            systems.append(("postgresql (before)", url, old_pg_candidates))
+        if code is not None:
+            systems.append((f"{name} ({ref})", url, None))
     engines = {name: make_engine(url) for name, url in urls.items()}
     factories = {name: session_factory(engine) for name, engine in engines.items()}
     results: dict[tuple[str, str], list[float]] = {}
@@ -298,8 +300,8 @@ def collect(urls: dict[str, str], classes: dict[str, list[str]], now: datetime, 
                 finally:
                     store._pg_candidates = saved
                 pages[name] = ids
-            if "postgresql" in pages:  # the plan changes the speed, never the page
-                agree[raw] = all(page == pages["postgresql"] for name, page in pages.items() if name != "sqlite")
+            # The plan and the version change the speed, never the page (each database its own).
+            agree[raw] = all(page == pages[name.split(" ")[0]] for name, page in pages.items())
     for engine in engines.values():
         engine.dispose()
     return [name for name, _, _ in systems], results, cpus, agree
@@ -318,7 +320,8 @@ def measure(urls: dict[str, str], classes: dict[str, list[str]], ref: str | None
                 line += f"  {median(ms):>24.1f}ms{percentile(ms, 0.95):>6.1f}ms"
             print(line)
     differ = [q for q, ok in agree.items() if not ok]
-    print(f"\nPostgreSQL, same first page with every plan: {len(agree) - len(differ)}/{len(agree)} queries"
+    print(f"\nsame first page with every plan and version (on each database): "
+          f"{len(agree) - len(differ)}/{len(agree)} queries"
           + (f" (differ: {differ})" if differ else ""))
     for name, factory in factories.items():
         with transaction(factory) as s:
@@ -338,7 +341,7 @@ def main() -> None:
     p.add_argument("--reuse", action="store_true", help="measure stores built before")
     p.add_argument("--keep", action="store_true", help="keep the PostgreSQL schema")
     p.add_argument("--baseline-ref", metavar="REF",
-                   help="also run the search code of git REF (bot/search.py, storage/search.py) on PostgreSQL")
+                   help="also run the search code of git REF (bot/search.py, storage/search.py) on each database")
     args = p.parse_args()
     args.db.parent.mkdir(parents=True, exist_ok=True)
     total = args.articles + 5

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -338,6 +338,13 @@ def expand(db: Session, query: ParsedQuery) -> tuple[list[list[Path]], list[Path
     """The index query (clauses of alternative paths) and every path that marks a hit.
 
     A clause is empty when its term is nowhere in the index, and then so is the whole query."""
+    return _expand(query, lambda ranges: store.terms_in_ranges(db, ranges))
+
+
+def _expand(
+    query: ParsedQuery, lookup: Callable[[list[tuple[str, bool]]], list[str]]
+) -> tuple[list[list[Path]], list[Path]]:
+    """``expand`` with the vocabulary read by ``lookup`` (ranges to keys)."""
     plans: list[list[tuple[str, tuple[int, ...]]]] = []
     wanted: dict[tuple[str, bool], None] = {}
     # The ranges scanned for each text's term (all its texts'): a text reads only the keys found
@@ -356,7 +363,7 @@ def expand(db: Session, query: ParsedQuery) -> tuple[list[list[Path]], list[Path
         for text in texts:
             own.setdefault(text, set()).update(term_ranges)
         plans.append(plan)
-    keys = store.terms_in_ranges(db, list(wanted))
+    keys = lookup(list(wanted))
     clauses: list[list[Path]] = []
     marks: list[Path] = []
     readings: dict[str, dict[tuple[int, bool], list[str]]] = {}
@@ -387,10 +394,19 @@ def expand(db: Session, query: ParsedQuery) -> tuple[list[list[Path]], list[Path
 
 def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None = None) -> Page:
     """One page of results, one per story (its best article), best first."""
-    clauses, marks = expand(db, query)
+    # The vocabulary and what the index's plan reads first, in one round trip.
+    start: list[store.Start | None] = []
+
+    def lookup(ranges: list[tuple[str, bool]]) -> list[str]:
+        keys, begun = store.terms_and_start(db, ranges)
+        start.append(begun)
+        return keys
+
+    clauses, marks = _expand(query, lookup)
     if not clauses:
+        store.finish(db, start[0] if start else None)
         return Page((), page, 0, False)
-    cands = store.candidates(db, clauses, query.filters, WINDOW)
+    cands = store.candidates(db, clauses, query.filters, WINDOW, start[0] if start else None)
     if not cands:
         return Page((), page, 0, False)
     now = now or datetime.now(timezone.utc)
@@ -404,8 +420,7 @@ def search(db: Session, query: ParsedQuery, page: int = 0, now: datetime | None 
             best[c.story_id] = (score, c)
     ranked = sorted(best.values(), key=lambda sc: (-sc[0], -sc[1].article_id))
     chosen = ranked[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    texts = store.articles(db, [c.article_id for _, c in chosen])
-    heads = store.story_headlines(db, [c.story_id for _, c in chosen])
+    texts, heads = store.page_texts(db, [c.article_id for _, c in chosen], [c.story_id for _, c in chosen])
     results = []
     for score, c in chosen:
         art = texts[c.article_id]

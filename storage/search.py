@@ -141,29 +141,76 @@ def terms_with_prefix(db: Executor, prefix: str, limit: int = 400) -> list[str]:
     return [r[0] for r in rows]
 
 
-def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400) -> list[str]:
-    """Indexed keys for each ``(text, is_prefix)``: those starting with ``text``, or ``text`` itself;
-    one round trip, one primary-key range seek per entry (at most ``limit`` keys per prefix on
-    PostgreSQL; SQLite reads each range whole, which the binary order keeps to its prefix)."""
+def _range_bounds(ranges: Sequence[tuple[str, bool]]) -> tuple[list[str], list[str]]:
+    """(lower bounds, upper bounds) of the key ranges, each ``(text, is_prefix)`` once."""
     bounds: dict[tuple[str, str], None] = {}
     for key, prefix in ranges:
         if key:
             bounds[(key, (key[:-1] + chr(ord(key[-1]) + 1)) if prefix else key + "\x01")] = None
-    if not bounds:
+    return [lo for lo, _ in bounds], [hi for _, hi in bounds]
+
+
+# One primary-key range seek per range, at most :n keys each: a function (migration 0018) whose
+# query is planned without JIT, which the lookup's cost estimate would otherwise set off.
+_LOOKUP_PG = "SELECT search_terms_in_ranges(CAST(:los AS text[]), CAST(:his AS text[]), :n)"
+
+
+def terms_in_ranges(db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400) -> list[str]:
+    """Indexed keys for each ``(text, is_prefix)``: those starting with ``text``, or ``text`` itself;
+    one round trip, one primary-key range seek per entry (at most ``limit`` keys per prefix on
+    PostgreSQL; SQLite reads each range whole, which the binary order keeps to its prefix)."""
+    los, his = _range_bounds(ranges)
+    if not los:
         return []
-    los, his = [lo for lo, _ in bounds], [hi for _, hi in bounds]
     if _dialect(db) == "postgresql":
-        sql = text(
-            "SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), CAST(:his AS text[])) AS r(lo, hi) "
-            "CROSS JOIN LATERAL (SELECT term FROM search_terms WHERE term >= r.lo COLLATE \"C\" "
-            "AND term < r.hi COLLATE \"C\" ORDER BY term LIMIT :n) AS t"
-        )
-        return [r[0] for r in db.execute(sql, {"los": los, "his": his, "n": limit})]
+        return [r[0] for r in db.execute(text(_LOOKUP_PG), {"los": los, "his": his, "n": limit})]
     sql = text(
         "SELECT DISTINCT t.term FROM json_each(:r) AS j CROSS JOIN search_terms AS t "
         "WHERE t.term >= json_extract(j.value, '$[0]') AND t.term < json_extract(j.value, '$[1]')"
     )
-    return [r[0] for r in db.execute(sql, {"r": json.dumps(list(bounds), ensure_ascii=False)})]
+    return [r[0] for r in db.execute(sql, {"r": json.dumps(list(zip(los, his)), ensure_ascii=False)})]
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a PostgreSQL plan reads before its first statement (``_pg_candidates``), read with the
+    query's keys in one round trip (``terms_and_start``): on a busy host every round trip waits
+    for a core. From then on the sequential scan and JIT are off, until ``candidates`` or
+    ``finish`` puts them back (JIT would compile a window's statement once its GIN estimate is
+    large: hundreds of ms for a statement that runs in a few)."""
+
+    schema: str  # whose statistics
+    saved: str  # enable_seqscan before, put back by the plan's last statement
+    top: int  # the newest indexed id
+    saved_jit: str = "on"  # jit before, put back with it
+
+
+# Read left to right: each setting is read before it is turned off (for this transaction only).
+_START = (
+    "current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
+    "(SELECT max(article_id) FROM search_docs), current_setting('jit'), set_config('jit', 'off', true)"
+)
+
+
+def terms_and_start(
+    db: Executor, ranges: Sequence[tuple[str, bool]], limit: int = 400
+) -> tuple[list[str], Start | None]:
+    """``terms_in_ranges`` and, on PostgreSQL, the plan's ``Start`` in the same round trip (then
+    ``candidates(..., start=)`` or, if the search stops before, ``finish(start)``)."""
+    if _dialect(db) != "postgresql":
+        return terms_in_ranges(db, ranges, limit), None
+    los, his = _range_bounds(ranges)
+    schema, saved, _, top, saved_jit, _, terms = db.execute(
+        text(f"SELECT {_START}, ARRAY({_LOOKUP_PG})"), {"los": los, "his": his, "n": limit}
+    ).one()
+    return list(terms), Start(schema or "", saved, top or 0, saved_jit)
+
+
+def finish(db: Executor, start: Start | None) -> None:
+    """Put back the settings ``terms_and_start`` turned off, when no plan ran after it."""
+    if start is not None:
+        db.execute(text("SELECT set_config('enable_seqscan', :s, true), set_config('jit', :j, true)"),
+                   {"s": start.saved, "j": start.saved_jit})
 
 
 def _quote_fts(key: str) -> str:
@@ -229,16 +276,20 @@ PHRASE_WINDOW = 2  # × limit: the newest hits of a phrase's words that bound it
 PHRASE_GROWTH = 4  # least growth of the next window (more when the phrase held in few of them)
 
 
-def candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
-    """The newest ``limit`` matching articles with their relevance.
+def candidates(
+    db: Executor, query: Query, filters: Filters, limit: int, start: Start | None = None
+) -> list[Candidate]:
+    """The newest ``limit`` matching articles with their relevance (``start``: from
+    ``terms_and_start``, PostgreSQL; read here when not given).
 
     Hits are read in descending article id (ingest order, i.e. recency) and only those ``limit``
     rows are scored, so a word found in half the archive costs the same as a rare one.
     """
     if not query:
+        finish(db, start)
         return []
     if _dialect(db) == "postgresql":
-        return _pg_candidates(db, query, filters, limit)
+        return _pg_candidates(db, query, filters, limit, start)
     if any(len(path) > 1 for clause in query for path in clause):
         return _fts_phrase_candidates(db, query, filters, limit)
     params: dict = {"n": limit, "q": fts5_expression(query)}
@@ -392,13 +443,17 @@ def _fts_present(db: Executor, keys: Sequence[str], lo: int, hi: int) -> set[str
 #   once a window would cost more than the rest is read in one scan;
 # - the GIN condition is one tsquery per clause and per word of a phrase (``relaxed_parts``): GIN
 #   ANDs them key by key instead of testing every id of every key against one large query;
-# - a query with phrases then tests the phrase on each batch of those ids in one statement that
-#   walks them newest first and stops at the hits still missing (ts_rank read in the same pass),
-#   the ids handed back as the one string the window returned (never Python rows);
+# - a query with phrases then tests the phrase on each batch of those ids, in the statement that
+#   read them (``_BATCH``: the ids never leave the server), walking them newest first and stopping
+#   at the hits still missing (ts_rank read in the same pass); a word's batch is ranked there too;
 # - only the ``limit`` hits kept are read whole, for ts_rank; unpacking a tsvector is half the cost
 #   of reading one, so migration 0016 stores them LZ4-compressed (6 µs against pglz's 12);
-# - the schema, the newest id and the planner setting come in one round trip, the setting
-#   restored by the plan's last statement: on a busy host every round trip waits for a core.
+# - the schema, the newest id and the settings (sequential scan and JIT off) come with the
+#   query's keys in one round trip (``terms_and_start``), the settings restored by the plan's last
+#   batch: on a busy host every round trip waits for a core (a word query is three, with the
+#   page's texts); JIT would compile a statement the planner prices high (the vocabulary lookup
+#   of a word with many spellings: ~200 ms for 15), so the lookup is a function planned without it
+#   (migration 0018) and the plan's statements run with it off.
 # The shares are PostgreSQL's own statistics: ANALYZE keeps the most common lexemes of
 # ``search_docs.tsv`` with their share of rows (pg_stats.most_common_elems); a key not listed is
 # rarer than the least common listed. Without statistics yet, the whole archive is one window.
@@ -478,23 +533,28 @@ def relaxed_tsquery(query: Query) -> str:
     return tsquery_expression(query, followed_by=" & ")
 
 
-# Appended to a query's last statement, a condition without columns is a one-time filter run before
-# anything else: the planner setting is put back in the same round trip.
-_RESTORE = " AND (SELECT set_config('enable_seqscan', :saved, true)) IS NOT NULL"
 # The phrase tested as a function, not the ``@@`` operator: the planner must not answer it from
 # the GIN index when the ids to test are at hand (it prices a phrase of three common words at
 # ~300 rows, then rechecks the 20,000 holding its words: 250 ms instead of 10).
 _PHRASE_TEST = "ts_match_vq(tsv, to_tsquery('simple', :q))"
-# The ranked hits among given ids (``check``: a further condition, ``limit``: a LIMIT clause).
-_RANKED = (
-    "SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) FROM search_docs "
-    "WHERE article_id = ANY(CAST(:ids AS integer[])){check} ORDER BY article_id DESC{limit}"
+# A batch of the relaxed query's ids (``{ids}``, newest first, at most :m) and, in the same
+# statement, its hits ranked newest first (``{check}``: the phrase test, when there is one) under
+# :n, the hits still missing: the ids never leave the server, and a query costs one round trip per
+# batch. The batch's count and lowest id come on every row (one row of NULL hits when it holds
+# none), and so does the planner setting put back (:saved) when this batch is the last one (its
+# hits are all that were missing, or it read the rest of the archive whole: :rest), so the last
+# statement restores it in the same round trip (and JIT's, :saved_jit).
+_BATCH = (
+    "WITH w AS MATERIALIZED ({ids}), "
+    "h AS MATERIALIZED (SELECT article_id, story_id, published_at, ts_rank(tsv, to_tsquery('simple', :q)) AS r "
+    "FROM search_docs WHERE article_id = ANY(ARRAY(SELECT id FROM w)){check} ORDER BY article_id DESC LIMIT :n), "
+    "c AS (SELECT count(*) AS n, min(id) AS low, (SELECT count(*) FROM h) >= :n OR (count(*) < :m AND :rest) "
+    "AS last FROM w) "
+    "SELECT c.n, c.low, h.article_id, h.story_id, h.published_at, h.r, "
+    "set_config('enable_seqscan', CASE WHEN c.last THEN :saved ELSE 'off' END, true), "
+    "set_config('jit', CASE WHEN c.last THEN :saved_jit ELSE 'off' END, true) "
+    "FROM c LEFT JOIN h ON true ORDER BY h.article_id DESC"
 )
-
-
-def _id_array(batches: Sequence[str]) -> str:
-    """Batches of comma-joined ids (``_Windows.next``) as one integer array literal."""
-    return "{" + ",".join(b for b in batches if b) + "}"
 
 
 def relaxed_parts(query: Query) -> list[str]:
@@ -531,12 +591,13 @@ class _Windows:
     """The relaxed query's ids, newest first, one scan per batch: a window of buckets (ids of
     the buckets below ``before``) while windows pay, then the rest of the archive in one scan.
 
-    ``next(need, held, m)``: the next batch, at most ``m`` ids, for ``need`` hits still missing,
-    ``held`` of them found so far in the ids already read: how many, and the ids newest first
-    joined by commas (``_id_array`` makes them a parameter)."""
+    ``next(need, held, m, n)``: the hits of the next batch (``_BATCH``), at most ``m`` ids, for
+    ``need`` hits still missing, ``held`` of them found so far in the ids already read; at most
+    ``n`` hits, newest first."""
 
     def __init__(
-        self, db: Executor, relaxed: str, where: str, params: dict, top: int, share: float | None, spread: float
+        self, db: Executor, relaxed: str, where: str, params: dict, top: int, share: float | None, spread: float,
+        check: str = "",
     ):
         # share: of articles the query matches; spread: the ids of its clauses' keys per article,
         # which a scan of the whole archive reads (GIN intersects the clauses' posting lists).
@@ -545,21 +606,17 @@ class _Windows:
         cond += " AND d.article_id + 0 < :before"
         # ``article_id + 0``: neither the order nor the bound may be read from the primary key, so
         # the plan is the GIN bitmap (a sequential scan, which reads every tsvector, is refused).
-        # The batch comes back as one row, its ids one string handed back as is to the statement
-        # that tests or ranks them: thousands of ids never become Python rows, ints and array
-        # parameters (a third of a query's client CPU when they did).
-        batch = "SELECT count(*), min(id), string_agg(id::text, ',' ORDER BY id DESC) FROM ({}) AS w"
-        self.window_sql = text(batch.format(
+        self.window_sql = text(_BATCH.format(check=check, ids=(
             cond + " AND " + _BUCKET.format(bits=WINDOW_BITS) + " @@ CAST(:buckets AS tsquery)"
             " ORDER BY d.article_id + 0 DESC LIMIT :m"
-        ))
-        self.rest_sql = text(batch.format(cond + " ORDER BY d.article_id + 0 DESC LIMIT :m"))
+        )))
+        self.rest_sql = text(_BATCH.format(check=check, ids=cond + " ORDER BY d.article_id + 0 DESC LIMIT :m"))
         self.top = top
         self.before = top + 1  # ids below this are still to read
         self.low = self.before  # the current window reaches down to this id (its last bucket's first)
         self.done = top <= 0
 
-    def next(self, need: int, held: int, m: int) -> list[int]:
+    def next(self, need: int, held: int, m: int, n: int) -> list[Candidate]:
         if self.done:
             return []
         if self.before <= self.low:  # the window is read: size the next one
@@ -581,59 +638,51 @@ class _Windows:
                 self.low = 0  # the rest in one scan
             else:
                 self.low = max(0, ((self.before - 1) >> WINDOW_BITS) - buckets + 1) << WINDOW_BITS
-        params = {**self.params, "before": self.before, "m": m}
+        params = {**self.params, "before": self.before, "m": m, "n": n, "rest": self.low <= 0}
         if self.low > 0:
             params["buckets"] = " | ".join(
                 str(b) for b in range((self.before - 1) >> WINDOW_BITS, (self.low >> WINDOW_BITS) - 1, -1)
             )
-            count, lowest, ids = self.db.execute(self.window_sql, params).one()
+            rows = self.db.execute(self.window_sql, params).all()
         else:
-            count, lowest, ids = self.db.execute(self.rest_sql, params).one()
+            rows = self.db.execute(self.rest_sql, params).all()
+        count, lowest = rows[0][0], rows[0][1]
         if count < m:  # the window is read whole
             self.before = self.low
             self.done = self.low <= 0
         else:
             self.before = lowest
-        return count, ids or ""
+        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for _, _, a, s, p, r, _, _ in rows
+                if a is not None]
 
 
-def _pg_candidates(db: Executor, query: Query, filters: Filters, limit: int) -> list[Candidate]:
+def _pg_candidates(
+    db: Executor, query: Query, filters: Filters, limit: int, start: Start | None = None
+) -> list[Candidate]:
     params: dict = {}
     relaxed = _pg_relaxed_sql(query, params)
     where = _filter_sql(filters, params)
     phrases = any(len(path) > 1 for clause in query for path in clause)
-    # One round trip for what every plan needs: the schema (whose statistics), the newest id, and
-    # the sequential scan refused (restored by the plan's last statement).
-    schema, saved, _, top = db.execute(text(
-        "SELECT current_schema(), current_setting('enable_seqscan'), set_config('enable_seqscan', 'off', true), "
-        "(SELECT max(article_id) FROM search_docs)"
-    )).one()
-    stats = _pg_stats(db, schema or "")
+    if start is None:  # one round trip for what every plan needs (``Start``)
+        schema, saved, _, top, saved_jit, _ = db.execute(text(f"SELECT {_START}")).one()
+        start = Start(schema or "", saved, top or 0, saved_jit)
+    schema, top = start.schema, start.top
+    stats = _pg_stats(db, schema)
     share = max(estimated_share(stats, query), 1e-9) if stats else None
     spread = sum(estimated_share(stats, [clause]) for clause in query) if stats else 0.0
-    windows = _Windows(db, relaxed, where, params, top or 0, share, spread)
-    q = tsquery_expression(query)
-    if not phrases:
-        found, batches = 0, []  # _id_array skips the empty batches
-        while found < limit and not windows.done:
-            count, ids = windows.next(limit - found, found, limit - found)
-            found += count
-            batches.append(ids)
-        params = {"ids": _id_array(batches), "q": q, "saved": saved}
-        rows = db.execute(text(_RANKED.format(check=_RESTORE, limit="")), params)
-        return [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
-    # Phrases: the relaxed query's ids, newest first, window by window (at most PHRASE_FETCH ×
-    # limit per scan), each batch tested in one statement newest first that stops at the hits
-    # still missing (a backward walk of the primary key over the batch's ids under a LIMIT), so
-    # no more tsvectors are read than the hits need, in one round trip per batch.
-    check = text(_RANKED.format(check=" AND " + _PHRASE_TEST, limit=" LIMIT :n"))
+    params.update(q=tsquery_expression(query), saved=start.saved, saved_jit=start.saved_jit)
+    # Words: every id of the relaxed query is a hit, so a batch is at most the hits still missing.
+    # Phrases: at most PHRASE_FETCH × limit ids of its words per batch, the phrase tested on them
+    # newest first, stopping at the hits still missing (a backward walk of the primary key over
+    # the batch's ids under a LIMIT), so no more tsvectors are read than the hits need.
+    windows = _Windows(db, relaxed, where, params, top or 0, share, spread,
+                       " AND " + _PHRASE_TEST if phrases else "")
+    if windows.done:  # nothing indexed: no batch to put the settings back
+        finish(db, start)
     out: list[Candidate] = []
     while len(out) < limit and not windows.done:
-        count, ids = windows.next(limit - len(out), len(out), limit * PHRASE_FETCH)
-        if count:
-            rows = db.execute(check, {"ids": _id_array([ids]), "q": q, "n": limit - len(out)}).all()
-            out += [Candidate(a, s, _DT.process_result_value(p, None), float(r)) for a, s, p, r in rows]
-    db.execute(text("SELECT set_config('enable_seqscan', :s, true)"), {"s": saved})
+        need = limit - len(out)
+        out += windows.next(need, len(out), limit * PHRASE_FETCH if phrases else need, need)
     return out
 
 
@@ -643,23 +692,26 @@ def _parse_dt(value) -> datetime:
     return _DT.process_result_value(value, None)  # type: ignore[return-value]
 
 
-def articles(db: Executor, ids: Sequence[int]) -> dict[int, ArticleText]:
-    """Title, body, link and source of the given articles, for result lines and snippets."""
-    if not ids:
-        return {}
+def page_texts(
+    db: Executor, article_ids: Sequence[int], story_ids: Sequence[int]
+) -> tuple[dict[int, ArticleText], dict[int, str]]:
+    """Title, body, link and source of the given articles, and the given stories' headlines, for
+    a page of results: one statement (each round trip waits for a core on a busy host)."""
+    if not article_ids:
+        return {}, {}
     stmt = text(
-        "SELECT a.id, a.story_id, a.title, a.body, a.url, s.name, a.published_at FROM articles a "
-        "JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    rows = db.execute(stmt, {"ids": list(ids)})
-    return {r[0]: ArticleText(r[0], r[1], r[2], r[3], r[4], r[5], _parse_dt(r[6])) for r in rows}
-
-
-def story_headlines(db: Executor, ids: Sequence[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    stmt = text("SELECT id, headline FROM stories WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
-    return {r[0]: r[1] for r in db.execute(stmt, {"ids": list(ids)})}
+        "SELECT a.id, a.story_id, a.title, a.body, a.url, s.name, a.published_at, NULL AS headline FROM articles a "
+        "JOIN sources s ON s.id = a.source_id WHERE a.id IN :ids "
+        "UNION ALL SELECT NULL, id, NULL, NULL, NULL, NULL, NULL, headline FROM stories WHERE id IN :sids"
+    ).bindparams(bindparam("ids", expanding=True), bindparam("sids", expanding=True))
+    texts: dict[int, ArticleText] = {}
+    heads: dict[int, str] = {}
+    for r in db.execute(stmt, {"ids": list(article_ids), "sids": list(story_ids) or [-1]}):
+        if r[0] is None:
+            heads[r[1]] = r[7]
+        else:
+            texts[r[0]] = ArticleText(r[0], r[1], r[2], r[3], r[4], r[5], _parse_dt(r[6]))
+    return texts, heads
 
 
 def index_size(db: Executor) -> int:

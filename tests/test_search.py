@@ -294,8 +294,8 @@ def test_windowed_plans_return_the_plain_querys_newest_hits(tmp_path, db_url, mo
         search_store._stats_cache.clear()
         read = search_store._Windows.next
 
-        def spy(self, need, held, m):
-            ids = read(self, need, held, m)
+        def spy(self, *args):
+            ids = read(self, *args)
             if self.low > 0:  # this scan read a window of buckets, not the rest of the archive
                 windows.append(self.low)
             return ids
@@ -352,7 +352,8 @@ def test_postgresql_reads_a_window_through_the_gin_index(seeded):
         relaxed = search_store._pg_relaxed_sql(clauses, params)
         windows = search_store._Windows(s, relaxed, "", params, 10**6, 0.5, 0.5)
         plan = "\n".join(s.execute(text("EXPLAIN " + windows.window_sql.text), {
-            **params, "before": 10**6, "buckets": "244 | 243", "m": 300}).scalars())
+            **params, "before": 10**6, "buckets": "244 | 243", "m": 300, "n": 300, "q": "x", "rest": False,
+            "saved": "on", "saved_jit": "on"}).scalars())
         index_cond = [line for line in plan.splitlines() if "Index Cond" in line]
         assert index_cond and "array_to_tsvector" in index_cond[0] and index_cond[0].count("tsv @@") == 2, plan
 
@@ -410,22 +411,35 @@ def test_relaxed_parts_are_the_relaxed_query_word_by_word():
 
 
 def test_postgresql_tests_a_phrase_on_the_given_ids_only(seeded):
-    """The phrase is tested on the ids the windows read, walking the primary key newest first
-    under a LIMIT, never answered again from the GIN index (which, for a phrase of common words,
-    rechecks every article holding them)."""
+    """The phrase is tested on the ids the window read, in the same statement, walking the primary
+    key newest first under a LIMIT, never answered again from the GIN index (which, for a phrase
+    of common words, rechecks every article holding them); the statement restores the planner
+    setting only when it is the last one."""
     with transaction(seeded.factory) as s:
         if s.get_bind().dialect.name != "postgresql":
             pytest.skip("PostgreSQL plans")
-        s.execute(text("SET LOCAL enable_seqscan = off"))
         clauses, _ = expand(s, parse_query('"كوريا الشمالية"'))
-        check = search_store._RANKED.format(check=" AND " + search_store._PHRASE_TEST, limit=" LIMIT :n")
-        ids = s.execute(text("SELECT article_id FROM search_docs")).scalars().all()
-        q = search_store.tsquery_expression(clauses)
-        params = {"ids": search_store._id_array([",".join(map(str, ids))]), "q": q, "n": 2}
-        plan = "\n".join(s.execute(text("EXPLAIN " + check), params).scalars())
-        assert "search_docs_pkey" in plan and "ix_search_docs_tsv" not in plan, plan
-        hits = s.execute(text(check), params).all()
-        assert hits and [h[0] for h in hits] == sorted((h[0] for h in hits), reverse=True)
+        params: dict = {}
+        relaxed = search_store._pg_relaxed_sql(clauses, params)
+        top = s.execute(text("SELECT max(article_id) FROM search_docs")).scalar()
+        windows = search_store._Windows(s, relaxed, "", params, top, None, 0.0, " AND " + search_store._PHRASE_TEST)
+        params.update(q=search_store.tsquery_expression(clauses), before=top + 1, m=1000, n=2, rest=True, saved="on",
+                      saved_jit="on")
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(s.execute(text("EXPLAIN " + windows.rest_sql.text), params).scalars())
+        lines = plan.splitlines()
+        start = next(i for i, line in enumerate(lines) if line.strip() == "CTE h")
+        depth = len(lines[start]) - len(lines[start].lstrip())
+        end = next((i for i in range(start + 1, len(lines)) if len(lines[i]) - len(lines[i].lstrip()) <= depth),
+                   len(lines))
+        test = "\n".join(lines[start:end])  # the hits' part of the statement
+        assert "search_docs_pkey" in test and "ts_match_vq" in test and "ix_search_docs_tsv" not in test, plan
+        hits = s.execute(windows.rest_sql, params).all()
+        assert hits[0][2] is not None and [h[2] for h in hits] == sorted((h[2] for h in hits), reverse=True)
+        assert s.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "on"  # the last batch
+        s.execute(text("SET LOCAL enable_seqscan = off"))
+        s.execute(windows.rest_sql, {**params, "n": 10**6, "m": 1}).all()  # more to read: not the last
+        assert s.execute(text("SELECT current_setting('enable_seqscan')")).scalar() == "off"
         # Alone, with the sequential scan refused, the test still cannot be read from the index.
         alone = "\n".join(s.execute(text("EXPLAIN SELECT article_id FROM search_docs WHERE "
                                          + search_store._PHRASE_TEST), params).scalars())
@@ -462,3 +476,33 @@ def test_a_snippet_read_a_stretch_at_a_time_marks_what_reading_all_marks(monkeyp
     pieces = snippet("", " ".join(words), marks, width=28)
     assert [p for p, hit in pieces if hit] == ["روسيا", "كوريا"]  # الشمالية is past the window
     assert pieces[0][0].startswith("… ") and pieces[-1] == (" …", False)
+
+
+def test_postgresql_search_statements_are_never_jit_compiled(seeded):
+    """The vocabulary lookup (up to a thousand ranges, priced by the planner far above JIT's
+    thresholds once the vocabulary is large) runs in a function planned without JIT (migration
+    0018), and the plan's statements after it run with JIT off: compiling cost ~200 ms of CPU for
+    a lookup that runs in 15 (a rare word at 30k articles)."""
+    with transaction(seeded.factory) as s:
+        if s.get_bind().dialect.name != "postgresql":
+            pytest.skip("PostgreSQL plans")
+        if not s.execute(text("SELECT pg_jit_available()")).scalar():
+            pytest.skip("the server has no JIT")
+        for name in ("jit_above_cost", "jit_optimize_above_cost", "jit_inline_above_cost"):
+            s.execute(text(f"SET LOCAL {name} = 100"))  # low thresholds: a small store's lookup passes them
+        s.execute(text("SET LOCAL jit = on"))
+        letters = [chr(c) for c in range(0x0627, 0x064A)]
+        ranges = [("روس", True), ("كوري", True), ("موسكو", False)] + [(a + b, True) for a in letters for b in letters]
+        los, his = search_store._range_bounds(ranges)
+        params = {"los": los, "his": his, "n": 400}
+        plain = s.execute(text("EXPLAIN (ANALYZE) SELECT DISTINCT t.term FROM unnest(CAST(:los AS text[]), "
+                               "CAST(:his AS text[])) AS r(lo, hi) CROSS JOIN LATERAL (SELECT term FROM search_terms "
+                               "WHERE term >= r.lo AND term < r.hi ORDER BY term LIMIT :n) AS t"), params).scalars().all()
+        assert any(line.startswith("JIT:") for line in plain)  # the same query, as a statement: compiled
+        lookup = "\n".join(s.execute(text("EXPLAIN (ANALYZE) " + search_store._LOOKUP_PG), params).scalars())
+        assert "JIT:" not in lookup, lookup
+        keys, start = search_store.terms_and_start(s, ranges)
+        assert set(keys) == set(search_store.terms_in_ranges(s, ranges)) and "روسيا" in keys
+        assert s.execute(text("SELECT current_setting('jit')")).scalar() == "off"  # for the plan's statements
+        search_store.finish(s, start)
+        assert s.execute(text("SELECT current_setting('jit')")).scalar() == "on"

@@ -306,3 +306,41 @@ def test_postgresql_plans_give_the_plain_querys_hits(tmp_path, db_url, monkeypat
         assert hits >= len(plans) - 4  # nearly every query finds something: the comparison is real
     finally:
         app.close()
+
+
+def test_a_search_reads_its_plans_start_with_the_keys_and_gives_the_same_pages(tmp_path, db_url, monkeypatch):
+    """On PostgreSQL ``search`` reads the plan's start (schema, settings, newest id) in the round
+    trip that reads the query's keys (``terms_and_start``): the pages are those of the plan reading
+    its start itself, and the planner setting is back as it was after every search, whether it
+    found something, nothing, or no key at all (and JIT's, which the plan turns off too)."""
+    docs = _dev_articles(60)
+    app, _ = _store(db_url, tmp_path, docs)
+    pg = db_url.startswith("postgresql")
+    now = START + timedelta(days=400)
+    queries = ["السعودية", "المملكة", '"المملكة العربية السعودية"', '"ولي العهد" الرياض', "وزارة الصحة",
+               "المملكه source:dev", "زززقققغغغ", "السعودية source:nowhere", "المكان"]
+    try:
+        with transaction(app.factory) as s:
+            if pg:
+                s.execute(text("ANALYZE search_docs"))
+        store._stats_cache.clear()
+        pages = {}
+        for together in (True, False):
+            if not together:  # the plan reads its start itself, as ``candidates`` without one does
+                monkeypatch.setattr(store, "terms_and_start",
+                                    lambda db, ranges: (store.terms_in_ranges(db, ranges), None))
+            for raw in queries:
+                with transaction(app.factory) as s:
+                    settings = "SELECT current_setting('enable_seqscan'), current_setting('jit')"
+                    before = s.execute(text(settings)).one() if pg else None
+                    got = []
+                    for page in range(3):
+                        result = search(s, parse_query(raw), page, now)
+                        got.append([(r.article_id, r.score, r.snippet) for r in result.results])
+                        if pg:
+                            assert s.execute(text(settings)).one() == before == ("on", before[1]), raw
+                pages.setdefault(raw, []).append(got)
+        assert all(a == b for a, b in pages.values())
+        assert sum(bool(p[0][0]) for p in pages.values()) >= 5  # most queries find something
+    finally:
+        app.close()
