@@ -75,12 +75,15 @@ AHEAD = 3
 # work or they sit idle while it writes (measured: a window of 150 articles left them idle part of
 # every batch). Results wait in the writer, ~14 KiB each: 400 articles are ~6 MB.
 WINDOW = 400
-# Articles of the other workers (and its own) a worker remembers (``_Peers``): the ones ahead of
-# the writer and a margin; a copy further back is stored, and found by the writer's read.
-PEERS = 20_000
-# Earlier articles sharing a band with an article whose relation to it is weighed (``_Peers.copied``),
+# Articles of the other workers (and its own) a worker remembers (``_Peers``), per generation (two
+# kept, ~40 MB a worker at most): most copies of SaudiNewsNet are within a thousand files of the
+# report they copy.
+PEERS = 5_000
+# Earlier articles sharing a band with an article whose relation to it is weighed (``_Peers.joins``),
 # the latest first: a stock phrase shared by hundreds of reports costs no more than this.
 PEER_CANDIDATES = 40
+# An analysis' band keys begin with the full text's and the lead's (``Pipeline.analyze``).
+_COPY_BANDS = dedup.BANDS + dedup.LEAD_BANDS
 # Relations whose article joins a story silently: it needs no draft (an update needs its summary).
 _SILENT = frozenset({dedup.COPY, dedup.CONTAINED})
 _FRAME = struct.Struct("<I")
@@ -146,28 +149,32 @@ class _Peers:
     publishes its chunk's keys as soon as it is analyzed and reads the others' before it drafts,
     so it sees every article analyzed before its chunk but the ones of the chunks in flight. The
     writer's read could not tell it (it stores ``WINDOW`` articles behind), nor its own files alone
-    (``N`` workers each get one chunk in ``N``). ~0.7 KiB per article, the file removed at close."""
+    (``N`` workers each get one chunk in ``N``). ~0.8 KiB per article, the file removed at close.
+
+    Every worker indexes every article, so the index is kept cheap (measured: ~0.02 ms per article
+    and worker): the full text's and the lead's bands only (a copy shares them; the paragraphs'
+    bands find the updates, which are drafted anyway), the first article holding a band only, and
+    two generations of ``PEERS`` articles, the older dropped whole."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path
         self._offset = 0
-        # Position (in the input) of the first article holding a URL, guid or body hash.
-        self._first: dict[tuple[str, str], int] = {}
-        # Position → (band keys, fingerprint bytes) of the articles remembered; band key → positions.
-        self._prints: dict[int, tuple[list[int], bytes]] = {}
-        self._bands: dict[int, list[int]] = {}
+        # Key (URL, guid, body hash; band) → position in the input of the first article holding
+        # it; position → fingerprint bytes. The current generation first, then the older.
+        self._new: tuple[dict, dict] = ({}, {})
+        self._old: tuple[dict, dict] = ({}, {})
 
     @staticmethod
-    def keys(analysis: Analysis) -> list[tuple[str, str]]:
+    def keys(analysis: Analysis) -> list:
         article = analysis.article
-        keys = [("url", article.url), ("body", analysis.body_hash)]
+        keys: list = [("url", article.url), ("body", analysis.body_hash)]
         if article.guid:
             keys.append(("guid", article.guid))
         return keys
 
     def publish(self, analyzed: list[tuple[int, Analysis]]) -> None:
         """This worker's articles (position, analysis), for the others and for itself."""
-        records = [(n, self.keys(a), a.band_keys, a.fingerprint.to_bytes() if a.band_keys else b"")
+        records = [(n, self.keys(a), a.band_keys[:_COPY_BANDS], a.fingerprint.to_bytes() if a.band_keys else b"")
                    for n, a in analyzed]
         if self.path is None:
             self._add(records)
@@ -198,37 +205,28 @@ class _Peers:
             self._add(pickle.loads(view[at + _FRAME.size:at + _FRAME.size + size]))
             at += _FRAME.size + size
 
-    def _add(self, records: list[tuple[int, list[tuple[str, str]], list[int], bytes]]) -> None:
-        first, prints, bands = self._first, self._prints, self._bands
-        for n, keys, band_keys, fingerprint in records:
-            for key in keys:
-                if first.get(key, n) >= n:
+    def _add(self, records: list[tuple[int, list, list[int], bytes]]) -> None:
+        if len(self._new[1]) >= PEERS:
+            self._old, self._new = self._new, ({}, {})
+        first, prints = self._new
+        for n, keys, bands, fingerprint in records:
+            for key in keys + bands:
+                if first.setdefault(key, n) > n:  # published out of order: the earlier holds it
                     first[key] = n
-            if band_keys:
-                prints[n] = (band_keys, fingerprint)
-                for band in band_keys:
-                    bands.setdefault(band, []).append(n)
-        while len(prints) > PEERS:  # the oldest published go first (about the input's order)
-            n = next(iter(prints))
-            for band in prints.pop(n)[0]:
-                holders = bands[band]
-                holders.remove(n)
-                if not holders:
-                    del bands[band]
-        if len(first) > 3 * PEERS:
-            for key in list(first)[: len(first) - 3 * PEERS]:
-                del first[key]
+            prints[n] = fingerprint
+
+    def _first(self, key: object, n: int) -> int:
+        return min(self._new[0].get(key, n), self._old[0].get(key, n))
 
     def joins(self, n: int, analysis: Analysis) -> bool:
         """Whether the article at position ``n`` repeats or silently copies an earlier one."""
-        if any(self._first.get(key, n) < n for key in self.keys(analysis)):
+        if any(self._first(key, n) < n for key in self.keys(analysis)):
             return True
-        found: set[int] = set()
-        for band in analysis.band_keys:
-            found.update(m for m in self._bands.get(band, ()) if m < n)
+        found = {m for m in (self._first(band, n) for band in analysis.band_keys[:_COPY_BANDS]) if m < n}
         fingerprint = analysis.fingerprint
         for m in sorted(found, reverse=True)[:PEER_CANDIDATES]:
-            if dedup.relation(fingerprint, dedup.Fingerprint.from_bytes(self._prints[m][1])) in _SILENT:
+            stored = self._new[1].get(m) or self._old[1].get(m)
+            if stored and dedup.relation(fingerprint, dedup.Fingerprint.from_bytes(stored)) in _SILENT:
                 return True
         return False
 
