@@ -8,13 +8,15 @@ import gc
 import json
 import os
 import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.config import load_config
-from bot.pipeline import Ready
+from bot.article import Article
+from bot.pipeline import Analysis, Pipeline, Ready
 from bot.sources import analysis_pool
 from bot.sources.files import iter_article_files
 from tests.conftest import Clock, write_config
@@ -86,3 +88,50 @@ def test_the_workers_run_a_window_of_articles_ahead_of_the_writer(app, folder, m
         assert sum(submitted) >= min(FILES, analysis_pool.WINDOW)
         rest = list(articles)
     assert len(rest) == FILES - 1
+
+
+def _analysis(pipeline: Pipeline, url: str, title: str, body: str) -> Analysis:
+    return pipeline.analyze(Article("files", url, title, body, datetime(2017, 3, 12, tzinfo=timezone.utc)))
+
+
+def test_each_worker_sees_what_the_others_analyzed_before_its_files(folder, tmp_path, monkeypatch):
+    """A repeat or near copy of an earlier file needs no draft, whichever worker read the earlier
+    one (``_Peers``: a file the workers share); a later file, or an unrelated one, is drafted."""
+    pipeline = Pipeline(None)
+    texts = [p.read_text(encoding="utf-8").split("\n", 2) for p in sorted(folder.glob("*.txt"))[:3]]
+    report, other, third = (_analysis(pipeline, f"u{n}", t[0], t[2]) for n, t in enumerate(texts))
+    copy = _analysis(pipeline, "copy", "عنوان آخر", texts[0][2] + " وكانت الوكالة قد ذكرت ذلك أمس.")
+    repeat = _analysis(pipeline, "u1", "عنوان", "نص آخر قصير")  # the URL of ``other`` again
+    shared = str(tmp_path / "peers")
+    a, b = analysis_pool._Peers(shared), analysis_pool._Peers(shared)
+    a.publish([(0, report), (1, other)])
+    b.publish([(4, copy), (5, repeat)])
+    b.catch_up()
+    assert b.joins(4, copy) and b.joins(5, repeat)  # the earlier files were worker a's
+    a.catch_up()
+    assert not a.joins(0, report) and not a.joins(1, other)  # the copy comes after them
+    # An unrelated file is drafted; and the oldest generation is forgotten whole.
+    monkeypatch.setattr(analysis_pool, "PEERS", 2)
+    a.publish([(6, third)])
+    b.catch_up()
+    assert not b.joins(6, third)
+    assert b.joins(9, copy)  # the copy at 4, in the older generation
+    b.publish([(7, _analysis(pipeline, "u7", "x", "y"))])
+    b.publish([(8, _analysis(pipeline, "u8", "y", "z"))])
+    b.catch_up()
+    assert not b.joins(9, copy)  # positions 0 to 5 are gone with their generation
+
+
+def test_a_worker_stops_sharing_on_a_cut_frame_and_keeps_its_own_files(folder, tmp_path):
+    """A frame cut short (a worker killed as it wrote) costs the others only their hints."""
+    pipeline = Pipeline(None)
+    title, _, body = sorted(folder.glob("*.txt"))[0].read_text(encoding="utf-8").split("\n", 2)
+    shared = tmp_path / "peers"
+    shared.write_bytes(b"")
+    peers = analysis_pool._Peers(str(shared))
+    with shared.open("ab") as f:
+        f.write(analysis_pool._FRAME.pack(1000) + b"cut")
+    peers.catch_up()
+    assert peers.path is None
+    peers.publish([(0, _analysis(pipeline, "u0", title, body))])
+    assert peers.joins(1, _analysis(pipeline, "u0", "عنوان", "نص"))  # its own file, still known

@@ -23,9 +23,11 @@ ms to unpickle it in the writer (its executor thread), against ~6 ms of worker C
 Where the split's extra CPU goes, and what is done about it:
 
 - drafts made on speculation for articles that turn out copies or other outlets' reports (~30% of
-  SaudiNewsNet, ~3.4 ms each): none is made for an article stored already or repeated in the
-  worker's own files (``Settings.source_id``, ``_Worker._seen``); the rest can't be known before
-  the writer's read;
+  SaudiNewsNet, ~2.3 ms each): none is made for an article stored already (``Settings.source_id``)
+  nor for a repeat or silent near copy of an earlier file, whichever worker read it (``_Peers``:
+  the workers share what each analyzed, ahead of the writer's read); other outlets' reports of an
+  event (~10%) are still drafted: telling them needs the same-event decision (``bot.text.events``),
+  the writer's costliest text stage, for every article;
 - start-up: the writer builds and warms one worker's state (rules, watchlists, the text stages'
   tables) before it forks, and each worker takes it over; the shared heap is frozen for the
   collector (``gc.freeze``) while the workers live, so neither side copies its pages;
@@ -35,10 +37,16 @@ Where the split's extra CPU goes, and what is done about it:
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
+import fcntl
 import gc
 import logging
 import multiprocessing
+import os
+import pickle
+import struct
+import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -47,8 +55,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from bot.article import Article, sanitize
-from bot.pipeline import Pipeline, Ready
+from bot.pipeline import Analysis, Pipeline, Ready
 from bot.sources import files
+from bot.text import dedup
 from bot.text.analysis import Analyzed
 from bot.text.boilerplate import Rules, load_rules
 from bot.topics import TopicIndex
@@ -68,8 +77,18 @@ AHEAD = 3
 # work or they sit idle while it writes (measured: a window of 150 articles left them idle part of
 # every batch). Results wait in the writer, ~14 KiB each: 400 articles are ~6 MB.
 WINDOW = 400
-# Keys of the articles a worker remembers having analyzed (``_Worker._seen``), ~3 per article.
-SEEN = 30_000
+# Articles of the other workers (and its own) a worker remembers (``_Peers``), per generation (two
+# kept, ~40 MB a worker at most): most copies of SaudiNewsNet are within a thousand files of the
+# report they copy.
+PEERS = 5_000
+# Earlier articles sharing a band with an article whose relation to it is weighed (``_Peers.joins``),
+# the latest first: a stock phrase shared by hundreds of reports costs no more than this.
+PEER_CANDIDATES = 40
+# An analysis' band keys begin with the full text's and the lead's (``Pipeline.analyze``).
+_COPY_BANDS = dedup.BANDS + dedup.LEAD_BANDS
+# Relations whose article joins a story silently: it needs no draft (an update needs its summary).
+_SILENT = frozenset({dedup.COPY, dedup.CONTAINED})
+_FRAME = struct.Struct("<I")
 
 
 def _reduce_analyzed(analyzed: Analyzed) -> tuple[type[Analyzed], tuple[str, str]]:
@@ -121,20 +140,122 @@ _SAMPLE_BODY = (
 )
 
 
+class _Peers:
+    """What every worker analyzed, for every other: an article that repeats an earlier one (its
+    URL, guid or text) or is a near copy of one (``dedup.relation``: a copy, or contained in it)
+    will join it or be a duplicate, so no draft is made for it on speculation (~30% of articles;
+    a draft is ~2/3 of a worker's CPU per article). The writer alone decides: a guess wrong either
+    way only moves a draft's CPU (a copy that turns out template news is drafted by the writer).
+
+    The workers share an append-only file (one frame per chunk, appended under a lock): a worker
+    publishes its chunk's keys as soon as it is analyzed and reads the others' before it drafts,
+    so it sees every article analyzed before its chunk but the ones of the chunks in flight. The
+    writer's read could not tell it (it stores ``WINDOW`` articles behind), nor its own files alone
+    (``N`` workers each get one chunk in ``N``). ~1 KiB per article, the file removed at close.
+
+    Every worker indexes every article, so the index is kept cheap (measured: ~0.03 ms per article
+    and worker): the full text's and the lead's bands only (a copy shares them; the paragraphs'
+    bands find the updates, which are drafted anyway), the first article holding a band only, and
+    two generations of ``PEERS`` articles, the older dropped whole."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self._offset = 0
+        # Key (URL, guid, body hash; band) → position in the input of the first article holding
+        # it; position → fingerprint bytes. The current generation first, then the older.
+        self._new: tuple[dict, dict] = ({}, {})
+        self._old: tuple[dict, dict] = ({}, {})
+
+    @staticmethod
+    def keys(analysis: Analysis) -> list:
+        article = analysis.article
+        keys: list = [("url", article.url), ("body", analysis.body_hash)]
+        if article.guid:
+            keys.append(("guid", article.guid))
+        return keys
+
+    def publish(self, analyzed: list[tuple[int, Analysis]]) -> None:
+        """This worker's articles (position, analysis), for the others and for itself."""
+        records = [(n, self.keys(a), a.band_keys[:_COPY_BANDS], a.fingerprint.to_bytes() if a.band_keys else b"")
+                   for n, a in analyzed]
+        if self.path is None:
+            self._add(records)
+            return
+        data = pickle.dumps(records, protocol=pickle.HIGHEST_PROTOCOL)
+        data = _FRAME.pack(len(data)) + data
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.write(fd, data) != len(data):
+                    raise OSError("short write")
+            finally:
+                os.close(fd)  # the lock with it
+        except OSError:
+            self._stop()
+            self._add(records)
+
+    def catch_up(self) -> None:
+        """Every chunk published since the last call (whole frames: written under the lock)."""
+        if self.path is None:
+            return
+        try:
+            with open(self.path, "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_SH)
+                f.seek(self._offset)
+                data = f.read()
+            view, at = memoryview(data), 0
+            while at < len(data):
+                (size,) = _FRAME.unpack_from(view, at)
+                self._add(pickle.loads(view[at + _FRAME.size:at + _FRAME.size + size]))
+                at += _FRAME.size + size
+            self._offset += len(data)
+        except Exception:  # a frame cut by a worker killed as it wrote, the disk full: hints only
+            self._stop()
+
+    def _stop(self) -> None:
+        """Share no more (this worker then knows its own files only): the writer decides anyway."""
+        log.warning("analysis worker %d stops sharing what it analyzed", os.getpid(), exc_info=True)
+        self.path = None
+
+    def _add(self, records: list[tuple[int, list, list[int], bytes]]) -> None:
+        if len(self._new[1]) >= PEERS:
+            self._old, self._new = self._new, ({}, {})
+        first, prints = self._new
+        for n, keys, bands, fingerprint in records:
+            for key in keys + bands:
+                if first.setdefault(key, n) > n:  # published out of order: the earlier holds it
+                    first[key] = n
+            prints[n] = fingerprint
+
+    def _first(self, key: object, n: int) -> int:
+        return min(self._new[0].get(key, n), self._old[0].get(key, n))
+
+    def joins(self, n: int, analysis: Analysis) -> bool:
+        """Whether the article at position ``n`` repeats or silently copies an earlier one."""
+        if any(self._first(key, n) < n for key in self.keys(analysis)):
+            return True
+        found = {m for m in (self._first(band, n) for band in analysis.band_keys[:_COPY_BANDS]) if m < n}
+        fingerprint = analysis.fingerprint
+        for m in sorted(found, reverse=True)[:PEER_CANDIDATES]:
+            stored = self._new[1].get(m) or self._old[1].get(m)
+            if stored and dedup.relation(fingerprint, dedup.Fingerprint.from_bytes(stored)) in _SILENT:
+                return True
+        return False
+
+
 class _Worker:
     """One worker's state, built once: boilerplate rules, watchlists matcher, a pipeline for its
     CPU stages (it never writes)."""
 
-    def __init__(self, settings: Settings, rules: Rules | None = None) -> None:
+    def __init__(self, settings: Settings, rules: Rules | None = None, peers: str | None = None) -> None:
         self.settings = settings
+        self.peers = _Peers(peers)
         self.rules = rules if rules is not None else load_rules(settings.boilerplate_files)
         self.engine = make_engine(settings.database_url)
         self.factory = session_factory(self.engine)
         self.topics = TopicIndex()
         self.pipeline = Pipeline(self.factory, topics=self.topics, same_event=settings.same_event)
-        # URLs, guids and body hashes of the articles this worker analyzed last (insertion order):
-        # a repeat is a duplicate for the writer (unless its first failed: then the writer drafts).
-        self._seen: dict[tuple[str, str], None] = {}
 
     def warm(self) -> None:
         """Every stage once, on a sample: what each would load on first use (the watchlists'
@@ -150,15 +271,17 @@ class _Worker:
             self._ready(sample)
         except Exception:  # a warm-up only: a real article meets the same error where it is handled
             log.debug("analysis pool warm-up failed", exc_info=True)
-        self._seen.clear()
+        self.peers = _Peers(None)
 
-    def forked(self) -> _Worker:
+    def forked(self, peers: str | None) -> _Worker:
         """This (the writer's warmed template) as a forked worker's own: the database connections
         the writer opened are left to it (SQLAlchemy's rule after a fork), the rest is shared."""
         self.engine.dispose(close=False)
+        self.peers = _Peers(peers)
         return self
 
-    def run(self, paths: list[str]) -> list[Ready | Article | Skipped]:
+    def run(self, paths: list[str], start: int = 0) -> list[Ready | Article | Skipped]:
+        """The articles of ``paths``, the files at ``start`` and after in the input."""
         settings = self.settings
         out: list[Ready | Article | Skipped] = []
         for path in paths:
@@ -174,7 +297,7 @@ class _Worker:
                 continue
             out.append(self._analyzed(article))
         if settings.speculate:
-            self._speculate(out)
+            self._speculate(out, start)
         return out
 
     def _analyzed(self, article: Article) -> Ready | Article:
@@ -183,64 +306,59 @@ class _Worker:
         except Exception:  # the writer analyzes it again and gives it its FAILED outcome
             return article
 
-    def _speculate(self, items: list[Ready | Article | Skipped]) -> None:
-        """Each article's new-story draft, made on speculation, except for the duplicates: a draft
-        costs more than half of a worker's CPU per article, and the writer needs none for an article
-        it will find stored already (in the store, or earlier in this worker's own files)."""
-        ready = [(n, item) for n, item in enumerate(items) if isinstance(item, Ready)]
+    def _speculate(self, items: list[Ready | Article | Skipped], start: int) -> None:
+        """Each article's new-story draft, made on speculation, except for the ones that will not
+        start a story: a draft costs more than half of a worker's CPU per article, and the writer
+        needs none for an article stored already, nor (``_Peers``) for a repeat or near copy of an
+        article before it in the input, whichever worker analyzed it."""
+        ready = [(start + n, n, item) for n, item in enumerate(items) if isinstance(item, Ready)]
+        peers = self.peers
+        peers.publish([(at, item.analysis) for at, _, item in ready])
         stored: list[str | None] = [None] * len(ready)
         # Once per chunk: a watchlist changed since is seen by the next chunk's drafts.
         with read_transaction(self.factory) as session:
             self.topics.refresh(session)
             if self.settings.source_id is not None and ready:
                 stored = article_store.exact_duplicates(session, self.settings.source_id, [
-                    (r.analysis.article.url, r.analysis.article.guid, r.analysis.body_hash) for _, r in ready
+                    (r.analysis.article.url, r.analysis.article.guid, r.analysis.body_hash) for _, _, r in ready
                 ])
-        seen = self._seen
-        for (n, item), dup in zip(ready, stored):
+        peers.catch_up()
+        for (at, n, item), dup in zip(ready, stored):
             analysis = item.analysis
-            keys = [("url", analysis.article.url), ("body", analysis.body_hash)]
-            if analysis.article.guid:
-                keys.append(("guid", analysis.article.guid))
-            repeat = dup is not None or any(k in seen for k in keys)
-            for k in keys:
-                seen[k] = None
-            if repeat:
+            if dup is not None or peers.joins(at, analysis):
                 continue
             try:
                 items[n] = Ready(analysis, self.pipeline._draft(analysis.article, analysis.text))
             except Exception:  # made again in the writer, if it is a new story, and failed there
                 pass
-        while len(seen) > SEEN:
-            del seen[next(iter(seen))]
 
     def _ready(self, article: Article) -> Ready | Article:
         """One article as ``run`` makes it (the warm-up's path)."""
         items: list[Ready | Article | Skipped] = [self._analyzed(article)]
         if self.settings.speculate:
-            self._speculate(items)
+            self._speculate(items, 0)
         return items[0]
 
 
-def _init(settings: Settings) -> None:
+def _init(settings: Settings, peers: str | None) -> None:
     global _worker
     template = _template
     if template is not None and template.settings == settings:
-        _worker = template.forked()
+        _worker = template.forked(peers)
     else:
-        _worker = _Worker(settings)
+        _worker = _Worker(settings, peers=peers)
 
 
 def _started() -> None:
     """A no-op task: submitting it starts the workers."""
 
 
-def _work(paths: list[str]) -> tuple[list[Ready | Article | Skipped], float]:
-    """One chunk, in order, and the worker CPU it took (seconds)."""
+def _work(paths: list[str], start: int) -> tuple[list[Ready | Article | Skipped], float]:
+    """One chunk (the files at ``start`` in the input), in order, and the worker CPU it took (seconds)."""
     assert _worker is not None, "worker not initialized"
-    start = time.process_time()
-    out = _worker.run(paths)
-    return out, time.process_time() - start
+    began = time.process_time()
+    out = _worker.run(paths, start)
+    return out, time.process_time() - began
 
 
 # --- in the writer process ----------------------------------------------------------------------
@@ -288,6 +406,7 @@ class AnalysisPool:
         self.settings, self.workers, self.chunk = settings, workers, chunk
         self.rules = rules  # the writer's rules (the same files): for the files of a worker that died
         self.stats = stats if stats is not None else PoolStats()
+        self._position = 0  # files given to the workers so far (``articles``)
         # Chunks in flight: enough for ``WINDOW`` articles and ``AHEAD`` tasks per worker.
         self.ahead = max(AHEAD * workers, -(-WINDOW // chunk))
         global _template
@@ -299,9 +418,16 @@ class AnalysisPool:
             # What the writer holds now is shared with the forked workers; frozen, the collector
             # never writes to it, so neither side copies those pages (copy-on-write) as it runs.
             gc.freeze()
+        # The workers' shared file of what each analyzed (``_Peers``), removed when the pool closes.
+        handle, self._peers = tempfile.mkstemp(prefix="raqib-peers-")
+        os.close(handle)
         try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(settings,))
+            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+                                             initargs=(settings, self._peers))
             self._pool.submit(_started)  # forks every worker now (ProcessPoolExecutor does on first use)
+        except BaseException:
+            os.unlink(self._peers)
+            raise
         finally:
             if self._frozen:
                 _template.engine.dispose()
@@ -309,6 +435,8 @@ class AnalysisPool:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._peers)
         if self._frozen:
             self._frozen = False
             gc.unfreeze()  # what the writer held at the fork is collected as usual again
@@ -337,8 +465,10 @@ class AnalysisPool:
             yield from self._land(*window.popleft())
 
     def _submit(self, paths: list[str]) -> Future:
+        start = self._position
+        self._position += len(paths)
         try:
-            return self._pool.submit(_work, paths)
+            return self._pool.submit(_work, paths, start)
         except Exception as exc:  # the pool broke (a worker died): ``_land`` reads the files here
             failed: Future = Future()
             failed.set_exception(exc)
