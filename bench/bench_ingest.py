@@ -201,10 +201,13 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: i
 
             stats = PoolStats()
             kwargs = {"workers": workers, "stats": stats}
-        load0 = os.getloadavg()[0]
-        cpu0, children0, wall0 = time.process_time(), _children_cpu(), time.perf_counter()
-        report = app.ingest_paths([folder], **kwargs)
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        # The collector set as `raqib ingest` sets it (``App.tuned_collector``), in a build that does.
+        tuned = getattr(app, "tuned_collector", contextlib.nullcontext)
+        with tuned():
+            load0 = os.getloadavg()[0]
+            cpu0, children0, wall0 = time.process_time(), _children_cpu(), time.perf_counter()
+            report = app.ingest_paths([folder], **kwargs)
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
         children = _children_cpu() - children0  # the workers, reaped when the pool closed
         load1 = os.getloadavg()[0]
     n = len(report.outcomes)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -17,7 +19,7 @@ from bot.transports.discord_address import webhook_address
 from storage import chats as chat_store
 from storage import sources as source_store
 from storage import watchlists as watchlist_store
-from storage.db import make_engine, session_factory, transaction, upgrade
+from storage.db import make_engine, read_transaction, session_factory, transaction, upgrade
 
 # The pipeline (date and event-date parsers, summaries), the feed poller (feed and page parsers,
 # httpx) and the delivery worker are imported where they are first used: `raqib watchlists`,
@@ -37,6 +39,12 @@ CLI_SOURCE = "files"
 # (``[general] ingest_workers`` > 1): ~2,000 articles are ~10 s of text stages on one core, which
 # two workers halve for ~2 s of start-up.
 POLL_POOL_FILES = 2000
+# The collector's thresholds in a long-running process or a bulk ingest (``App.tuned_collector``):
+# the text stages make many short-lived containers (word lists, shingle sets), and a young
+# generation of 700 (Python's default) ran ~1,000 passes per 3,000 SaudiNewsNet articles, each
+# walking the batch's live analyses again; 50,000 runs a few (measured: the collector's CPU 0.26 ->
+# 0.03 ms per article with the start-up heap frozen, the same peak memory).
+GC_THRESHOLD = (50_000, 10, 10)
 
 
 class App:
@@ -90,6 +98,29 @@ class App:
                         log.warning("config subscription %s → %s: no such watchlist", address, topic)
                         continue
                     chat_store.subscribe(s, address, row.id, now)
+
+    @contextmanager
+    def tuned_collector(self) -> Iterator[None]:
+        """The garbage collector set for a process that ingests much (``raqib ingest``, ``raqib run``).
+
+        What start-up loaded (modules, the text stages' tables, the compiled watchlists, the
+        boilerplate rules; loaded here if not yet) lives as long as the process: frozen
+        (``gc.freeze``), a full pass no longer walks it (measured on SaudiNewsNet: the full passes'
+        CPU 0.42 -> 0.11 ms per article), and ``GC_THRESHOLD`` makes the young passes rare. Undone
+        on exit (unfrozen unless something else had frozen first, thresholds restored): a process
+        that makes many apps (the tests) keeps collecting what each left."""
+        self.pipeline, self.boilerplate  # noqa: B018 - loaded now, to be frozen with the rest
+        with read_transaction(self.factory) as session:
+            self.topics.refresh(session)
+        thresholds, frozen = gc.get_threshold(), gc.get_freeze_count()
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLD)
+        try:
+            yield
+        finally:
+            gc.set_threshold(*thresholds)
+            if not frozen:
+                gc.unfreeze()
 
     @property
     def boilerplate(self) -> BoilerplateRules:

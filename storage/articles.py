@@ -568,10 +568,12 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
         counts.add(story_id, new.fetched_at, article_id)
     else:
         conn.execute(_COUNT_IN_STORY, {"sid": story_id, "n": 1, "at": new.fetched_at, "aid": article_id})
-    # A story object the caller holds in this session is read again, with its count and lead.
-    story = session.identity_map.get(session.identity_key(Story, story_id))
-    if story is not None:
-        session.expire(story, ["article_count", "last_updated", "lead_article_id"])
+    # A story object the caller holds in this session is read again, with its count and lead (a
+    # writer's session holds none: Core only, so its per-article identity lookup is skipped).
+    if session.identity_map:
+        story = session.identity_map.get(session.identity_key(Story, story_id))
+        if story is not None:
+            session.expire(story, ["article_count", "last_updated", "lead_article_id"])
     return article_id
 
 

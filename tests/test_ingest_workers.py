@@ -9,6 +9,7 @@ in a worker: an article whose analysis raises, a worker that dies, watchlists ch
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import zipfile
@@ -17,7 +18,7 @@ from typing import Iterable, Iterator
 
 import pytest
 
-from bot.app import App
+from bot.app import GC_THRESHOLD, App
 from bot.cli.main import main
 from bot.config import load_config
 from bot.pipeline import BATCH, DUPLICATE, FAILED, JOINED, NEW, Pipeline
@@ -242,6 +243,40 @@ def test_raqib_ingest_with_workers_exits_0_when_all_were_stored_or_duplicates(tm
     assert started == [2, 2]
     assert "59 duplicates" in capsys.readouterr().err  # 60 files, the binary one skipped
     assert main(["ingest", str(folder), "--config", config, "--workers", "0"]) == 2
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_raqib_ingest_runs_with_the_collector_tuned_and_restores_it(tmp_path, news, monkeypatch, workers):
+    """The start-up heap frozen and the young generation larger while the files are stored (the
+    analysis pool freezes and unfreezes on its own inside), all of it undone after: a process
+    running many ingests (this one) keeps collecting what each left."""
+    seen = []
+    real = App.ingest_paths
+
+    def ingest(self, *args, **kw):
+        # The watchlists compiled and the text stages loaded before the freeze: frozen with it.
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0, self.topics.version is not None))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(App, "ingest_paths", ingest)
+    before = gc.get_threshold(), gc.get_freeze_count()
+    config = str(write_config(tmp_path, f"sqlite:///{tmp_path / 'raqib.db'}"))
+    assert main(["ingest", str(_small_folder(tmp_path, news)), "--config", config, "--workers", workers]) == 0
+    assert seen == [(GC_THRESHOLD, True, True)]
+    assert (gc.get_threshold(), gc.get_freeze_count()) == before
+
+
+def test_the_collector_left_frozen_by_another_stays_frozen(tmp_path):
+    app = _app(tmp_path / "app", f"sqlite:///{tmp_path / 'raqib.db'}")
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with app.tuned_collector():
+            assert gc.get_threshold() == GC_THRESHOLD
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+        app.close()
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])

@@ -245,32 +245,37 @@ def _deliver(app: App, transport: ConsoleTransport, telegram=None, discord=None)
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from bot.cli.watchlists import warn_seed_drift
-
     app = _app(config)
     try:
-        warn_seed_drift(app.factory, config.watchlists_file)
-        transport = _console(config, args.format)
-        telegram = _telegram(app, config)
-        discord = _discord(app, config)
-        if args.once:
-            for report in app.poll_all():
-                _say(report)
-            for report in asyncio.run(_poll_feeds(app, None)):
-                _say(report)
-            _deliver(app, transport, telegram, discord)
-            return 0
-        from bot.scheduler import Runner
-
-        transports = {"console": transport}
-        if telegram is not None:  # polling (or webhook), scheduler and delivery in one process
-            transports["telegram"] = telegram.transport
-        transports.update(discord.transports())  # the bot's channels when its token is set; webhooks always
-        companions = [bot for bot in (telegram, discord) if bot is not None]
-        asyncio.run(Runner(app, transports, companions).run())
-        return 0
+        with app.tuned_collector():  # a long-running process
+            return _run(app, config, args)
     finally:
         app.close()
+
+
+def _run(app: App, config: Config, args: argparse.Namespace) -> int:
+    from bot.cli.watchlists import warn_seed_drift
+
+    warn_seed_drift(app.factory, config.watchlists_file)
+    transport = _console(config, args.format)
+    telegram = _telegram(app, config)
+    discord = _discord(app, config)
+    if args.once:
+        for report in app.poll_all():
+            _say(report)
+        for report in asyncio.run(_poll_feeds(app, None)):
+            _say(report)
+        _deliver(app, transport, telegram, discord)
+        return 0
+    from bot.scheduler import Runner
+
+    transports = {"console": transport}
+    if telegram is not None:  # polling (or webhook), scheduler and delivery in one process
+        transports["telegram"] = telegram.transport
+    transports.update(discord.transports())  # the bot's channels when its token is set; webhooks always
+    companions = [bot for bot in (telegram, discord) if bot is not None]
+    asyncio.run(Runner(app, transports, companions).run())
+    return 0
 
 
 def _progress(files: list[Path]):
@@ -290,7 +295,8 @@ def cmd_ingest(config: Config, args: argparse.Namespace) -> int:
     try:
         from bot.pipeline import FAILED
 
-        report = app.ingest_paths(args.paths, progress=_progress, workers=workers)
+        with app.tuned_collector():
+            report = app.ingest_paths(args.paths, progress=_progress, workers=workers)
         _say(report)
         _deliver(app, _console(config, args.format), _telegram(app, config), _discord(app, config))
         # The stored ones were delivered; _say named the others and why: a script must see them.
