@@ -76,6 +76,20 @@ def test_the_writers_heap_is_frozen_while_its_forked_workers_share_it(app):
     assert gc.get_freeze_count() == before  # and collected as usual once the workers are gone
 
 
+def test_a_pool_closing_leaves_the_process_s_own_freeze_in_place(app):
+    """``raqib run`` freezes its start-up heap (``App.tuned_collector``) for its whole life; a poll's
+    pool that unfroze everything on closing would have the collector walk it again after the first
+    large poll."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with analysis_pool.AnalysisPool(_settings(app), 2, start_method="fork"):
+            pass
+        assert gc.get_freeze_count() >= frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_the_workers_run_a_window_of_articles_ahead_of_the_writer(app, folder, monkeypatch):
     """The writer pulls nothing while it stores a batch: more than a batch of work must be queued
     for the workers, or they sit idle while it writes."""

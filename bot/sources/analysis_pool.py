@@ -411,12 +411,17 @@ class AnalysisPool:
         self.ahead = max(AHEAD * workers, -(-WINDOW // chunk))
         global _template
         self._frozen = context.get_start_method() == "fork"
+        # Frozen already (``App.tuned_collector`` of ``raqib run``/``ingest``): that freeze is the
+        # process's, so closing the pool must not undo it.
+        self._unfreeze = self._frozen and not gc.get_freeze_count()
         if self._frozen:
             # The workers' state made once, here, and inherited by each (see ``_Worker.warm``).
             _template = _Worker(settings, rules)
             _template.warm()
             # What the writer holds now is shared with the forked workers; frozen, the collector
             # never writes to it, so neither side copies those pages (copy-on-write) as it runs.
+            # Garbage is collected first: frozen, it would stay for the process's life.
+            gc.collect()
             gc.freeze()
         # The workers' shared file of what each analyzed (``_Peers``), removed when the pool closes.
         handle, self._peers = tempfile.mkstemp(prefix="raqib-peers-")
@@ -439,7 +444,8 @@ class AnalysisPool:
             os.unlink(self._peers)
         if self._frozen:
             self._frozen = False
-            gc.unfreeze()  # what the writer held at the fork is collected as usual again
+            if self._unfreeze:
+                gc.unfreeze()  # what the writer held at the fork is collected as usual again
 
     def __enter__(self) -> AnalysisPool:
         return self
