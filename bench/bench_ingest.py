@@ -211,14 +211,13 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: i
         children = _children_cpu() - children0  # the workers, reaped when the pool closed
         load1 = os.getloadavg()[0]
     n = len(report.outcomes)
-    digest = hashlib.sha256(repr([
-        (o.status, o.url, o.story_id, o.topics, o.queued, o.detail) for o in report.outcomes
-    ]).encode()).hexdigest()[:16]
+    rows = [(o.status, o.url, o.story_id, o.topics, o.queued, o.detail) for o in report.outcomes]
+    digest = hashlib.sha256(repr(rows).encode()).hexdigest()[:16]
     return {
         "n": n, "cpu": cpu, "wall": wall, "children": children,
         "worker_chunks": stats.worker_cpu if stats is not None else 0.0,
         "fallback_chunks": stats.fallback_chunks if stats is not None else 0,
-        "load": [load0, load1], "digest": digest,
+        "load": [load0, load1], "digest": digest, "rows": rows,
         "outcomes": dict(Counter(o.status for o in report.outcomes)),
         "stages": dict(timer.cpu),
     }
@@ -355,6 +354,14 @@ def _compare_workers(args: argparse.Namespace) -> None:
           f"workers {workers_cpu * 1000:.2f} ms/article)")
     same = {r["digest"] for w in settings for r in results[w]}
     print(f"outcomes identical in every run: {'yes' if len(same) == 1 else 'NO'}")
+    first = results[1][0]
+    for w in settings:  # what differs, beside the first run with one worker
+        for k, run in enumerate(results[w]):
+            differ = [(a, b) for a, b in zip(first["rows"], run["rows"]) if a != b]
+            if differ:
+                print(f"  {w} worker(s), run {k + 1}: {len(differ)} outcomes differ from 1 worker, run 1; the first:")
+                for a, b in differ[:3]:
+                    print(f"    {a}\n    {b}")
 
 
 if __name__ == "__main__":

@@ -357,6 +357,19 @@ class BatchLookup:
         self._found[article_id] = Candidate(article_id, story_id, new.fingerprint)
 
 
+# PostgreSQL's lock table is one for the whole server, max_locks_per_transaction (default 64) entries
+# per connection slot: ~7,800 by default. A batch of 100 articles has up to 28,400 band keys (32 +
+# 12 + 8 per paragraph, up to 30 paragraphs, each): locked one by one they filled it, the batch
+# failed on "out of shared memory" (so could any other session then), was rolled back, its story
+# and article ids lost to the sequences, and stored one at a time. So no transaction takes more
+# than this many band locks (one article's 284 always fit).
+BAND_LOCK_LIMIT = 512
+# Above the limit a transaction takes this one lock, exclusive, instead of its band locks; at or
+# under it, shared, before its band locks: a writer of either kind then waits for the other. Its
+# second half is the schema, as for ``storage.db.MIGRATION_LOCK``. "raqc" in ASCII.
+ALL_BANDS_LOCK = 0x72617163
+
+
 def lock_bands(session: Session, band_keys: list[int]) -> None:
     """Serialize story assignment per LSH band until the caller's transaction ends.
 
@@ -364,15 +377,23 @@ def lock_bands(session: Session, band_keys: list[int]) -> None:
     had inserted, and both made a story. On PostgreSQL each band key is taken as a transaction-level
     advisory lock (band keys are already signed 64-bit, the lock's own key space), in ascending
     order so that two transactions wanting overlapping sets never deadlock; call it before the
-    candidate lookup. SQLite needs nothing: ``BEGIN IMMEDIATE`` (storage.db) already makes every
-    write transaction wait for the one before it.
+    candidate lookup. More keys than ``BAND_LOCK_LIMIT`` (a batch): one lock on every band instead.
+    SQLite needs nothing: ``BEGIN IMMEDIATE`` (storage.db) already makes every write transaction
+    wait for the one before it.
     """
     if not band_keys or session.get_bind().dialect.name != "postgresql":
         return
+    keys = sorted(set(band_keys))
+    whole = len(keys) > BAND_LOCK_LIMIT
+    session.execute(
+        text(f"SELECT pg_advisory_xact_lock{'' if whole else '_shared'}(:k, hashtext(coalesce(current_schema(), '')))"),
+        {"k": ALL_BANDS_LOCK},
+    )
+    if whole:
+        return
     # unnest keeps the array's order, so the locks are taken in the sorted order in one round trip.
     session.execute(
-        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-        {"keys": sorted(set(band_keys))},
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys}
     ).all()
 
 
