@@ -575,24 +575,17 @@ def main() -> None:
     tune_all = [i for i, (a, b, *_) in enumerate(labelled) if half(a, b) == "tune"]
     line("  tune part with its candidates", precision_recall(
         [ours[i] for i in tune_all] + c_ours, [truth[i] for i in tune_all] + [s for *_, s, _ in cands]))
-    fresh = fresh_pairs(articles)
-    f_truth = [same for _, _, same, _ in fresh]
-    f_ours = [decide_articles(a, b) for a, b, _, _ in fresh]
-    fresh_merges = sum(d for d, (*_, k) in zip(f_ours, fresh) if k == "template")
-    line(f"  fresh held-out ({len(fresh)} pairs, {sum(f_truth)} same)", precision_recall(f_ours, f_truth),
-         f"  template merges {fresh_merges}")
-    for kind in sorted({k for *_, k in fresh} - {"event"}):
-        merged = sum(d for d, (*_, k) in zip(f_ours, fresh) if k == kind)
-        print(f"    fresh: merged {kind:<12} {merged} of {sum(k == kind for *_, k in fresh)}")
-    held2 = held_out_2(articles)
-    h_truth = [same for _, _, same, _ in held2]
-    h_ours = [decide_articles(a, b) for a, b, _, _ in held2]
-    held2_merges = sum(d for d, (*_, k) in zip(h_ours, held2) if k == "template")
-    line(f"  second held-out ({len(held2)} pairs, {sum(h_truth)} same)", precision_recall(h_ours, h_truth),
-         f"  template merges {held2_merges}")
-    for kind in sorted({k for *_, k in held2} - {"event"}):
-        merged = sum(d for d, (*_, k) in zip(h_ours, held2) if k == kind)
-        print(f"    second held-out: merged {kind:<12} {merged} of {sum(k == kind for *_, k in held2)}")
+    held: dict[str, tuple[list[bool], list[bool], int]] = {}  # set -> (decided, truth, template merges)
+    for name, pairs in (("fresh", fresh_pairs(articles)), ("second held-out", held_out_2(articles))):
+        truth_of = [same for _, _, same, _ in pairs]
+        decided = [decide_articles(a, b) for a, b, _, _ in pairs]
+        merges = sum(d for d, (*_, k) in zip(decided, pairs) if k == "template")
+        held[name] = decided, truth_of, merges
+        line(f"  {name}{' held-out' if name == 'fresh' else ''} ({len(pairs)} pairs, {sum(truth_of)} same)",
+             precision_recall(decided, truth_of), f"  template merges {merges}")
+        for kind in sorted({k for *_, k in pairs} - {"event"}):
+            merged = sum(d for d, (*_, k) in zip(decided, pairs) if k == kind)
+            print(f"    {name}: merged {kind:<12} {merged} of {sum(k == kind for *_, k in pairs)}")
     stored = [stored_decision(a, b) for a, b, _, _ in labelled]
     line("as stored: earlier report from its JSON, no text", precision_recall(stored, truth),
          f"  template merges {sum(d for d, (*_, k) in zip(stored, labelled) if k == 'template')}")
@@ -626,7 +619,7 @@ def main() -> None:
         print(f"  {family:<12} different reports merged {merged[family, False]} of {total[family, False]}"
               f"   same report merged {merged[family, True]} of {total[family, True]}")
     template_merges = sum(merged[f, False] for f, _ in total) + sum(
-        d for d, (*_, k) in zip(ours, labelled) if k == "template") + fresh_merges + held2_merges
+        d for d, (*_, k) in zip(ours, labelled) if k == "template") + sum(m for *_, m in held.values())
     print(f"  template merges, all sets (template set, labelled, fresh, second held-out): {template_merges}")
     stored_merges = sum(stored_decision(a, b) for a, b, same, _ in templates if not same)
     print(f"  different reports merged as stored (earlier report from its JSON, no text): {stored_merges}"
@@ -653,12 +646,10 @@ def main() -> None:
     ok = p >= MIN_PRECISION and r >= MIN_RECALL and template_merges == 0
     print(f"bar (P >= {MIN_PRECISION}, R >= {MIN_RECALL} on the labelled set, 0 template merges): "
           f"{'met' if ok else 'NOT met'}")
-    p, r, *_ = precision_recall(f_ours, f_truth)
-    print(f"bar on the fresh held-out set alone: {'met' if p >= MIN_PRECISION and r >= MIN_RECALL else 'NOT met'}"
-          f" (P={p:.3f} R={r:.3f})")
-    p, r, *_ = precision_recall(h_ours, h_truth)
-    print(f"bar on the second held-out set alone: {'met' if p >= MIN_PRECISION and r >= MIN_RECALL else 'NOT met'}"
-          f" (P={p:.3f} R={r:.3f})")
+    for name, (decided, truth_of, _) in held.items():
+        p, r, *_ = precision_recall(decided, truth_of)
+        print(f"bar on the {name}{' held-out' if name == 'fresh' else ''} set alone: "
+              f"{'met' if p >= MIN_PRECISION and r >= MIN_RECALL else 'NOT met'} (P={p:.3f} R={r:.3f})")
 
 
 if __name__ == "__main__":
