@@ -25,6 +25,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_dedup.py
 	$(BIN)/python bench/bench_summary.py
 	$(BIN)/python bench/bench_ingest.py
+	$(BIN)/python bench/bench_ingest.py --workers 2
+	$(BIN)/python bench/bench_events.py
 	$(BIN)/python bench/bench_fanout.py --chats 10000
 	$(BIN)/python bench/bench_eventdates.py
 	$(BIN)/python bench/bench_search.py --articles 200000
