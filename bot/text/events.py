@@ -267,12 +267,33 @@ class EventProfile:
         return tuple((t, skeleton(t)) for t in self.title)
 
     @cached_property
-    def masses(self) -> tuple[float, float]:
-        """Squared weight of the terms with a skeleton and of the rare terms: what bounds the
-        cosine's skeleton and spelling matches before they are sought (:func:`_features`)."""
+    def rare_mass(self) -> float:
+        """Squared weight of the rare terms: what bounds the cosine's spelling matches before they
+        are sought (:func:`_features`)."""
+        return sum(self.rare_squares.values())
+
+    @cached_property
+    def skeleton_squares(self) -> dict[str, float]:
+        """Term -> its squared weight, for the terms with a skeleton (for :attr:`skeleton_mass`
+        and the shared terms taken off it per pair, in C)."""
         weights = self.weights
-        return (sum(weights[t] * weights[t] for t in self.skeletons),
-                sum(weights[t] * weights[t] for t in self.rare_terms))
+        return {t: weights[t] * weights[t] for t in self.skeletons}
+
+    @cached_property
+    def skeleton_mass(self) -> dict[str, float]:
+        """Skeleton -> the squared weights of its terms: a skeleton match needs its skeleton on
+        both sides, so only the skeletons two profiles share bound their matches."""
+        out: dict[str, float] = {}
+        for t, k in self.skeletons.items():
+            out[k] = out.get(k, 0.0) + self.skeleton_squares[t]
+        return out
+
+    @cached_property
+    def rare_squares(self) -> dict[str, float]:
+        """Term -> its squared weight, for the rare terms (the shared ones taken off
+        :attr:`rare_mass` per pair, in C)."""
+        weights = self.weights
+        return {t: weights[t] * weights[t] for t in self.rare_terms}
 
     @cached_property
     def folded_by_length(self) -> dict[int, list[str]]:
@@ -472,9 +493,18 @@ def _soft_matches(a: EventProfile, b: EventProfile) -> float:
     only_b = {t: f for t, f in b.rare_terms.items() if t not in a.weights}
     if not only_b:
         return 0.0
+    only_a = [(t, folded) for t, folded in a.rare_terms.items() if t not in b.weights]
+    if not only_a:
+        return 0.0
+    # Every pair scored in one C call (below the cutoff: 0): a term with no spelling within the
+    # cutoff finds none in the loop either, whatever the loop has used up, and is skipped.
+    scored = process.cdist([folded for _, folded in only_a], list(only_b.values()), scorer=fuzz.ratio,
+                           score_cutoff=SOFT_RATIO).any(axis=1)
+    if not scored.any():
+        return 0.0
     extra = 0.0
-    for t, folded in a.rare_terms.items():
-        if t in b.weights:
+    for (t, folded), hopeful in zip(only_a, scored):
+        if not hopeful:
             continue
         hit = process.extractOne(folded, only_b, scorer=fuzz.ratio, score_cutoff=SOFT_RATIO)
         if hit is not None and abs(len(hit[2]) - len(t)) <= 2:
@@ -790,7 +820,8 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
 
     The cheap features (exact cosine, headline coverage, rarest shared term, figure, overlap)
     and the headline ratio (rapidfuzz, compiled) come first; the cosine's skeleton and spelling
-    matches count as their Cauchy-Schwarz bound (the unshared terms' weights that could take part).
+    matches count as their Cauchy-Schwarz bound (the unshared terms' weights that could take part:
+    of the skeletons both profiles have, and rare).
     Only when that upper bound of the score clears ``needed`` are the matches sought (Python loops):
     the skeleton matches first, then, when the bound with them found still clears it, the spelling
     matches (fuzzy searches). The values are those :func:`features` always gave (same sums in the
@@ -804,24 +835,24 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
     figure = 1.0 if a.figures & b.figures else 0.0
     wording = overlap(a, b)
     titled = bool(a.title and b.title)
+    if needed is not None:
+        # Cauchy-Schwarz over the unshared terms that could match (sums in C; a bound, so their
+        # order does not matter): a skeleton match pairs two terms of one skeleton, each used
+        # once, so only the skeletons both profiles have count (a shared term's is one of them,
+        # its square taken off); a spelling match pairs two rare terms.
+        both = small.skeleton_set & large.skeleton_set
+        skel_small = (sum(map(small.skeleton_mass.__getitem__, both))
+                      - sum(map(small.skeleton_squares.get, shared, repeat(0.0))))
+        skel_large = (sum(map(large.skeleton_mass.__getitem__, both))
+                      - sum(map(large.skeleton_squares.get, shared, repeat(0.0))))
+        rare_small = small.rare_mass - sum(map(small.rare_squares.get, shared, repeat(0.0)))
+        rare_large = large.rare_mass - sum(map(large.rare_squares.get, shared, repeat(0.0)))
+        rare_bound = math.sqrt(max(0.0, rare_small) * max(0.0, rare_large))
+        cosine_high = exact + SKELETON_FACTOR * math.sqrt(max(0.0, skel_small) * max(0.0, skel_large)) + rare_bound
     coverage = title_coverage(a, b) if titled else 0.0
     headline = fuzz.token_set_ratio(a.headline_stems, b.headline_stems) / 100.0 if titled else 0.0
     if needed is not None:
-        skel_small, rare_small = small.masses
-        skel_large, rare_large = large.masses
-        for t in shared:
-            ws, wl = small.weights[t] ** 2, big[t] ** 2
-            if t in small.skeletons:
-                skel_small -= ws
-            if t in large.skeletons:
-                skel_large -= wl
-            if t in small.rare_terms:
-                rare_small -= ws
-            if t in large.rare_terms:
-                rare_large -= wl
-        rare_bound = math.sqrt(max(0.0, rare_small) * max(0.0, rare_large))
-        if not _may_clear(exact + SKELETON_FACTOR * math.sqrt(max(0.0, skel_small) * max(0.0, skel_large))
-                          + rare_bound, coverage, headline, rarest, figure, wording, titled, needed):
+        if not _may_clear(cosine_high, coverage, headline, rarest, figure, wording, titled, needed):
             return None
         # The skeleton matches are set lookups, the spelling matches fuzzy searches: the first,
         # found, tighten the bound before the second are sought.
@@ -844,20 +875,17 @@ def _features(a: EventProfile, b: EventProfile, needed: float | None = None) -> 
     }
 
 
-# Features whose value in :func:`_features`'s bound is an upper bound, not the value itself.
-_BOUNDED = frozenset({"cosine", "coverage", "headline"})
-
-
 def _may_clear(cosine_high: float, coverage: float, headline: float, rarest: float, figure: float,
                wording: float, titled: bool, needed: float) -> bool:
     """Whether the score can reach ``needed`` with the cosine at most ``cosine_high`` (the other
     features known; without headlines they are the cosine too)."""
     cosine_high = min(1.0, cosine_high + _BOUND_SLACK)
-    high = {"cosine": cosine_high, "coverage": coverage if titled else cosine_high,
-            "headline": headline if titled else cosine_high, "rarest": rarest, "figure": figure,
-            "overlap": wording}
-    # Features are >= 0: each weight's most is at the feature's upper bound or at 0.
-    z = INTERCEPT + sum(max(MODEL[k] * v, 0.0 if k in _BOUNDED else MODEL[k] * v) for k, v in high.items())
+    if not titled:
+        coverage = headline = cosine_high
+    # Features are >= 0 and so are the weights (a weight below 0 would count at its feature's 0).
+    z = (INTERCEPT + max(MODEL["cosine"] * cosine_high, 0.0) + max(MODEL["coverage"] * coverage, 0.0)
+         + max(MODEL["headline"] * headline, 0.0) + MODEL["rarest"] * rarest + MODEL["figure"] * figure
+         + MODEL["overlap"] * wording)
     return _sigmoid(z + _BOUND_SLACK) >= needed
 
 
