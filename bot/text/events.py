@@ -55,7 +55,7 @@ from rapidfuzz import fuzz, process
 
 from bot.text import dedup
 from bot.text.arabic import tokens
-from bot.text.summarize import content_terms, stopwords, term_stem
+from bot.text.summarize import _CONTENT_STEMS, content_terms, stopwords, term_stem
 
 IDF_FILE = Path(__file__).resolve().parents[1] / "data" / "event_idf.tsv"
 # Ordinary words of the dev data with their counts bare and with the article (bench/mine_spellings.py).
@@ -213,14 +213,14 @@ class EventProfile:
     @cached_property
     def rare_terms(self) -> dict[str, str]:
         """Rare terms of 4+ letters, folded (غ/ج/ق/ك …): what spelling variants are sought among."""
-        term_idf = self.term_idf
-        return {t: t.translate(_FOLD) for t in self.weights
-                if len(t) >= 4 and term_idf[t] >= SOFT_IDF and not _DIGITS.fullmatch(t)}
+        facts = _TERM_FACTS
+        return {t: folded for t in self.weights if (folded := facts[t][2]) is not None}
 
     @cached_property
     def skeletons(self) -> dict[str, str]:
         """Term -> its skeleton (:func:`skeleton`), for the terms that have one."""
-        return {t: k for t in self.weights if (k := skeleton(t)) is not None}
+        facts = _TERM_FACTS
+        return {t: k for t in self.weights if (k := facts[t][1]) is not None}
 
     @cached_property
     def skeleton_set(self) -> frozenset[str]:
@@ -247,12 +247,12 @@ class EventProfile:
 
     @cached_property
     def term_idf(self) -> dict[str, float]:
-        """Term -> :func:`idf` for the terms of ``weights`` and ``title`` (its expression inlined)."""
-        docs, df = _idf_table()
-        out = {t: math.log((docs + 1) / (df.get(t, 0) + 1)) for t in self.weights}
+        """Term -> :func:`idf` for the terms of ``weights`` and ``title``."""
+        facts = _TERM_FACTS
+        out = {t: facts[t][0] for t in self.weights}
         for t in self.title:
             if t not in out:
-                out[t] = idf(t)
+                out[t] = facts[t][0]
         return out
 
     @cached_property
@@ -351,6 +351,26 @@ def idf(term: str) -> float:
     return math.log((docs + 1) / (df.get(term, 0) + 1))
 
 
+class _TermFacts(dict):
+    """term -> (:func:`idf`, :func:`skeleton` or None, the folded form when the term is rare
+    enough for a spelling match (4+ letters, ``SOFT_IDF``, no figure) or None): what every profile
+    holding the term would compute again, once per process (a stored profile parsed anew, each
+    new article). Bounded like the summaries' table of stems."""
+
+    LIMIT = 200_000  # distinct terms kept; past it the table starts again (memory stays bounded)
+
+    def __missing__(self, term: str) -> tuple[float, str | None, str | None]:
+        if len(self) > self.LIMIT:
+            self.clear()
+        value = idf(term)
+        rare = len(term) >= 4 and value >= SOFT_IDF and not _DIGITS.fullmatch(term)
+        facts = self[term] = (value, skeleton(term), term.translate(_FOLD) if rare else None)
+        return facts
+
+
+_TERM_FACTS = _TermFacts()
+
+
 def terms(text: str) -> list[str]:
     """Light-stemmed content terms, the same reduction summaries use ("وروسيا" meets "روسيا")."""
     return [term_stem(t) for t in content_terms(text)]
@@ -377,7 +397,9 @@ def event_key(
     lead_terms = _terms_of(lead_words)
     for t in lead_terms:
         counts[t] += 1.0
-    weights = {t: (1.0 + math.log(n)) * idf(t) for t, n in counts.items() if df.get(t, 0) <= limit}
+    # :func:`idf`'s expression inlined (one lookup of the term per report, not two).
+    weights = {t: (1.0 + math.log(n)) * math.log((docs + 1) / (d + 1))
+               for t, n in counts.items() if (d := df.get(t, 0)) <= limit}
     norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
     words = headline_words + lead_words
     body_tokens = tokens(body) if body_words is None else body_words
@@ -391,7 +413,7 @@ def event_key(
         body_figures=frozenset(n.lstrip("0") or "0" for n in _DIGITS.findall(" ".join(body_tokens))),
         headline=title,
         body=body,
-        bigrams=frozenset(zlib.crc32(f"{x} {y}".encode()) for x, y in zip(words, words[1:])),
+        bigrams=frozenset(map(zlib.crc32, map(str.encode, map(" ".join, zip(words, words[1:]))))),
         published_at=published_at,
         dated=date_source in DATED_SOURCES,
         direction=_direction(headline_words),
@@ -402,9 +424,9 @@ def event_key(
 
 
 def _terms_of(words: list[str]) -> list[str]:
-    """:func:`terms` of already normalized tokens (``content_terms`` filters ``tokens``)."""
-    stop = stopwords()
-    return [term_stem(t) for t in words if len(t) > 1 and t not in stop]
+    """:func:`terms` of already normalized tokens (``content_terms`` filters ``tokens``), read
+    from the summaries' table of content stems (a stop word or a single letter: "")."""
+    return list(filter(None, map(_CONTENT_STEMS.__getitem__, words)))
 
 
 def _slots(words: list[str]) -> frozenset[str]:
