@@ -461,3 +461,27 @@ def test_cached_comparison_data_leaves_equality_and_json_alone(dev):
     events.swapped_names(a, b)
     assert "term_idf" in a.__dict__ and "term_idf" not in fresh.__dict__
     assert a == fresh and a.to_json() == text == fresh.to_json()
+
+
+def test_term_facts_are_what_each_profile_would_compute():
+    """The per-process term table gives each profile the values its own definitions give: idf,
+    skeleton, and the folded form exactly for the rare terms of 4+ letters without a figure."""
+    for term in ("هامبورغ", "الهلال", "يكسب", "2015", "قال", "فولفسبورج"):
+        value, skel, folded = events._TERM_FACTS[term]
+        assert value == events.idf(term)
+        assert skel == events.skeleton(term)
+        rare = len(term) >= 4 and value >= events.SOFT_IDF and not events._DIGITS.fullmatch(term)
+        assert folded == (term.translate(events._FOLD) if rare else None)
+    assert events._TERM_FACTS["هامبورغ"][2] == "هامبورج"  # a rare name, folded
+    assert events._TERM_FACTS["2015"][2] is None  # a figure is never sought as a spelling
+
+
+def test_spelling_bound_and_prescreen_keep_the_soft_match():
+    """A rare name spelled two ways still counts in the cosine after the pruning and the
+    one-call prescreen of the spelling matches (values as the unpruned features give)."""
+    a = events.event_key("فولفسبورغ يهزم هامبورغ في الدوري", "فاز فولفسبورغ على هامبورغ بهدفين في الدوري الالماني")
+    b = events.event_key("فولفسبورج يهزم هامبورج", "فاز فولفسبورج على هامبورج بهدفين في مباراة الدوري الالماني")
+    assert events._soft_matches(a, b) > 0.0
+    full = events.features(a, b)
+    pruned = events._features(a, b, 0.0)
+    assert pruned == full
