@@ -486,12 +486,12 @@ def test_mostly_latin_screen_agrees_with_the_full_count():
 
 @pytest.mark.parametrize("token", ["وروسيا", "الحكومة", "بالرياض", "مسؤوليها", "و", "في", "ب", "من", "ك", "2015"])
 def test_content_stem_table_agrees_with_the_functions(token):
-    from bot.text.summarize import _CONTENT_STEMS, term_stem
+    from bot.text.summarize import CONTENT_STEMS, term_stem
 
     token = normalize(token)
     expected = term_stem(token) if len(token) > 1 and token not in stopwords() else ""
-    assert _CONTENT_STEMS[token] == expected
-    assert _CONTENT_STEMS[token] == expected  # the second read is the stored one
+    assert CONTENT_STEMS[token] == expected
+    assert CONTENT_STEMS[token] == expected  # the second read is the stored one
 
 
 def test_content_stem_table_stays_bounded(monkeypatch):

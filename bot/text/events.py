@@ -55,7 +55,7 @@ from rapidfuzz import fuzz, process
 
 from bot.text import dedup
 from bot.text.arabic import tokens
-from bot.text.summarize import _CONTENT_STEMS, content_terms, stopwords, term_stem
+from bot.text.summarize import CONTENT_STEMS, content_terms, stopwords, term_stem
 
 IDF_FILE = Path(__file__).resolve().parents[1] / "data" / "event_idf.tsv"
 # Ordinary words of the dev data with their counts bare and with the article (bench/mine_spellings.py).
@@ -426,7 +426,7 @@ def event_key(
 def _terms_of(words: list[str]) -> list[str]:
     """:func:`terms` of already normalized tokens (``content_terms`` filters ``tokens``), read
     from the summaries' table of content stems (a stop word or a single letter: "")."""
-    return list(filter(None, map(_CONTENT_STEMS.__getitem__, words)))
+    return list(filter(None, map(CONTENT_STEMS.__getitem__, words)))
 
 
 def _slots(words: list[str]) -> frozenset[str]:

@@ -222,14 +222,15 @@ class _ContentStems(dict):
         return stem
 
 
-_CONTENT_STEMS = _ContentStems()
+# Shared with the same-event profile (bot.text.events), which stems the same tokens.
+CONTENT_STEMS = _ContentStems()
 
 
 @lru_cache(maxsize=16384)
 def _stems(text: str) -> tuple[str, ...]:
     """The stemmed content terms of a sentence or title, in order (cached: a title is compared with
     every sentence, and each sentence is read by several checks)."""
-    return tuple(filter(None, map(_CONTENT_STEMS.__getitem__, tokens(text))))
+    return tuple(filter(None, map(CONTENT_STEMS.__getitem__, tokens(text))))
 
 
 def _terms(text: str) -> Counter[str]:
