@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -150,3 +151,17 @@ def write_config(
         encoding="utf-8",
     )
     return path
+
+
+@contextmanager
+def bootstrapped_app(tmp_path: Path, db_url: str, at: datetime = datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)):
+    """An ``App`` on ``write_config``'s config, its clock stopped at ``at``, bootstrapped, closed after."""
+    from bot.app import App
+    from bot.config import load_config
+
+    app = App(load_config(write_config(tmp_path, db_url), env={}), clock=Clock(at))
+    app.bootstrap()
+    try:
+        yield app
+    finally:
+        app.close()

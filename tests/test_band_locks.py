@@ -13,28 +13,22 @@ from __future__ import annotations
 
 import json
 import zipfile
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from bot.app import App
-from bot.config import load_config
 from bot.pipeline import BATCH, NEW
 from bot.sources.files import read_article_file
 from storage import articles as article_store
 from storage.db import make_engine, session_factory, transaction
-from tests.conftest import Clock, write_config
+from tests.conftest import bootstrapped_app
 
 
 @pytest.fixture
 def pg_app(tmp_path, pg_url):
-    a = App(load_config(write_config(tmp_path, pg_url), env={}),
-            clock=Clock(datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)))
-    a.bootstrap()
-    yield a
-    a.close()
+    with bootstrapped_app(tmp_path, pg_url) as a:
+        yield a
 
 
 def _advisory_locks(session) -> int:

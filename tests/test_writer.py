@@ -3,6 +3,7 @@ counts its stories once per story, and keeps band rows lean (migration 0017_writ
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -16,16 +17,13 @@ from bot.sources.files import read_article_file
 from storage import articles as article_store
 from storage.db import transaction
 from storage.models import Article, ArticleBand, Story
-from tests.conftest import Clock, write_config
+from tests.conftest import bootstrapped_app, write_config
 
 
 @pytest.fixture
 def app(tmp_path, db_url):
-    a = App(load_config(write_config(tmp_path, db_url), env={}),
-            clock=Clock(datetime(2025, 12, 26, 8, 0, tzinfo=timezone.utc)))
-    a.bootstrap()
-    yield a
-    a.close()
+    with bootstrapped_app(tmp_path, db_url) as a:
+        yield a
 
 
 def _source(app: App) -> int:
@@ -94,20 +92,24 @@ def test_a_batch_write_reads_again_when_another_writer_committed_after_its_read(
     assert seen[0] is False
 
 
-def _reference_app(tmp_path, app: App) -> App:
-    """A second app on its own SQLite file and the same clock: the one-article-at-a-time reference."""
+def _one_at_a_time(tmp_path, app: App, articles: list, snapshot: Callable[[App], list]) -> tuple[list, list]:
+    """The reference: ``articles`` stored one at a time by a second app (its own SQLite file, the
+    same clock); their statuses and ``snapshot`` of what it stored."""
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()
     one = App(load_config(write_config(ref_dir, f"sqlite:///{ref_dir / 'ref.db'}"), env={}), clock=app.pipeline._clock)
     one.bootstrap()
-    return one
+    try:
+        src = _source(one)
+        return [one.pipeline.process(src, a).status for a in articles], snapshot(one)
+    finally:
+        one.close()
 
 
 def test_story_counts_written_per_batch_match_one_article_at_a_time(app, tmp_path, seed_files):
     """Count, lead and last update of each story: the batch writes them once per story."""
     seeds = [read_article_file(f) for f in seed_files]
     articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2), seeds[2]]
-    one = _reference_app(tmp_path, app)
 
     def stories(a: App) -> list[tuple]:
         with transaction(a.factory) as s:
@@ -117,12 +119,7 @@ def test_story_counts_written_per_batch_match_one_article_at_a_time(app, tmp_pat
             firsts = dict(s.execute(select(Article.id, Article.url)).all())
         return [(count, firsts[lead], updated) for _, count, lead, updated in rows]
 
-    try:
-        src = _source(one)
-        expected = [one.pipeline.process(src, a).status for a in articles]
-        ref = stories(one)
-    finally:
-        one.close()
+    expected, ref = _one_at_a_time(tmp_path, app, articles, stories)
     got = [o.status for o in app.pipeline.process_many(_source(app), articles, batch=10)]
     assert got == expected and JOINED in got
     assert stories(app) == ref
@@ -231,7 +228,6 @@ def test_join_reasons_written_per_batch_match_one_article_at_a_time(app, tmp_pat
     seeds = [read_article_file(f) for f in seed_files]
     articles = [seeds[0], _trimmed(seeds[0], 1), seeds[1], _trimmed(seeds[0], 2),
                 replace(_trimmed(seeds[1], 1), url="https://other.example/b1"), seeds[2]]
-    one = _reference_app(tmp_path, app)
 
     def reasons(a: App) -> list[tuple]:
         with transaction(a.factory) as s:
@@ -239,12 +235,7 @@ def test_join_reasons_written_per_batch_match_one_article_at_a_time(app, tmp_pat
             rows = s.execute(select(join_store.article_joins).order_by(join_store.article_joins.c.article_id)).all()
         return [(urls[aid], urls[joined], relation, evidence) for aid, joined, relation, evidence in rows]
 
-    try:
-        src = _source(one)
-        expected = [one.pipeline.process(src, a).status for a in articles]
-        ref = reasons(one)
-    finally:
-        one.close()
+    expected, ref = _one_at_a_time(tmp_path, app, articles, reasons)
     batches: list[int] = []
     real = join_store.write
 
