@@ -490,3 +490,30 @@ def test_spelling_bound_and_prescreen_keep_the_soft_match():
     full = events.features(a, b)
     pruned = events._features(a, b, 0.0)
     assert pruned == full
+
+
+def test_slots_read_figures_as_the_digits_pattern_does():
+    """``_slots`` tells a figure by ``str.isdecimal`` (Unicode category Nd, what ``\\d`` reads):
+    superscripts and fractions are no figures, other scripts' digits are."""
+    for word in ("15", "٣", "۴", "2015", "²", "½", "15a", "a15", "", "١٥٠", "Ⅻ"):
+        assert word.isdecimal() == bool(events._DIGITS.fullmatch(word)), word
+    assert events._slots(["15", "كم", "²", "مترا", "180", "178", "رهينه"]) == frozenset(
+        {"15 كم", "180 رهين", "178 رهين"})
+
+
+def test_skeleton_index_keeps_one_term_alone_and_sorts_the_others():
+    profile = events.EventProfile(weights={"كتب": 0.2, "كاتب": 0.5, "مكتوب": 0.5, "روسيا": 0.3}, title=frozenset())
+    index = profile.skeleton_index
+    for skeleton, terms in index.items():
+        assert isinstance(terms, tuple)
+        assert list(terms) == sorted(terms, key=lambda t: (profile.weights[t], t), reverse=True)
+    assert sorted(t for ts in index.values() for t in ts) == sorted(profile.skeletons)
+
+
+def test_profile_lead_is_the_first_lead_words_of_the_body():
+    """The lead is the body's first ``LEAD_WORDS`` words (read without splitting the whole body)."""
+    words = [f"كلمه{chr(0x0628 + i % 20)}{chr(0x0628 + i // 20)}" for i in range(events.LEAD_WORDS + 40)]
+    body = "  " + "\n".join(" ".join(words[i:i + 7]) for i in range(0, len(words), 7))
+    profile = events.event_key("", body)
+    lead = events.event_key("", " ".join(words[:events.LEAD_WORDS]))
+    assert profile.weights == lead.weights and profile.bigrams == lead.bigrams

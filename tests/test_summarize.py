@@ -539,3 +539,32 @@ def test_centrality_is_bit_identical_to_the_dict_form():
         candidates = [Candidate(i, s, _terms(s)) for i, s in enumerate(sentences[:k])]
         assert repr(_centrality(candidates)) == repr(reference(candidates))
     assert _centrality([]) == reference([]) == []
+
+
+def test_word_count_is_the_number_of_tokens():
+    """``word_count`` (the junk checks' length) counts the spaces of the key: the same number as
+    ``len(tokens(text))`` for any text, punctuation, marks, Latin and empty lines included."""
+    from bot.text.arabic import tokens
+    from bot.text.summarize import word_count
+
+    texts = ["", "   ", "...", "«»", "قال", "قالَ الوزيرُ: «نعم» - اليوم!", "U.S. talks, 2024-05-01",
+             "كلمة\u0640طويلة و\u200fعلامة", "a_b c__d", " مسافات   كثيرة\tهنا \n وسطر "]
+    for text in texts:
+        assert word_count(text) == len(tokens(text)), text
+
+
+def test_a_sentence_repeats_the_title_at_the_ratio_bar_not_below():
+    """The title check asks rapidfuzz with ``score_cutoff``: the same verdict on both sides of
+    ``TITLE_REPEAT_RATIO`` as the plain ratio."""
+    from rapidfuzz import fuzz
+
+    from bot.text.arabic import normalize
+    from bot.text.summarize import TITLE_REPEAT_RATIO, repeats_title
+
+    title = "وزير الخارجية يبحث مع نظيره الفرنسي تطورات الأوضاع في المنطقة اليوم"
+    near = "وزير الخارجية يبحث مع نظيره الفرنسي تطورات الأوضاع في المنطقه"  # drops a word
+    far = "وزير الخارجية يبحث مع نظيره الفرنسي ملفات التعاون الاقتصادي والتجاري بين البلدين الصديقين"
+    assert fuzz.ratio(normalize(near), normalize(title)) >= TITLE_REPEAT_RATIO
+    assert repeats_title(near, title)
+    assert fuzz.ratio(normalize(far), normalize(title)) < TITLE_REPEAT_RATIO
+    assert not repeats_title(far, title)

@@ -73,6 +73,10 @@ class StripRule:
     def __post_init__(self) -> None:
         object.__setattr__(self, "needs", required_literals(self.pattern))
 
+    def may_match(self, text: str) -> bool:
+        """False only when the pattern cannot match ``text``: it lacks the literals it needs."""
+        return self.needs is None or _holds_any(text, self.needs)
+
 
 @dataclass(frozen=True)
 class Rules:
@@ -565,6 +569,8 @@ def is_lead_credit(line: str, rules: Rules) -> bool:
         return False
     folded = fold_text(line)
     for rule in rules.leads:
+        if not rule.may_match(folded):  # most lines hold no "(" or ":" the credit forms need
+            continue
         m = rule.pattern.match(folded)
         if m is not None and m.end() and not normalize(folded[m.end():]):
             return True

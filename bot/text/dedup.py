@@ -95,7 +95,6 @@ Measured with ``bench/bench_dedup.py`` (one run; before this issue's part 3 → 
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import operator
 import re
@@ -106,6 +105,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
+# difflib's SequenceMatcher compiled (Cython, by rapidfuzz's author): the same algorithm and the same
+# opcodes, ~4x less CPU for the word alignment of the near-duplicate check.
+from cydifflib import SequenceMatcher
 from rapidfuzz import fuzz
 from rensa import RMinHash
 
@@ -627,7 +629,7 @@ def _cached_side(text: str, title: str) -> _Side:
 @lru_cache(maxsize=_PAIR_CACHE)
 def _slot_change_memo(a_text: str, a_title: str, b_text: str, b_title: str) -> str | None:
     a, b = _cached_side(a_text, a_title), _cached_side(b_text, b_title)
-    ops = difflib.SequenceMatcher(None, a.words, b.words, autojunk=False).get_opcodes()
+    ops = SequenceMatcher(None, a.words, b.words, autojunk=False).get_opcodes()
     return _slot_change_sides(a, b, ops)
 
 
@@ -769,7 +771,7 @@ def _reworded(a: list[str], b: list[str]) -> int:
     word is an outlet's banner, headline or "رابط الخبر" footer, not the report.
     """
     changed = 0
-    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     for k, (tag, i1, i2, j1, j2) in enumerate(ops):
         if tag == "equal" or k in (0, len(ops) - 1):
             continue
@@ -809,7 +811,7 @@ def _dated_change(
     rank_b = {j: n for n, j in enumerate(marks_b)}
     differ: list[tuple[datetime, datetime]] = []
     agree = 0
-    for block in difflib.SequenceMatcher(None, words_a, words_b, autojunk=False).get_matching_blocks():
+    for block in SequenceMatcher(None, words_a, words_b, autojunk=False).get_matching_blocks():
         for k in range(block.size):
             i, j = block.a + k, block.b + k
             if words_a[i] != _DATE_MARK:
@@ -846,7 +848,7 @@ def _one_word(u: str, v: str) -> bool:
 
 
 def _slot_change(a: list[str], b: list[str], a_title: str, b_title: str) -> str | None:
-    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    ops = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     return _slot_change_sides(_side(a, a_title), _side(b, b_title), ops)
 
 

@@ -234,7 +234,10 @@ class EventProfile:
         for t, k in self.skeletons.items():
             out.setdefault(k, []).append(t)
         weights = self.weights
-        return {k: tuple(sorted(ts, key=lambda x: (weights[x], x), reverse=True)) for k, ts in out.items()}
+        # Most skeletons have one term: nothing to sort (a sort with a key per one-term list was
+        # most of this property's cost).
+        return {k: (ts[0],) if len(ts) == 1 else tuple(sorted(ts, key=lambda x: (weights[x], x), reverse=True))
+                for k, ts in out.items()}
 
     @cached_property
     def headline_stems(self) -> str:
@@ -389,7 +392,7 @@ def event_key(
     limit = MAX_DF_SHARE * docs
     # Headline and lead are tokenized once: their terms are :func:`terms` of the same tokens.
     headline_words = tokens(title)
-    lead_words = tokens(" ".join(body.split()[:LEAD_WORDS]))
+    lead_words = tokens(" ".join(body.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS]))  # not the whole body split
     title_terms = _terms_of(headline_words)
     counts: Counter[str] = Counter()
     for t in title_terms:
@@ -433,7 +436,7 @@ def _slots(words: list[str]) -> frozenset[str]:
     """Each figure with the stem of the word after it (its unit or what it counts)."""
     out: set[str] = set()
     for i, x in enumerate(words):
-        if not _DIGITS.fullmatch(x):
+        if not x.isdecimal():  # ``_DIGITS.fullmatch(x)``: \d is the category Nd, as isdecimal reads it
             continue
         # A range or a list of figures ("15 - 35 كم" reads 15 35 كم) shares the word after it.
         unit = next((y for y in words[i + 1:i + 4] if not _DIGITS.search(y)), None)
@@ -1101,7 +1104,7 @@ def _surface_forms(profile: EventProfile, wanted: Iterable[str]) -> dict[str, st
     (a term is normalized and stemmed: «ارسنال» is shown as the report wrote it, «آرسنال»)."""
     left = set(wanted)
     forms: dict[str, str] = {}
-    text = profile.headline + "\n" + " ".join((profile.body or "").split()[:LEAD_WORDS])
+    text = profile.headline + "\n" + " ".join((profile.body or "").split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])
     for raw in text.split():
         if not left:
             break

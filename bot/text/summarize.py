@@ -247,6 +247,8 @@ def _strip_credit(line: str) -> str:
     if rules.leads and line:
         head = fold_text(line.lstrip().partition("\n")[0][:boilerplate.HEAD_CHARS])
         for rule in rules.leads:
+            if not rule.may_match(head):  # the "(" or ":" its credit needs is not there
+                continue
             m = rule.pattern.match(head)
             if m is not None and m.end():
                 return strip_lead_credit(line)
@@ -383,17 +385,23 @@ def _is_junk_line(line: str) -> bool:
     if not _URL.sub("", stripped).strip(" \t-–—|:·•"):
         return True
     # Headings: short lines that do not end like a sentence.
-    return not _COMPLETE.search(stripped) and len(tokens(stripped)) <= HEADING_MAX_TOKENS
+    return not _COMPLETE.search(stripped) and word_count(stripped) <= HEADING_MAX_TOKENS
 
 
 def _is_junk_sentence(sentence: str, title: str, allow_colon: bool = False) -> bool:
-    if len(tokens(sentence)) < MIN_TOKENS or _URL.search(sentence):
+    if word_count(sentence) < MIN_TOKENS or _URL.search(sentence):
         return True
     if is_boilerplate(sentence):
         return True
     if _mostly_latin(sentence) or (sentence.rstrip().endswith(":") and not allow_colon):
         return True
     return bool(title.strip()) and repeats_title(sentence, title)
+
+
+def word_count(text: str) -> int:
+    """``len(tokens(text))`` without the list: a key is its words joined by single spaces."""
+    key = normalize(text)
+    return key.count(" ") + 1 if key else 0
 
 
 def is_boilerplate(text: str) -> bool:
@@ -435,7 +443,8 @@ def repeats_title(sentence: str, title: str) -> bool:
     s_key, t_key = normalize(sentence), normalize(title)
     if not s_key or not t_key:
         return False
-    if fuzz.ratio(s_key, t_key) >= TITLE_REPEAT_RATIO:
+    # score_cutoff: rapidfuzz returns 0 below the bar, and rules most pairs out by their lengths alone.
+    if fuzz.ratio(s_key, t_key, score_cutoff=TITLE_REPEAT_RATIO) >= TITLE_REPEAT_RATIO:
         return True
     # A headline made from the lead sentence and shortened with "…": that sentence is the title.
     if title.rstrip().endswith(("…", "...")) and len(t_key) >= 20 and s_key.startswith(t_key):
