@@ -110,7 +110,8 @@ class PollReport:
 def short_body(article: Article) -> bool:
     """A body of a few words (a cartoon, a photo item, a byline left by a failed extraction) is too
     short to fingerprint: its shingles would be a few stock words that many items share."""
-    return len(article.body.split()) < MIN_BODY_WORDS
+    # At most MIN_BODY_WORDS + 1 pieces: the same answer without splitting a long body whole.
+    return len(article.body.split(maxsplit=MIN_BODY_WORDS)) < MIN_BODY_WORDS
 
 
 def dedup_text(article: Article) -> str:
@@ -443,7 +444,7 @@ class Pipeline:
         found: list = [row for row in (self._stored_profile(*row) for row in rows) if row is not None]
         keys = set(analysis.event_keys)
         for n, other in enumerate(earlier):
-            if other.event is not None and keys.intersection(other.event_keys):
+            if other.event is not None and not keys.isdisjoint(other.event_keys):
                 found.append((-1 - n, -1 - n, other.event))
         match = events.best_event(profile, found)
         if match is None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from itertools import repeat
+from typing import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,6 +65,32 @@ _ARTICLES = Article.__table__
 _INSERT_ARTICLE = insert(_ARTICLES)
 _INSERT_STORY = insert(Story.__table__)
 _INSERT_TOPIC = insert(StoryTopic.__table__)
+# The two one-row INSERTs every stored article runs (its story's, its own), on SQLite as prepared
+# text with positional values: Core's per-call work (compiled-cache lookup, bind processing of a
+# dict, primary key fetch) cost as much as SQLite's insert. The columns are Core's, in the same
+# order; the times bound as ``UTCDateTime`` binds them (``_stamp``). PostgreSQL keeps Core.
+_INSERT_ARTICLE_SQLITE = (
+    "INSERT INTO articles (source_id, story_id, url, url_hash, guid, guid_hash, title, body, published_at, "
+    "date_source, fetched_at, body_hash, fingerprint, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_STORY_SQLITE = (
+    "INSERT INTO stories (headline, summary, article_count, published_at, event_date, first_seen, last_updated, "
+    "kind, event_precision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _stamp(conn) -> Callable[[datetime | None], object] | None:
+    """SQLite: how a ``UTCDateTime`` value is bound (None passes through); None on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        return None
+    stamp = _STAMPS.get(conn.dialect)
+    if stamp is None:
+        process = _SEEN_AT.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        stamp = _STAMPS[conn.dialect] = process or (lambda value: value)
+    return stamp
+
+
+_STAMPS: dict[object, Callable[[datetime | None], object]] = {}
 # A story counts its articles; the first one stored becomes its lead.
 _COUNT_IN_STORY = (
     update(Story.__table__)
@@ -185,9 +213,9 @@ def near_candidates_many(
     pg = conn.dialect.name == "postgresql"
     rows = rows_read = conn.execute(_BANDS_MANY_PG if pg else _BANDS_MANY_SQLITE,
                                     {"keys": wanted if pg else json.dumps(wanted), "start": start}).fetchall()
-    holders: dict[int, list[int]] = {}
+    holders: defaultdict[int, list[int]] = defaultdict(list)  # no empty list made per row
     for key, article_id, _ in rows:
-        holders.setdefault(key, []).append(article_id)
+        holders[key].append(article_id)
     tops: list[list[int]] = []
     for keys in band_keys:
         shared: dict[int, int] = {}
@@ -198,7 +226,8 @@ def near_candidates_many(
     ids = sorted({a for top in tops for a in top})
     found: dict[int, Candidate] = {}
     if ids:
-        rows = conn.execute(_FINGERPRINTS_PG if pg else _FINGERPRINTS_SQLITE, {"ids": ids if pg else json.dumps(ids)})
+        rows = conn.execute(_FINGERPRINTS_PG if pg else _FINGERPRINTS_SQLITE,
+                            {"ids": ids if pg else json.dumps(ids)}).fetchall()
         found = {row[0]: Candidate(*row) for row in rows}
     if snapshot is not None:
         snapshot.bands(wanted, start, rows_read, found)
@@ -263,14 +292,14 @@ class Snapshot:
 
     def holders(self, conn, start: datetime) -> dict[int, list[int]]:
         """Band key → articles holding it, seen since ``start`` (no earlier than the read's start)."""
-        holders: dict[int, list[int]] = {}
+        holders: defaultdict[int, list[int]] = defaultdict(list)
         rows = self._rows
         if start > self._start:  # the window moved on a little since the read: drop what fell out of it
             stamp = _SEEN_AT.dialect_impl(conn.dialect).bind_processor(conn.dialect)
             cut = stamp(start) if stamp else start
             rows = [row for row in rows if row[2] >= cut]
         for key, article_id, _ in rows:
-            holders.setdefault(key, []).append(article_id)
+            holders[key].append(article_id)
         return holders
 
 
@@ -314,12 +343,12 @@ class BatchLookup:
             if src == source_id and guid_hash:
                 self._guids.add(guid_hash)
         wanted = sorted({k for *_, bands in articles for k in bands})
-        self._holders: dict[int, list[int]] = {}
+        self._holders: defaultdict[int, list[int]] = defaultdict(list)
         if wanted:
             rows = conn.execute(_BANDS_MANY_PG if self._pg else _BANDS_MANY_SQLITE,
                                 {"keys": wanted if self._pg else json.dumps(wanted), "start": start}).fetchall()
             for key, article_id, _ in rows:
-                self._holders.setdefault(key, []).append(article_id)
+                self._holders[key].append(article_id)
 
     def exact(self, source_id: int, url: str, guid: str | None, body_hash: str) -> str | None:
         """``exact_duplicate`` (the URL named first, then the body, then the guid)."""
@@ -352,8 +381,9 @@ class BatchLookup:
         self._bodies.add(new.body_hash)
         if new.guid and source_id == self._source_id:
             self._guids.add(text_key(new.guid))
+        holders = self._holders
         for key in new.band_keys:
-            self._holders.setdefault(key, []).append(article_id)
+            holders[key].append(article_id)
         self._found[article_id] = Candidate(article_id, story_id, new.fingerprint)
 
 
@@ -479,11 +509,18 @@ def insert_story(
     event_date: datetime | None = None, kind: str = "news",
 ) -> int:
     """A new story's row (Core, no ORM object): its id. ``add_article`` counts its articles."""
-    result = session.connection().execute(_INSERT_STORY, {
+    conn = session.connection()
+    # A date from bot.text.eventdates carries its precision (as Story's validator records it).
+    precision = getattr(event_date, "precision", None)
+    stamp = _stamp(conn)
+    if stamp is not None:  # SQLite: the prepared text, values bound as Core would bind them
+        return int(conn.exec_driver_sql(_INSERT_STORY_SQLITE, (
+            headline, summary, 0, stamp(published_at), stamp(event_date), stamp(now), stamp(now), kind, precision,
+        )).lastrowid)
+    result = conn.execute(_INSERT_STORY, {
         "headline": headline, "summary": summary, "published_at": published_at, "article_count": 0,
         "first_seen": now, "last_updated": now, "kind": kind, "event_date": event_date,
-        # A date from bot.text.eventdates carries its precision (as Story's validator records it).
-        "event_precision": getattr(event_date, "precision", None),
+        "event_precision": precision,
     })
     return int(result.inserted_primary_key[0])
 
@@ -559,14 +596,23 @@ def add_article(session: Session, story_id: int, new: NewArticle) -> int:
     written now, or collected in the session's ``INDEX_BUFFER`` when its owner set one."""
     session.flush()  # ORM rows a caller made in this session (its story) must exist first; free when none
     conn = session.connection()
-    result = conn.execute(_INSERT_ARTICLE, {
-        "source_id": new.source_id, "story_id": story_id, "url": new.url, "url_hash": text_key(new.url),
-        "guid": new.guid, "guid_hash": None if new.guid is None else text_key(new.guid),
-        "title": new.title, "body": new.body, "published_at": new.published_at, "date_source": new.date_source,
-        "fetched_at": new.fetched_at, "body_hash": new.body_hash, "fingerprint": new.fingerprint,
-        "summary": new.summary,
-    })
-    article_id = int(result.inserted_primary_key[0])
+    guid_hash = None if new.guid is None else text_key(new.guid)
+    stamp = _stamp(conn)
+    if stamp is not None:  # SQLite: the prepared text, values bound as Core would bind them
+        article_id = int(conn.exec_driver_sql(_INSERT_ARTICLE_SQLITE, (
+            new.source_id, story_id, new.url, text_key(new.url), new.guid, guid_hash, new.title, new.body,
+            stamp(new.published_at), new.date_source, stamp(new.fetched_at), new.body_hash, new.fingerprint,
+            new.summary,
+        )).lastrowid)
+    else:
+        result = conn.execute(_INSERT_ARTICLE, {
+            "source_id": new.source_id, "story_id": story_id, "url": new.url, "url_hash": text_key(new.url),
+            "guid": new.guid, "guid_hash": guid_hash,
+            "title": new.title, "body": new.body, "published_at": new.published_at, "date_source": new.date_source,
+            "fetched_at": new.fetched_at, "body_hash": new.body_hash, "fingerprint": new.fingerprint,
+            "summary": new.summary,
+        })
+        article_id = int(result.inserted_primary_key[0])
     lookup = session.info.get(BATCH_LOOKUP)
     if lookup is not None:
         lookup.added(article_id, story_id, new.source_id, new)

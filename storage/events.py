@@ -13,6 +13,7 @@ reports share the article's rarest terms, not on how many were stored in the win
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from datetime import datetime, timezone
 
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Text, bindparam, delete, exists, insert, select, text
@@ -145,12 +146,16 @@ def story_of(session: Session, article_id: int, url: str | None = None) -> int |
     transaction checks that the story the short read chose to join still stands. ``url``: the
     article must also have this URL (an id remembered from a rolled-back transaction may since have
     been given to another article)."""
-    q = (select(_ARTICLES.c.story_id)
-         .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
-         .where(_ARTICLES.c.id == article_id))
-    if url is not None:
-        q = q.where(_ARTICLES.c.url == url)
-    return session.connection().execute(q).scalar()
+    if url is None:
+        return session.connection().execute(_STORY_OF, {"aid": article_id}).scalar()
+    return session.connection().execute(_STORY_OF_URL, {"aid": article_id, "url": url}).scalar()
+
+
+# story_of's two statements, built once (built per call, a select cost more than running it).
+_STORY_OF = (select(_ARTICLES.c.story_id)
+             .join(_STORIES, (_STORIES.c.id == _ARTICLES.c.story_id) & (_STORIES.c.kind == "news"))
+             .where(_ARTICLES.c.id == bindparam("aid")))
+_STORY_OF_URL = _STORY_OF.where(_ARTICLES.c.url == bindparam("url"))
 
 
 def prune(session: Session, before: datetime, stored_before: datetime | None = None) -> int:
@@ -203,10 +208,10 @@ def candidates_many(
     rows = conn.execute(_KEY_ROWS[dialect], {
         "keys": every if pg else json.dumps(every),
         "since": min(a[2] for a in asks), "until": max(a[3] for a in asks),
-    })
-    holders: dict[int, list[tuple]] = {}
+    }).fetchall()  # all at once: SQLAlchemy's per-row fetch cost more than the rows (thousands a batch)
+    holders: defaultdict[int, list[tuple]] = defaultdict(list)  # no empty list made per row
     for key, published, article_id in rows:
-        holders.setdefault(key, []).append((published, article_id))
+        holders[key].append((published, article_id))
     # Times compared as the database holds them (SQLite: its text form, which sorts as time).
     stamp = _STAMP.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     tops: list[tuple[int, list[int]]] = []
@@ -227,7 +232,7 @@ def candidates_many(
         return out
     found = {row[0]: row for row in conn.execute(_PROFILE_ROWS[dialect, with_text], {
         "ids": ids if pg else json.dumps(ids), "stored": stored_since or _EPOCH,
-    })}
+    }).fetchall()}
     for n, top in tops:
         out[n] = [(found[a][1], a, *found[a][2:]) for a in top if a in found]
     return out

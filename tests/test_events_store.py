@@ -145,3 +145,16 @@ def test_candidates_with_text_carry_the_stored_body_for_the_template_check(facto
     assert dict((row[1], row[3]) for row in texts)[fire_article] == FIRE[1]
     match = events.best_event(new, texts)
     assert match is not None and (match.story_id, match.article_id) == (fire_story, fire_article)
+
+
+def test_story_of_names_the_news_story_of_the_article_with_that_url_only(factory):
+    """The write's check that a join still stands (statements built once, ids bound per call):
+    the story of a news article; None for another URL, a story that is not news, an id not stored."""
+    story_id, article_id = _store(factory, *FIRE, T0, 1)
+    _, notice_article = _store(factory, *PORT_FIRE, T0, 2, kind="notice")
+    with transaction(factory) as s:
+        assert event_store.story_of(s, article_id) == story_id
+        assert event_store.story_of(s, article_id, "https://news.example/1") == story_id
+        assert event_store.story_of(s, article_id, "https://news.example/2") is None
+        assert event_store.story_of(s, notice_article) is None
+        assert event_store.story_of(s, notice_article + 1000) is None

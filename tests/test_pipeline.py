@@ -389,3 +389,17 @@ def test_bulk_write_transaction_holds_sql_only(app, seed_files, monkeypatch):
     got = list(app.pipeline.process_many(src, [_lead_only(seed), seed, _variant(seed, 1)], batch=10))
     assert [o.status for o in got] == [NEW, UPDATE, JOINED], got
     assert all(o.story_id == got[0].story_id for o in got)
+
+
+@pytest.mark.parametrize("words, short", [(0, True), (11, True), (12, False), (13, False), (400, False)])
+@pytest.mark.parametrize("space", [" ", "\n", " \t\n "])
+def test_short_body_counts_words_as_a_whole_split_would(words, short, space):
+    """A body under MIN_BODY_WORDS words is short (split at most that many times: the same answer
+    as splitting it whole), whatever the whitespace around and between its words."""
+    from bot.article import Article as NewsArticle
+    from bot.pipeline import MIN_BODY_WORDS, short_body
+
+    body = space + space.join(f"كلمة{n}" for n in range(words)) + space
+    article = NewsArticle("s", "https://x.example/1", "عنوان", body, datetime(2025, 1, 1, tzinfo=timezone.utc))
+    assert short_body(article) is short
+    assert short_body(article) is (len(body.split()) < MIN_BODY_WORDS)
