@@ -279,3 +279,20 @@ def test_story_and_article_inserts_store_what_core_stores_and_fail_as_it_does(ap
     with transaction(app.factory) as s:  # rolled back whole, the story inserted before it too
         assert s.scalar(select(func.count()).select_from(Article)) == 1
         assert s.scalar(select(func.count()).select_from(Story)) == 1
+
+
+@pytest.mark.parametrize("statement, table, left_out", [
+    ("_INSERT_ARTICLE_SQLITE", "articles", {"id"}),
+    ("_INSERT_STORY_SQLITE", "stories", {"id", "lead_article_id"}),
+])
+def test_hand_written_sqlite_inserts_name_every_column_of_their_table(statement, table, left_out):
+    """The SQLite one-row INSERTs list their columns by hand: a column added to the table (by a
+    migration, with a value the writer must give) fails here, not as a NULL in production."""
+    import re
+
+    from storage.models import Base
+
+    sql = getattr(article_store, statement)
+    named = re.search(rf"INSERT INTO {table} \(([^)]*)\)", sql).group(1).split(", ")
+    assert len(named) == sql.count("?")
+    assert set(named) == {c.name for c in Base.metadata.tables[table].columns} - left_out
