@@ -91,7 +91,7 @@ _ALNUM_MARKS = ("\u0640", "\u06e5", "\u06e6")
 
 
 def _words_of(text: str) -> list[str]:
-    """``_WORDS.findall(_MARKS_RE.sub("", text))`` for a text without ``_ALNUM_MARKS``, ~10x faster.
+    r"""``_WORDS.findall(_MARKS_RE.sub("", text))`` for a text without ``_ALNUM_MARKS``, ~10x faster.
 
     ``[^\W_]`` is exactly ``str.isalnum`` and whitespace is never a letter nor a mark, so the
     words are those of each whitespace-separated part: most parts are one word already (one C
