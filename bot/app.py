@@ -214,10 +214,11 @@ class App:
         try:
             iterable = progress(files) if progress else files
             if pool is not None:
-                articles = pool.articles(iterable)
+                outcomes = analysis_pool.stored(self.pipeline, src, pool.articles(iterable), len(files))
             else:
                 articles = load_articles(iterable, source=source, max_bytes=self.config.max_file_bytes, rules=self.boilerplate)
-            for outcome in self.pipeline.process_many(src, articles):
+                outcomes = self.pipeline.process_many(src, articles)
+            for outcome in outcomes:
                 report.outcomes.append(outcome)
         finally:
             if pool is not None:
