@@ -183,8 +183,8 @@ class App:
     ) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar).
 
-        ``workers`` > 1: files are read, cleaned and analyzed in that many processes
-        (``bot.sources.analysis_pool``), this one the only writer; the outcomes are the same.
+        ``workers`` > 1: files are read, cleaned and analyzed in that many processes, this one
+        among them (``bot.sources.analysis_pool``) and the only writer; the outcomes are the same.
         ``stats``: a ``PoolStats`` to fill with the workers' CPU (the bench); ``start_method``: how
         the workers start (``multiprocessing``; default: forked, for a process with one thread)."""
         from bot.pipeline import PollReport

@@ -2,7 +2,9 @@
 
 Reading and cleaning a file, its analysis (hashes, fingerprint, bands, search keys) and, on
 speculation, the draft of a new story (topic matches, summary, event date) are more than half of an
-article's CPU and need no database; they run in ``N`` processes, a chunk of files per task. The
+article's CPU and need no database; they run in ``N`` processes, a chunk of files per task: ``N - 1``
+worker processes and the writer itself, which analyzes a chunk no worker has begun whenever the one
+it needs next is not ready (``AnalysisPool``: two busy processes on two cores, not three). The
 calling process stays the one writer: it gets the results in input order (``Ready`` items, which
 ``Pipeline.process_many`` stores without analyzing again) and keeps every guarantee of one process:
 
@@ -32,7 +34,10 @@ Where the split's extra CPU goes, and what is done about it:
   tables) before it forks, and each worker takes it over; the shared heap is frozen for the
   collector (``gc.freeze``) while the workers live, so neither side copies its pages;
 - stalls: the writer pulls nothing while it stores a batch, so ``WINDOW`` articles are kept in
-  flight (``PoolStats.writer_wait`` counts what waits remain).
+  flight (``PoolStats.writer_wait`` counts what waits remain); the writer takes a chunk rather
+  than wait for one;
+- the end: the last chunks are smaller (``AnalysisPool._size``), and so are the writer's last
+  batches (``stored``), which it stores once every article is analyzed, the workers idle.
 """
 
 from __future__ import annotations
