@@ -2,7 +2,7 @@
 summarize, store and queue, through `App.ingest_paths`, the code path `raqib ingest` uses.
 
     .venv/bin/python bench/bench_ingest.py [--limit N] [--database-url URL] [--baseline REF] [--repeat K]
-    .venv/bin/python bench/bench_ingest.py --workers N [--limit N] [--database-url URL] [--repeat K]
+    .venv/bin/python bench/bench_ingest.py --workers N [--limit N] [--database-url URL] [--repeat K] [--baseline REF]
 
 Prints CPU milliseconds per article (the bar of issue 13: <= 3.0 on one core), wall rate, and the
 CPU of each text stage (exclusive: a stage called inside another is counted once, in itself);
@@ -17,7 +17,9 @@ project).
 run (interleaved when ``--repeat``), without the stage timers, and prints for each the wall rate,
 CPU per article of all processes (the writer's own plus its reaped workers', ``RUSAGE_CHILDREN``),
 the writer/worker CPU split, the speedup beside the 1.7x bar of issue 13, the load average, and
-whether the outcomes were identical. On a loaded machine the wall speedup says little; the split
+whether the outcomes were identical, and where the pool's processes spent the run (the workers'
+idle time, the writer's waits, per tenth of the run); with ``--baseline REF``, that commit's N
+workers too, interleaved. On a loaded machine the wall speedup says little; the split
 tells the speedup the CPU allows: N workers cannot be faster than the busiest process (the writer,
 or the workers' share) nor than the total CPU spread over the cores.
 """
@@ -217,10 +219,42 @@ def run_once(repo: Path, folder: Path, url: str | None, stages: bool, workers: i
         "n": n, "cpu": cpu, "wall": wall, "children": children,
         "worker_chunks": stats.worker_cpu if stats is not None else 0.0,
         "fallback_chunks": stats.fallback_chunks if stats is not None else 0,
+        "timeline": _timeline(stats, wall0, wall) if stats is not None else None,
         "load": [load0, load1], "digest": digest, "rows": rows,
         "outcomes": dict(Counter(o.status for o in report.outcomes)),
         "stages": dict(timer.cpu),
     }
+
+
+def _timeline(stats, wall0: float, wall: float) -> dict:
+    """Where the pool's processes spent the run: the workers' idle time (no chunk to work on) and
+    the writer's waits for a chunk, in all and per tenth of the run, from their busy intervals (a
+    build without them reports what it has)."""
+    out = {"writer_wait": stats.writer_wait, "processes": getattr(stats, "processes", 0),
+           "writer_chunks": getattr(stats, "writer_chunks", 0), "writer_cpu": getattr(stats, "writer_cpu", 0.0),
+           "chunks": stats.chunks}
+    busy = getattr(stats, "busy", None)
+    if not busy:
+        return out
+    own = os.getpid()
+    start, end = stats.forked, stats.closed
+    began = time.monotonic() - (time.perf_counter() - wall0)  # the run's start on the pool's clock
+    out["pool_wall"] = end - start
+    out["worker_idle"] = stats.worker_idle()
+    out["startup"] = [stats.opened - began, stats.forked - stats.opened]
+    tenths = []
+    span = (end - start) / 10 or 1e-9
+    for k in range(10):
+        a, b = start + k * span, start + (k + 1) * span
+
+        def overlap(items, pid_is_writer: bool) -> float:
+            return sum(max(0.0, min(i.ended, b) - max(i.began, a)) for i in items if (i.pid == own) == pid_is_writer)
+
+        worker_busy = overlap(busy, False) / (span * max(stats.processes, 1))
+        tenths.append([round(worker_busy, 2), round(overlap(stats.waits, True) / span, 2),
+                       round(overlap(busy, True) / span, 2)])
+    out["tenths"] = tenths
+    return out
 
 
 def _child(repo: Path, folder: Path, url: str | None, stages: bool, workers: int = 1, extra: bool = False) -> dict:
@@ -313,9 +347,13 @@ def _compare_workers(args: argparse.Namespace) -> None:
         folder.mkdir()
         n = write_articles(folder, args.limit)
         results: dict[int, list[dict]] = {w: [] for w in settings}
+        base: list[dict] = []
+        repo_base = _extract(args.baseline, Path(tmp) / "baseline") if args.baseline else None
         for _ in range(args.repeat):
             for w in settings:
                 results[w].append(_child(REPO, folder, args.database_url, False, w, args.no_same_event))
+            if repo_base is not None:  # the same N workers in the baseline build, interleaved
+                base.append(_child(repo_base, folder, args.database_url, False, args.workers, False))
     load_after = os.getloadavg()
     print(f"articles: {n} files; database: {(args.database_url or 'sqlite').split(':')[0]}; "
           f"runs per setting: {args.repeat} (median wall shown); cores: {os.cpu_count()}"
@@ -337,6 +375,29 @@ def _compare_workers(args: argparse.Namespace) -> None:
               + (f" + workers {_ms(run['children'], k).strip()} (in their chunks {_ms(run['worker_chunks'], k).strip()}, "
                  f"the rest start-up and shutdown)" if w > 1 else "")
               + (f"; {run['fallback_chunks']} chunks read in the writer after a worker failed" if run["fallback_chunks"] else ""))
+        t = run.get("timeline")
+        if t:
+            print(f"  pool: {t['processes']} worker process(es); {t['chunks']} chunks, {t['writer_chunks']} analyzed "
+                  f"by the writer ({t['writer_cpu']:.1f} s CPU); writer waited {t['writer_wait']:.2f} s"
+                  + (f"; workers idle {t['worker_idle']:.2f} s of {t['processes']} x {t['pool_wall']:.1f} s "
+                     f"after a start-up of {t['startup'][0]:.2f} s + {t['startup'][1]:.2f} s (the pool's warm-up "
+                     f"and fork)" if "worker_idle" in t else ""))
+            if "tenths" in t:
+                print("  per tenth of the pool's life: workers busy / writer waiting / writer analyzing: "
+                      + "  ".join(f"{a:.0%}/{b:.0%}/{c:.0%}" for a, b, c in t["tenths"]))
+    if base:
+        run = sorted(base, key=lambda r: r["wall"])[len(base) // 2]
+        k = run["n"]
+        rates = ", ".join(f"{r['n'] / r['wall']:.0f}" for r in base)
+        print(f"\nbaseline {args.baseline}, {args.workers} workers: wall {run['wall']:.1f} s = {k / run['wall']:.1f} "
+              f"articles/s (runs: {rates}/s); "
+              f"CPU {_ms(run['cpu'] + run['children'], k).strip()} ms/article: writer {_ms(run['cpu'], k).strip()} "
+              f"+ workers {_ms(run['children'], k).strip()}; writer waited {run['timeline']['writer_wait']:.2f} s; "
+              f"outcomes {'the same' if run['digest'] == chosen[1]['digest'] else 'DIFFER'}")
+        one_wall = chosen[1]["wall"] / chosen[1]["n"]
+        print(f"  speedup over this tree's 1 worker: {one_wall / (run['wall'] / k):.2f}x; "
+              f"this tree's {args.workers} workers over the baseline's: "
+              f"{(run['wall'] / k) / (chosen[args.workers]['wall'] / chosen[args.workers]['n']):.2f}x")
     one, many = chosen[1], chosen[args.workers]
     speedup = (many["n"] / many["wall"]) / (one["n"] / one["wall"])
     print(f"\nspeedup of {args.workers} workers over 1 (wall articles/s, medians, same run): {speedup:.2f}x "
@@ -347,7 +408,12 @@ def _compare_workers(args: argparse.Namespace) -> None:
     # What the CPU allows: the writer and each worker are one process; all share the cores.
     k = many["n"]
     writer, workers_cpu = many["cpu"] / k, many["children"] / k
-    floor = max(writer, workers_cpu / args.workers, (writer + workers_cpu) / (os.cpu_count() or 1))
+    t = many.get("timeline") or {}
+    processes = t.get("processes") or args.workers
+    # The chunks the writer analyzed could have been any process's: only its storing is its own.
+    stolen = t.get("writer_cpu", 0.0) / k
+    floor = max(writer - stolen, (workers_cpu + stolen) / processes if not stolen else 0.0,
+                (writer + workers_cpu) / (os.cpu_count() or 1))
     one_cpu = (one["cpu"] + one["children"]) / one["n"]
     print(f"speedup the CPU split allows on {os.cpu_count()} idle cores: {one_cpu / floor:.2f}x "
           f"(1 worker {one_cpu * 1000:.2f} ms/article; {args.workers} workers: writer {writer * 1000:.2f}, "

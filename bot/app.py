@@ -183,8 +183,8 @@ class App:
     ) -> PollReport:
         """Run files through the pipeline; ``progress`` wraps the file list (a progress bar).
 
-        ``workers`` > 1: files are read, cleaned and analyzed in that many processes
-        (``bot.sources.analysis_pool``), this one the only writer; the outcomes are the same.
+        ``workers`` > 1: files are read, cleaned and analyzed in that many processes, this one
+        among them (``bot.sources.analysis_pool``) and the only writer; the outcomes are the same.
         ``stats``: a ``PoolStats`` to fill with the workers' CPU (the bench); ``start_method``: how
         the workers start (``multiprocessing``; default: forked, for a process with one thread)."""
         from bot.pipeline import PollReport
@@ -214,10 +214,11 @@ class App:
         try:
             iterable = progress(files) if progress else files
             if pool is not None:
-                articles = pool.articles(iterable)
+                outcomes = analysis_pool.stored(self.pipeline, src, pool.articles(iterable), len(files))
             else:
                 articles = load_articles(iterable, source=source, max_bytes=self.config.max_file_bytes, rules=self.boilerplate)
-            for outcome in self.pipeline.process_many(src, articles):
+                outcomes = self.pipeline.process_many(src, articles)
+            for outcome in outcomes:
                 report.outcomes.append(outcome)
         finally:
             if pool is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import time
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -60,13 +61,14 @@ def test_forked_workers_take_over_the_writers_warmed_state(app, folder, monkeypa
         return real(files)
 
     monkeypatch.setattr(analysis_pool, "load_rules", load_rules)
+    monkeypatch.setattr(analysis_pool.AnalysisPool, "_steal", lambda self, chunk: False)  # the workers' only
     stats = analysis_pool.PoolStats()
     with analysis_pool.AnalysisPool(_settings(app), 2, stats=stats, start_method="fork") as pool:
         items = list(pool.articles(iter_article_files([folder])))
-    assert stats.fallback_chunks == 0 and stats.chunks == -(-FILES // analysis_pool.CHUNK)
+    assert stats.fallback_chunks == 0 and stats.writer_chunks == 0 and stats.chunks >= -(-FILES // analysis_pool.CHUNK)
     assert len(items) == FILES and all(isinstance(i, Ready) for i in items)
     assert sum(i.draft is not None for i in items) > FILES // 2  # drafted with the inherited watchlists
-    assert analysis_pool._template is None  # the writer keeps no copy once the workers are forked
+    assert analysis_pool._template is None  # no module-level copy once the workers are forked
 
 
 def test_the_writers_heap_is_frozen_while_its_forked_workers_share_it(app):
@@ -102,6 +104,47 @@ def test_the_workers_run_a_window_of_articles_ahead_of_the_writer(app, folder, m
         assert sum(submitted) >= min(FILES, analysis_pool.WINDOW)
         rest = list(articles)
     assert len(rest) == FILES - 1
+
+
+def test_two_workers_are_one_process_beside_the_writer_which_takes_what_it_would_wait_for(app, folder, monkeypatch):
+    """``--workers 2`` on two cores: one worker process and the writer, which analyzes a chunk no
+    worker has begun whenever the next it needs is not ready; the first chunk is always a worker's."""
+    writer = os.getpid()
+    real = analysis_pool.files.read_article_file
+
+    def read(path, **kw):
+        if os.getpid() != writer:
+            time.sleep(0.01)  # a worker behind the writer
+        return real(path, **kw)
+
+    monkeypatch.setattr(analysis_pool.files, "read_article_file", read)
+    stats = analysis_pool.PoolStats()
+    paths = iter_article_files([folder])
+    with analysis_pool.AnalysisPool(_settings(app), 2, chunk=10, stats=stats, start_method="fork") as pool:
+        items = list(pool.articles(paths))
+    assert stats.processes == 1 and len({b.pid for b in stats.busy}) == 2
+    assert stats.busy[0].pid != writer  # the first chunk
+    assert stats.writer_chunks > 0 and stats.writer_cpu > 0 and stats.worker_cpu > 0
+    # The writer's chunks come without drafts (it drafts the new stories as it stores them), the
+    # workers' with theirs.
+    assert any(i.draft is None for i in items) and any(i.draft is not None for i in items)
+    assert stats.chunks == len(stats.busy) and stats.fallback_chunks == 0
+    assert [i.analysis.article.url for i in items] == [str(p) for p in paths]  # in input order
+    assert 0 <= stats.worker_idle() < stats.closed - stats.forked
+
+
+def test_the_last_chunks_are_smaller_so_no_process_is_left_alone_with_a_long_one(app, folder, monkeypatch):
+    sizes: list[int] = []
+    paths = iter_article_files([folder])
+    with analysis_pool.AnalysisPool(_settings(app), 2, start_method="fork") as pool:
+        real = pool._submit
+        monkeypatch.setattr(pool, "_submit", lambda batch: (sizes.append(len(batch)), real(batch))[1])
+        assert len(list(pool.articles(paths))) == FILES
+        assert sizes[0] == analysis_pool.CHUNK and sorted(sizes, reverse=True) == sizes and sum(sizes) == FILES
+        assert sizes[-2] == analysis_pool.MIN_CHUNK and sizes[-1] <= analysis_pool.MIN_CHUNK
+        sizes.clear()
+        assert len(list(pool.articles(iter(paths)))) == FILES  # files not counted beforehand: one size
+        assert set(sizes[:-1]) == {analysis_pool.CHUNK}
 
 
 def _analysis(pipeline: Pipeline, url: str, title: str, body: str) -> Analysis:
@@ -149,3 +192,21 @@ def test_a_worker_stops_sharing_on_a_cut_frame_and_keeps_its_own_files(folder, t
     assert peers.path is None
     peers.publish([(0, _analysis(pipeline, "u0", title, body))])
     assert peers.joins(1, _analysis(pipeline, "u0", "عنوان", "نص"))  # its own file, still known
+
+
+def test_the_last_articles_are_stored_in_small_batches():
+    """The last batch is stored once every article is analyzed, the workers idle: it is kept small.
+    Fewer articles than files (files skipped): the small batches start earlier, still in order."""
+    calls: list[tuple[int, int]] = []
+
+    class Writer:
+        def process_many(self, source_id, items, batch=100):
+            items = list(items)
+            calls.append((len(items), batch))
+            return iter(items)
+
+    assert list(analysis_pool.stored(Writer(), 1, iter(range(450)), 450)) == list(range(450))
+    assert calls == [(450 - analysis_pool.TAIL_ARTICLES, 100), (analysis_pool.TAIL_ARTICLES, analysis_pool.TAIL_BATCH)]
+    calls.clear()
+    assert list(analysis_pool.stored(Writer(), 1, iter(range(40)), 50)) == list(range(40))
+    assert calls == [(0, 100), (40, analysis_pool.TAIL_BATCH)]

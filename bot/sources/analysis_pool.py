@@ -2,7 +2,9 @@
 
 Reading and cleaning a file, its analysis (hashes, fingerprint, bands, search keys) and, on
 speculation, the draft of a new story (topic matches, summary, event date) are more than half of an
-article's CPU and need no database; they run in ``N`` processes, a chunk of files per task. The
+article's CPU and need no database; they run in ``N`` processes, a chunk of files per task: ``N - 1``
+worker processes and the writer itself, which analyzes a chunk no worker has begun whenever the one
+it needs next is not ready (``AnalysisPool``: two busy processes on two cores, not three). The
 calling process stays the one writer: it gets the results in input order (``Ready`` items, which
 ``Pipeline.process_many`` stores without analyzing again) and keeps every guarantee of one process:
 
@@ -32,7 +34,10 @@ Where the split's extra CPU goes, and what is done about it:
   tables) before it forks, and each worker takes it over; the shared heap is frozen for the
   collector (``gc.freeze``) while the workers live, so neither side copies its pages;
 - stalls: the writer pulls nothing while it stores a batch, so ``WINDOW`` articles are kept in
-  flight (``PoolStats.writer_wait`` counts what waits remain).
+  flight (``PoolStats.writer_wait`` counts what waits remain); the writer takes a chunk rather
+  than wait for one;
+- the end: the last chunks are smaller (``AnalysisPool._size``), and so are the writer's last
+  batches (``stored``), which it stores once every article is analyzed, the workers idle.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import contextlib
 import copyreg
 import fcntl
 import gc
+import itertools
 import logging
 import multiprocessing
 import os
@@ -50,12 +56,12 @@ import tempfile
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sized
 
 from bot.article import Article, sanitize
-from bot.pipeline import Analysis, Pipeline, Ready
+from bot.pipeline import Analysis, Outcome, Pipeline, Ready
 from bot.sources import files
 from bot.text import dedup
 from bot.text.analysis import Analyzed
@@ -70,6 +76,13 @@ log = logging.getLogger(__name__)
 # small beside its ~6 ms of CPU per article, small enough that the workers start at once and the
 # writer never waits long for the next result.
 CHUNK = 25
+# The last chunks are smaller (``AnalysisPool._size``): at most what is left over this many shares
+# per process, and at least ``MIN_CHUNK`` files.
+TAIL_SHARES = 2
+MIN_CHUNK = 4
+# The last articles are stored in smaller batches (``stored``).
+TAIL_ARTICLES = 200
+TAIL_BATCH = 20
 # Tasks in flight per worker: the next one is queued before a worker finishes its current one.
 AHEAD = 3
 # Articles analyzed ahead of the writer, at least: the writer pulls nothing while it stores a batch
@@ -280,8 +293,9 @@ class _Worker:
         self.peers = _Peers(peers)
         return self
 
-    def run(self, paths: list[str], start: int = 0) -> list[Ready | Article | Skipped]:
-        """The articles of ``paths``, the files at ``start`` and after in the input."""
+    def run(self, paths: list[str], start: int = 0, draft: bool = True) -> list[Ready | Article | Skipped]:
+        """The articles of ``paths``, the files at ``start`` and after in the input; ``draft``: with
+        their drafts made on speculation (``Settings.speculate``), else for the others' hints only."""
         settings = self.settings
         out: list[Ready | Article | Skipped] = []
         for path in paths:
@@ -296,8 +310,10 @@ class _Worker:
                 out.append(Skipped(path, f"unexpected {type(exc).__name__}: {str(exc)[:200]}"))
                 continue
             out.append(self._analyzed(article))
-        if settings.speculate:
+        if settings.speculate and draft:
             self._speculate(out, start)
+        elif settings.speculate:
+            self.peers.publish([(start + n, item.analysis) for n, item in enumerate(out) if isinstance(item, Ready)])
         return out
 
     def _analyzed(self, article: Article) -> Ready | Article:
@@ -353,26 +369,72 @@ def _started() -> None:
     """A no-op task: submitting it starts the workers."""
 
 
-def _work(paths: list[str], start: int) -> tuple[list[Ready | Article | Skipped], float]:
-    """One chunk (the files at ``start`` in the input), in order, and the worker CPU it took (seconds)."""
+def _work(paths: list[str], start: int) -> tuple[list[Ready | Article | Skipped], float, Busy]:
+    """One chunk (the files at ``start`` in the input), in order, the worker CPU it took (seconds)
+    and when this process was busy with it (for the bench's timeline)."""
     assert _worker is not None, "worker not initialized"
-    began = time.process_time()
-    out = _worker.run(paths, start)
-    return out, time.process_time() - began
+    return _timed(_worker, paths, start)
+
+
+def _timed(
+    worker: _Worker, paths: list[str], start: int, draft: bool = True
+) -> tuple[list[Ready | Article | Skipped], float, Busy]:
+    began, cpu = time.monotonic(), time.process_time()
+    out = worker.run(paths, start, draft)
+    return out, time.process_time() - cpu, Busy(os.getpid(), began, time.monotonic())
 
 
 # --- in the writer process ----------------------------------------------------------------------
 
 
+def stored(pipeline: Pipeline, source_id: int, articles: Iterable[Ready | Article], files: int) -> Iterator[Outcome]:
+    """``pipeline.process_many`` over a pool's ``articles`` (of ``files`` files at most), its last
+    ``TAIL_ARTICLES`` in batches of ``TAIL_BATCH``: the writer stores its last batch once every
+    article is analyzed, alone, the workers idle (a ``BATCH`` of 100 is ~6% of a run of 3000 on
+    two cores); a smaller last batch shortens it. The outcomes do not depend on the batches."""
+    articles = iter(articles)
+    yield from pipeline.process_many(source_id, itertools.islice(articles, max(0, files - TAIL_ARTICLES)))
+    yield from pipeline.process_many(source_id, articles, batch=TAIL_BATCH)
+
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A process busy with a chunk (or, the writer, waiting for one) from ``began`` to ``ended``
+    (``time.monotonic``: one clock for every process of the machine)."""
+
+    pid: int
+    began: float
+    ended: float
+
+
 @dataclass
 class PoolStats:
-    """CPU the workers spent on their chunks (start-up excluded), for the bench's split."""
+    """Where the pool's time went, for the bench: the CPU of the chunks (start-up excluded), which
+    process analyzed them, and when each process was busy or waiting (its timeline)."""
 
     worker_cpu: float = 0.0
     chunks: int = 0
     fallback_chunks: int = 0
+    # Chunks the writer analyzed itself, rather than wait for a worker, and their CPU.
+    writer_chunks: int = 0
+    writer_cpu: float = 0.0
     # Wall seconds the writer waited for a chunk's results (its workers behind it, or the machine busy).
     writer_wait: float = 0.0
+    processes: int = 0  # worker processes started
+    # time.monotonic() when the pool was made, when its workers were started, when it closed.
+    opened: float = 0.0
+    forked: float = 0.0
+    closed: float = 0.0
+    busy: list[Busy] = field(default_factory=list)  # chunks, in the workers and in the writer
+    waits: list[Busy] = field(default_factory=list)  # the writer's waits for a worker's chunk
+
+    def worker_idle(self) -> float:
+        """Wall seconds the worker processes had no chunk to work on, from their start to the
+        pool's close (their start-up and their waits for the writer's next chunks)."""
+        own = os.getpid()
+        work = sum(b.ended - b.began for b in self.busy if b.pid != own)
+        return max(0.0, self.processes * (self.closed - self.forked) - work)
 
 
 def _start_method() -> str:
@@ -391,8 +453,27 @@ def threaded_start_method() -> str:
     return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 
 
+@dataclass
+class _Chunk:
+    """Files given out as one task: their position in the input, and their results to come."""
+
+    paths: list[str]
+    start: int
+    future: Future
+
+
 class AnalysisPool:
-    """``workers`` processes reading, cleaning and analyzing files for one writer (this process).
+    """``workers`` processes reading, cleaning and analyzing files for one writer (this process),
+    the writer one of them: ``workers - 1`` worker processes, and the writer itself, which analyzes
+    a chunk whenever the one it needs next is not ready, rather than wait for it (``_land``).
+
+    Why not ``workers`` worker processes beside the writer: the writer stores ~0.45 of an article's
+    CPU and the workers analyze ~0.6; ``N`` workers and the writer are ``N + 1`` busy processes on
+    ``N`` cores, and the writer pulls its articles a batch at a time, so the workers got their work
+    in bursts, ran ahead, then all idled together while it stored a batch (on 2 cores, one core
+    idle part of every batch, and at the end a ``WINDOW`` of articles the writer stored alone). With
+    one worker fewer, the workers are the slower side: they never run out of chunks, the writer
+    takes the excess, and both finish together (the last chunks made small: ``_size``).
 
     Create it before any other thread starts (a progress bar's): its workers start at once."""
 
@@ -404,11 +485,15 @@ class AnalysisPool:
         if context.get_start_method() == "forkserver":
             context.set_forkserver_preload([__name__])  # the text stages imported once, by the server
         self.settings, self.workers, self.chunk = settings, workers, chunk
+        self.processes = max(1, workers - 1)  # the writer analyzes too
         self.rules = rules  # the writer's rules (the same files): for the files of a worker that died
         self.stats = stats if stats is not None else PoolStats()
-        self._position = 0  # files given to the workers so far (``articles``)
+        self.stats.processes, self.stats.opened = self.processes, time.monotonic()
+        self._position = 0  # files given out so far (``articles``)
         # Chunks in flight: enough for ``WINDOW`` articles and ``AHEAD`` tasks per worker.
-        self.ahead = max(AHEAD * workers, -(-WINDOW // chunk))
+        self.ahead = max(AHEAD * self.processes, -(-WINDOW // chunk))
+        # The writer's own worker state, for the chunks it analyzes itself (``_here``).
+        self._local: _Worker | None = None
         global _template
         self._frozen = context.get_start_method() == "fork"
         # Frozen already (``App.tuned_collector`` of ``raqib run``/``ingest``): that freeze is the
@@ -427,21 +512,27 @@ class AnalysisPool:
         handle, self._peers = tempfile.mkstemp(prefix="raqib-peers-")
         os.close(handle)
         try:
-            self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+            self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_init,
                                              initargs=(settings, self._peers))
             self._pool.submit(_started)  # forks every worker now (ProcessPoolExecutor does on first use)
+            self.stats.forked = time.monotonic()
         except BaseException:
             os.unlink(self._peers)
             raise
         finally:
             if self._frozen:
-                _template.engine.dispose()
-                _template = None
+                _template.engine.dispose()  # the writer's connections: the workers open their own
+                self._local, _template = _template, None  # the writer keeps it for its own chunks
+                self._local.peers = _Peers(self._peers)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.stats.closed = time.monotonic()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._peers)
+        if self._local is not None:
+            self._local.engine.dispose()
+            self._local = None
         if self._frozen:
             self._frozen = False
             if self._unfreeze:
@@ -456,50 +547,94 @@ class AnalysisPool:
     def articles(self, paths: Iterable[Path]) -> Iterator[Ready | Article]:
         """The articles of ``paths`` (files, as ``files.iter_article_files`` lists them), analyzed,
         in input order; ``self.ahead`` chunks in flight."""
-        window: deque[tuple[list[str], Future]] = deque()
+        left = len(paths) if isinstance(paths, Sized) else None  # files not yet given out
+        window: deque[_Chunk] = deque()
         batch: list[str] = []
+        size = self._size(left)
         for path in paths:
             batch.append(str(path))
-            if len(batch) >= self.chunk:
-                window.append((batch, self._submit(batch)))
-                batch = []
+            if len(batch) >= size:
+                window.append(self._submit(batch))
+                if left is not None:
+                    left -= len(batch)
+                batch, size = [], self._size(left)
                 if len(window) > self.ahead:
-                    yield from self._land(*window.popleft())
+                    yield from self._land(window)
         if batch:
-            window.append((batch, self._submit(batch)))
+            window.append(self._submit(batch))
         while window:
-            yield from self._land(*window.popleft())
+            yield from self._land(window)
 
-    def _submit(self, paths: list[str]) -> Future:
+    def _size(self, left: int | None) -> int:
+        """The next chunk's files: ``self.chunk``, and less toward the end of the input (a share of
+        the ``left`` files per process), so that no process is left with a long chunk while the
+        others have nothing more to do (guided scheduling)."""
+        if left is None:
+            return self.chunk
+        return max(min(self.chunk, MIN_CHUNK), min(self.chunk, left // (TAIL_SHARES * self.workers)))
+
+    def _submit(self, paths: list[str]) -> _Chunk:
         start = self._position
         self._position += len(paths)
         try:
-            return self._pool.submit(_work, paths, start)
-        except Exception as exc:  # the pool broke (a worker died): ``_land`` reads the files here
-            failed: Future = Future()
-            failed.set_exception(exc)
-            return failed
+            future = self._pool.submit(_work, paths, start)
+        except Exception as exc:  # the pool broke (a worker died): ``_results`` reads the files here
+            future = Future()
+            future.set_exception(exc)
+        return _Chunk(paths, start, future)
 
-    def _land(self, paths: list[str], future: Future) -> Iterator[Ready | Article]:
+    def _land(self, window: deque[_Chunk]) -> Iterator[Ready | Article]:
+        """The first chunk's articles. While it is not ready, the writer analyzes a later chunk no
+        worker has begun (its task cancelled in the pool), rather than wait: never the first, which
+        a worker has (or will have, at the start) begun already."""
+        first = window[0]
+        while not first.future.done() and any(self._steal(chunk) for chunk in itertools.islice(window, 1, None)):
+            pass
+        window.popleft()
+        yield from self._results(first)
+
+    def _steal(self, chunk: _Chunk) -> bool:
+        if not chunk.future.cancel():  # a worker has it (or it is done): the pool's to finish
+            return False
+        chunk.future = Future()
+        try:
+            if self._local is None:  # no fork (a fork server): the writer's state made on first use
+                self._local = _Worker(self.settings, self.rules, self._peers)
+            # No draft on speculation: the writer makes the drafts of the new stories only, as it
+            # stores them (a speculative draft is wasted on a report of a known event).
+            chunk.future.set_result(_timed(self._local, chunk.paths, chunk.start, draft=False))
+        except Exception as exc:  # its files are then read as those of a worker that died
+            chunk.future.set_exception(exc)
+        return True
+
+    def _results(self, chunk: _Chunk) -> Iterator[Ready | Article]:
         settings, stats = self.settings, self.stats
         try:
-            waited = time.perf_counter()
+            waited = time.monotonic()
             try:
-                items, cpu = future.result()
+                items, cpu, busy = chunk.future.result()
             finally:
-                stats.writer_wait += time.perf_counter() - waited
+                now = time.monotonic()
+                stats.writer_wait += now - waited
+                stats.waits.append(Busy(os.getpid(), waited, now))
         except Exception as exc:  # a worker died (killed, out of memory): its files are read here
             log.warning("analysis worker failed on %d files (%s: %s); reading them in the writer",
-                        len(paths), type(exc).__name__, str(exc)[:200])
+                        len(chunk.paths), type(exc).__name__, str(exc)[:200])
             stats.fallback_chunks += 1
             if self.rules is None:
                 self.rules = load_rules(settings.boilerplate_files)
             yield from files.load_articles(
-                [Path(p) for p in paths], source=settings.source, max_bytes=settings.max_bytes, rules=self.rules
+                [Path(p) for p in chunk.paths], source=settings.source, max_bytes=settings.max_bytes,
+                rules=self.rules,
             )
             return
-        stats.worker_cpu += cpu
         stats.chunks += 1
+        stats.busy.append(busy)
+        if busy.pid == os.getpid():
+            stats.writer_cpu += cpu
+            stats.writer_chunks += 1
+        else:
+            stats.worker_cpu += cpu
         for item in items:
             if isinstance(item, Skipped):
                 files.log.warning("skipped %s: %s", item.path, item.reason)
