@@ -17,7 +17,7 @@ import pytest
 from bot.app import App
 from bot.config import load_config
 from bot.article import Article
-from bot.pipeline import Analysis, Pipeline, Ready
+from bot.pipeline import BATCH, Analysis, Pipeline, Ready
 from bot.sources import analysis_pool
 from bot.sources.files import iter_article_files
 from tests.conftest import Clock, write_config
@@ -61,7 +61,7 @@ def test_forked_workers_take_over_the_writers_warmed_state(app, folder, monkeypa
         return real(files)
 
     monkeypatch.setattr(analysis_pool, "load_rules", load_rules)
-    monkeypatch.setattr(analysis_pool.AnalysisPool, "_steal", lambda self, chunk: False)  # the workers' only
+    monkeypatch.setattr(analysis_pool.AnalysisPool, "writer_analyzes", False)  # the workers' only
     stats = analysis_pool.PoolStats()
     with analysis_pool.AnalysisPool(_settings(app), 2, stats=stats, start_method="fork") as pool:
         items = list(pool.articles(iter_article_files([folder])))
@@ -92,18 +92,20 @@ def test_a_pool_closing_leaves_the_process_s_own_freeze_in_place(app):
         gc.unfreeze()
 
 
-def test_the_workers_run_a_window_of_articles_ahead_of_the_writer(app, folder, monkeypatch):
-    """The writer pulls nothing while it stores a batch: more than a batch of work must be queued
-    for the workers, or they sit idle while it writes."""
+def test_the_workers_run_more_than_a_batch_of_articles_ahead_of_the_writer(app, folder, monkeypatch):
+    """The writer pulls nothing while it stores a batch: more than a batch of work must be given to
+    the workers, or they sit idle while it writes; and not all of it, so that the writer has chunks
+    to take rather than wait."""
     submitted: list[int] = []
-    with analysis_pool.AnalysisPool(_settings(app), 2, chunk=5, start_method="fork") as pool:
-        real = pool._submit
-        monkeypatch.setattr(pool, "_submit", lambda paths: (submitted.append(len(paths)), real(paths))[1])
-        articles = pool.articles(iter_article_files([folder]))
+    paths = iter_article_files([folder]) * 5  # a long input (the same files again: no database read)
+    with analysis_pool.AnalysisPool(_settings(app), 2, start_method="fork") as pool:
+        real = pool._pool.submit
+        monkeypatch.setattr(pool._pool, "submit", lambda fn, files, start: (submitted.append(len(files)), real(fn, files, start))[1])
+        articles = pool.articles(paths)
         next(articles)  # the writer has taken one article
-        assert sum(submitted) >= min(FILES, analysis_pool.WINDOW)
+        assert BATCH < sum(submitted) < analysis_pool.WINDOW
         rest = list(articles)
-    assert len(rest) == FILES - 1
+    assert len(rest) == len(paths) - 1
 
 
 def test_two_workers_are_one_process_beside_the_writer_which_takes_what_it_would_wait_for(app, folder, monkeypatch):
@@ -137,8 +139,8 @@ def test_the_last_chunks_are_smaller_so_no_process_is_left_alone_with_a_long_one
     sizes: list[int] = []
     paths = iter_article_files([folder])
     with analysis_pool.AnalysisPool(_settings(app), 2, start_method="fork") as pool:
-        real = pool._submit
-        monkeypatch.setattr(pool, "_submit", lambda batch: (sizes.append(len(batch)), real(batch))[1])
+        real = pool._chunk
+        monkeypatch.setattr(pool, "_chunk", lambda batch: (sizes.append(len(batch)), real(batch))[1])
         assert len(list(pool.articles(paths))) == FILES
         assert sizes[0] == analysis_pool.CHUNK and sorted(sizes, reverse=True) == sizes and sum(sizes) == FILES
         assert sizes[-2] == analysis_pool.MIN_CHUNK and sizes[-1] <= analysis_pool.MIN_CHUNK

@@ -172,6 +172,35 @@ def test_files_of_a_worker_that_died_are_read_by_the_writer(tmp_path, news, monk
     assert _key(got) == _key(expected)
 
 
+def test_a_worker_dying_while_the_writer_analyzes_chunks_itself_costs_no_file_and_no_hang(tmp_path, news, monkeypatch):
+    """The worker is slow, then dies: meanwhile the writer has taken later chunks (it would
+    otherwise wait). Taking them once cancelled their tasks in the pool, and a cancelled task still
+    pending when the worker died broke ``ProcessPoolExecutor``'s clean-up: the remaining futures
+    never resolved and the ingest waited forever. Now every file is stored, as by one process."""
+    import threading
+    import time
+
+    writer = os.getpid()
+    real = files.read_article_file
+
+    def read(path, **kw):
+        if os.getpid() != writer:
+            time.sleep(0.05)  # slow: the writer takes the chunks behind the first
+            if Path(path).name == "0003.txt":
+                os._exit(3)
+        return real(path, **kw)
+
+    monkeypatch.setattr(files, "read_article_file", read)
+    result: list = []
+    runner = threading.Thread(target=lambda: result.append(_one_and_two(tmp_path, news)), daemon=True)
+    runner.start()
+    runner.join(600)  # a liveness guard, not a timing: the run takes seconds, a hang forever
+    assert not runner.is_alive(), "the ingest hung after the worker died"
+    expected, got, pool = result[0]
+    assert pool.stats.fallback_chunks >= 1 and pool.stats.writer_chunks >= 1
+    assert _key(got) == _key(expected)
+
+
 def test_chunks_the_writer_analyzed_itself_store_what_one_process_does(tmp_path, news, monkeypatch):
     """A slow worker: the writer analyzes (and drafts) the chunks it would wait for, and the
     outcomes are still those of one process, in order."""
@@ -219,7 +248,7 @@ def test_a_watchlist_added_mid_ingest_is_matched_as_with_one_process(tmp_path, n
             real = Pipeline._draft
 
             def draft(self, article, analyzed=None):  # in the writer only: the workers were forked
-                if self is two.pipeline:  # not the writer's own chunks' drafts (``AnalysisPool._steal``)
+                if self is two.pipeline:  # not the writer's own chunks' drafts (``AnalysisPool._analyze_here``)
                     redone.append(article.url)
                 return real(self, article, analyzed)
 
@@ -328,7 +357,7 @@ def test_workers_make_no_drafts_for_files_stored_already(tmp_path, news, monkeyp
     """The same folder again: every file is a duplicate, which the writer stores without a draft,
     so the workers make none (a draft is most of a worker's CPU); outcomes as with one process."""
     # The workers' drafts only: the chunks the writer would analyze itself have none.
-    monkeypatch.setattr(analysis_pool.AnalysisPool, "_steal", lambda self, chunk: False)
+    monkeypatch.setattr(analysis_pool.AnalysisPool, "writer_analyzes", False)
     paths = iter_article_files([news])
     one = _app(tmp_path / "one", f"sqlite:///{tmp_path / 'one.db'}")
     two = _app(tmp_path / "two", f"sqlite:///{tmp_path / 'two.db'}")

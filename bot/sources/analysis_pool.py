@@ -397,7 +397,6 @@ def stored(pipeline: Pipeline, source_id: int, articles: Iterable[Ready | Articl
     yield from pipeline.process_many(source_id, articles, batch=TAIL_BATCH)
 
 
-
 @dataclass(frozen=True)
 class Busy:
     """A process busy with a chunk (or, the writer, waiting for one) from ``began`` to ``ended``
@@ -455,11 +454,13 @@ def threaded_start_method() -> str:
 
 @dataclass
 class _Chunk:
-    """Files given out as one task: their position in the input, and their results to come."""
+    """Files of one task: their position in the input, and their results to come (``future``:
+    None until the chunk is given to the workers or taken by the writer)."""
 
     paths: list[str]
     start: int
-    future: Future
+    future: Future | None = None
+    mine: bool = False  # analyzed by the writer
 
 
 class AnalysisPool:
@@ -477,6 +478,8 @@ class AnalysisPool:
 
     Create it before any other thread starts (a progress bar's): its workers start at once."""
 
+    writer_analyzes = True  # False: the writer waits for the workers (tests of the workers' own work)
+
     def __init__(
         self, settings: Settings, workers: int, *, rules: Rules | None = None, chunk: int = CHUNK,
         start_method: str | None = None, stats: PoolStats | None = None,
@@ -490,9 +493,9 @@ class AnalysisPool:
         self.stats = stats if stats is not None else PoolStats()
         self.stats.processes, self.stats.opened = self.processes, time.monotonic()
         self._position = 0  # files given out so far (``articles``)
-        # Chunks in flight: enough for ``WINDOW`` articles and ``AHEAD`` tasks per worker.
+        # Chunks in flight: enough for ``WINDOW`` articles (``_give`` hands half to the workers).
         self.ahead = max(AHEAD * self.processes, -(-WINDOW // chunk))
-        # The writer's own worker state, for the chunks it analyzes itself (``_here``).
+        # The writer's own worker state, for the chunks it analyzes itself (``_analyze_here``).
         self._local: _Worker | None = None
         global _template
         self._frozen = context.get_start_method() == "fork"
@@ -554,15 +557,17 @@ class AnalysisPool:
         for path in paths:
             batch.append(str(path))
             if len(batch) >= size:
-                window.append(self._submit(batch))
+                window.append(self._chunk(batch))
+                self._give(window)
                 if left is not None:
                     left -= len(batch)
                 batch, size = [], self._size(left)
                 if len(window) > self.ahead:
                     yield from self._land(window)
         if batch:
-            window.append(self._submit(batch))
+            window.append(self._chunk(batch))
         while window:
+            self._give(window)
             yield from self._land(window)
 
     def _size(self, left: int | None) -> int:
@@ -573,30 +578,47 @@ class AnalysisPool:
             return self.chunk
         return max(min(self.chunk, MIN_CHUNK), min(self.chunk, left // (TAIL_SHARES * self.workers)))
 
-    def _submit(self, paths: list[str]) -> _Chunk:
+    def _chunk(self, paths: list[str]) -> _Chunk:
         start = self._position
         self._position += len(paths)
-        try:
-            future = self._pool.submit(_work, paths, start)
-        except Exception as exc:  # the pool broke (a worker died): ``_results`` reads the files here
-            future = Future()
-            future.set_exception(exc)
-        return _Chunk(paths, start, future)
+        return _Chunk(paths, start)
+
+    def _give(self, window: deque[_Chunk]) -> None:
+        """Give the workers the window's next chunks, in order, until half of the window (at least
+        one chunk per worker) is theirs and unfinished: ~200 articles of a long input, more than
+        the batch the writer stores between two pulls, so they never idle while it writes. The
+        rest stay here, for the workers later or for the writer, which takes one rather than wait
+        (a small poll's too). Taking one needs no cancelling in the pool: a cancelled task still
+        pending when a worker dies breaks ``ProcessPoolExecutor``'s clean-up (setting the error on
+        its future raises in the manager thread; the other futures never resolve, the writer
+        waiting forever)."""
+        limit = max(self.processes, len(window) // 2)
+        busy = sum(1 for chunk in window if chunk.future is not None and not chunk.mine and not chunk.future.done())
+        for chunk in window:
+            if busy >= limit:
+                return
+            if chunk.future is None:
+                try:
+                    chunk.future = self._pool.submit(_work, chunk.paths, chunk.start)
+                except Exception as exc:  # the pool broke (a worker died): ``_results`` reads the files here
+                    chunk.future = Future()
+                    chunk.future.set_exception(exc)
+                busy += 1
 
     def _land(self, window: deque[_Chunk]) -> Iterator[Ready | Article]:
-        """The first chunk's articles. While it is not ready, the writer analyzes a later chunk no
-        worker has begun (its task cancelled in the pool), rather than wait: never the first, which
-        a worker has (or will have, at the start) begun already."""
+        """The first chunk's articles (``_give`` has given it to the workers). While it is not
+        ready, the writer analyzes the next chunk not given to them, rather than wait."""
         first = window[0]
-        while not first.future.done() and any(self._steal(chunk) for chunk in itertools.islice(window, 1, None)):
-            pass
+        while self.writer_analyzes and not first.future.done():
+            mine = next((chunk for chunk in window if chunk.future is None), None)
+            if mine is None:
+                break
+            self._analyze_here(mine)
         window.popleft()
         yield from self._results(first)
 
-    def _steal(self, chunk: _Chunk) -> bool:
-        if not chunk.future.cancel():  # a worker has it (or it is done): the pool's to finish
-            return False
-        chunk.future = Future()
+    def _analyze_here(self, chunk: _Chunk) -> None:
+        chunk.future, chunk.mine = Future(), True
         try:
             if self._local is None:  # no fork (a fork server): the writer's state made on first use
                 self._local = _Worker(self.settings, self.rules, self._peers)
@@ -605,7 +627,6 @@ class AnalysisPool:
             chunk.future.set_result(_timed(self._local, chunk.paths, chunk.start, draft=False))
         except Exception as exc:  # its files are then read as those of a worker that died
             chunk.future.set_exception(exc)
-        return True
 
     def _results(self, chunk: _Chunk) -> Iterator[Ready | Article]:
         settings, stats = self.settings, self.stats
