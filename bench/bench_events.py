@@ -344,36 +344,55 @@ def fit(pairs: list[tuple[dict, dict, bool, str, str]]) -> None:
           f"  (the bar at precision {FIT_PRECISION} with no template merge)")
 
 
-def cross_validate(pairs: list[tuple[dict, dict, bool, str, str]], folds: int = 5, seeds: int = 5) -> None:
-    """What fitting (:func:`fit`) makes of pairs it never saw: ``folds``-fold cross-validation over
-    all older pairs, ``seeds`` shufflings; in each fold the model and its bar are fitted on the
-    other folds. Pooled precision / recall per set and the template merges."""
+def out_of_fold(x, y, v, kinds: list[str], folds: int = 5, seeds: int = 5):
+    """Each fold of ``seeds`` shufflings: ``(seed, test, logits, th, decided)``, the model and its
+    bar fitted on the other folds (``test`` marks the fold's pairs; vetoed pairs never merge)."""
     import random
 
     import numpy as np
 
-    x, y, v, kinds = design([p[:4] for p in pairs])
-    sets = [p[4] for p in pairs]
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    merges = 0
     for seed in range(seeds):
-        order = list(range(len(pairs)))
+        order = list(range(len(y)))
         random.Random(seed).shuffle(order)
         for k in range(folds):
-            test = np.zeros(len(pairs), dtype=bool)
+            test = np.zeros(len(y), dtype=bool)
             test[order[k::folds]] = True
             train = ~test & ~v
             raw, intercept = logistic(x[train], y[train].astype(float))
             logits = x @ raw + intercept
             th = bar(np.where(test, -math.inf, logits), y & ~test, v | test, kinds)
-            decided = (logits >= th) & ~v
-            for i in np.where(test)[0]:
-                for key in ("all", sets[i]):
-                    c = counts[key]
-                    c[0] += int(decided[i] and y[i])
-                    c[1] += int(decided[i] and not y[i])
-                    c[2] += int(y[i] and not decided[i])
-                merges += int(decided[i] and kinds[i] == "template")
+            yield seed, test, logits, th, (logits >= th) & ~v
+
+
+def out_of_fold_counts(x, y, v, kinds: list[str], sets: list[str], folds: int = 5, seeds: int = 5,
+                       each=None) -> tuple[dict[str, list[int]], Counter[int]]:
+    """:func:`out_of_fold`'s decisions pooled: [tp, fp, fn] for "all" and per set, and how many
+    times each template pair merged; ``each(seed, test, logits, th)`` sees every fold."""
+    import numpy as np
+
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    merged: Counter[int] = Counter()
+    for seed, test, logits, th, decided in out_of_fold(x, y, v, kinds, folds, seeds):
+        if each is not None:
+            each(seed, test, logits, th)
+        for i in np.where(test)[0]:
+            for key in ("all", sets[i]):
+                c = counts[key]
+                c[0] += int(decided[i] and y[i])
+                c[1] += int(decided[i] and not y[i])
+                c[2] += int(y[i] and not decided[i])
+            if decided[i] and kinds[i] == "template":
+                merged[int(i)] += 1
+    return counts, merged
+
+
+def cross_validate(pairs: list[tuple[dict, dict, bool, str, str]], folds: int = 5, seeds: int = 5) -> None:
+    """What fitting (:func:`fit`) makes of pairs it never saw: ``folds``-fold cross-validation over
+    all older pairs, ``seeds`` shufflings; in each fold the model and its bar are fitted on the
+    other folds. Pooled precision / recall per set and the template merges."""
+    x, y, v, kinds = design([p[:4] for p in pairs])
+    counts, merged = out_of_fold_counts(x, y, v, kinds, [p[4] for p in pairs], folds, seeds)
+    merges = sum(merged.values())
     print(f"  {folds}-fold cross-validation x {seeds} shufflings, fitted per fold at precision {FIT_PRECISION}"
           f" ({len(pairs)} pairs, {int(y.sum())} same):")
     for key in ("all", "labelled", "candidates", "fresh"):

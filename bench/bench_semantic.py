@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 import sys
 import time
 from collections import Counter, defaultdict
@@ -151,31 +150,14 @@ def recall_at(scores: np.ndarray, truth: np.ndarray, floor: float = 0.90) -> tup
 
 def cv(x: np.ndarray, y: np.ndarray, v: np.ndarray, kinds: list[str], sets: list[str],
        folds: int = 5, seeds: int = 5) -> dict:
-    """bench_events.cross_validate's loop, returning pooled counts and the out-of-fold logits."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    merges = 0
-    merged: Counter[int] = Counter()
+    """bench_events.cross_validate's counts, and the out-of-fold logits."""
     oof = np.zeros((seeds, len(y)))
-    for seed in range(seeds):
-        order = list(range(len(y)))
-        random.Random(seed).shuffle(order)
-        for k in range(folds):
-            test = np.zeros(len(y), dtype=bool)
-            test[order[k::folds]] = True
-            train = ~test & ~v
-            raw, intercept = be.logistic(x[train], y[train].astype(float))
-            logits = x @ raw + intercept
-            th = be.bar(np.where(test, -math.inf, logits), y & ~test, v | test, kinds)
-            decided = (logits >= th) & ~v
-            oof[seed, test] = np.where(v[test], -50.0, logits[test] - th)  # relative to the fold's bar
-            for i in np.where(test)[0]:
-                for key in ("all", sets[i]):
-                    c = counts[key]
-                    c[0] += int(decided[i] and y[i])
-                    c[1] += int(decided[i] and not y[i])
-                    c[2] += int(y[i] and not decided[i])
-                merges += int(decided[i] and kinds[i] == "template")
-                merged[i] += int(decided[i] and kinds[i] == "template")
+
+    def keep(seed: int, test: np.ndarray, logits: np.ndarray, th: float) -> None:
+        oof[seed, test] = np.where(v[test], -50.0, logits[test] - th)  # relative to the fold's bar
+
+    counts, merged = be.out_of_fold_counts(x, y, v, kinds, sets, folds, seeds, each=keep)
+    merges = sum(merged.values())
     aps = [average_precision(oof[s], y) for s in range(seeds)]
     rats = [recall_at(oof[s], y) for s in range(seeds)]
     return {"counts": counts, "merges": merges, "ap": float(np.mean(aps)),
